@@ -1,0 +1,47 @@
+package io.pgflash.core;
+
+import java.time.Instant;
+import java.util.Set;
+
+/**
+ * One row change as a subscription sees it.
+ *
+ * @param operation what happened from the subscription's point of view
+ * @param sourceOperation what happened in the database; differs from {@code operation} when an UPDATE made a row
+ *        enter ({@code INSERT}) or leave ({@code DELETE}) the subscription's filter, or changed its key
+ * @param table the table, schema-qualified
+ * @param newRow the row after the change (INSERT, UPDATE), else null
+ * @param oldRow the row before the change (UPDATE, DELETE) where the driver has it, else null
+ * @param key the key columns of the row ({@code newRow}'s, or {@code oldRow}'s for DELETE); null for TRUNCATE
+ * @param changedColumns for UPDATE, the columns whose value changed; empty otherwise
+ * @param transactionId the writing transaction's id
+ * @param timestamp commit time where the driver knows it (WAL), else the writing statement's start time
+ * @param position monotonic, unique place in the stream; the same on redelivery, so usable as an idempotency key
+ */
+public record ChangeEvent(
+        Operation operation,
+        Operation sourceOperation,
+        TableName table,
+        Row newRow,
+        Row oldRow,
+        Row key,
+        Set<String> changedColumns,
+        long transactionId,
+        Instant timestamp,
+        Position position) {
+
+    public ChangeEvent {
+        changedColumns = Set.copyOf(changedColumns);
+    }
+
+    /** The same event seen as another operation with other rows (used when filters and keys reshape an event). */
+    public ChangeEvent reshaped(Operation newOperation, Row newNewRow, Row newOldRow, Row newKey, Set<String> newChanged) {
+        return new ChangeEvent(newOperation, sourceOperation, table, newNewRow, newOldRow, newKey, newChanged,
+                transactionId, timestamp, position);
+    }
+
+    /** The row the event is about: the new row, or the old one for DELETE. */
+    public Row row() {
+        return newRow != null ? newRow : oldRow;
+    }
+}

@@ -1,0 +1,6 @@
+package io.pgflash.core;
+
+/** The kind of row change. */
+public enum Operation {
+    INSERT, UPDATE, DELETE, TRUNCATE
+}

@@ -1,0 +1,238 @@
+package io.pgflash.core;
+
+import io.pgflash.core.catalog.Catalog;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.dispatch.Dispatcher;
+import io.pgflash.core.dispatch.SubscriptionMatcher;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.trigger.TriggerDriver;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The pgflash client: subscriptions in, change events out.
+ *
+ * <pre>{@code
+ * try (PgFlash flash = PgFlash.builder().jdbcUrl(url, user, password).build()) {
+ *     flash.start();
+ *     flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(),
+ *             event -> System.out.println(event.newRow()));
+ * }
+ * }</pre>
+ * Subscriptions may be added and cancelled at any time; the driver's database objects follow. {@link #close()} stops
+ * reading, delivers what was already read (within the shutdown timeout) and releases the database objects.
+ */
+public final class PgFlash implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(PgFlash.class);
+
+    private final ConnectionFactory connections;
+    private final ChangeDriver driver;
+    private final Duration shutdownTimeout;
+    private final Catalog catalog = new Catalog();
+    private final Dispatcher dispatcher;
+    private final Map<String, Active> subscriptions = new LinkedHashMap<>();
+    private int unnamed;
+    private boolean started;
+    private boolean closed;
+
+    private PgFlash(Builder builder) {
+        this.connections = Objects.requireNonNull(builder.connections, "connection settings: call jdbcUrl(...)");
+        this.driver = builder.driver != null ? builder.driver : TriggerDriver.builder().build();
+        this.shutdownTimeout = builder.shutdownTimeout;
+        this.dispatcher = new Dispatcher(driver::confirm);
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Connects the driver and starts the subscriptions made so far. */
+    public synchronized void start() {
+        if (closed) {
+            throw new IllegalStateException("This PgFlash is closed; build a new one");
+        }
+        if (started) {
+            return;
+        }
+        driver.start(new DriverContext(connections, catalog, dispatcher));
+        started = true;
+        try {
+            for (Active active : subscriptions.values()) {
+                activate(active);
+            }
+        } catch (RuntimeException e) {
+            close();
+            throw e;
+        }
+    }
+
+    /**
+     * Subscribes {@code listener} to the changes {@code spec} describes. Fails at once, naming the table or column, when
+     * the table, a column, the key or a filter value does not fit; nothing is installed then.
+     */
+    public synchronized Subscription subscribe(SubscriptionSpec spec, ChangeListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        if (closed) {
+            throw new IllegalStateException("This PgFlash is closed; build a new one");
+        }
+        TableMetadata table = describe(spec.table());
+        SubscriptionMatcher matcher = SubscriptionMatcher.compile(spec, table);
+        String id = spec.id() != null ? spec.id() : table.name().name() + "#" + (++unnamed);
+        if (subscriptions.containsKey(id)) {
+            throw new PgFlashException("A subscription with id '" + id + "' exists already; ids must be unique");
+        }
+        Subscription subscription = new Subscription(id, spec, table.name(), matcher.keyColumns(), this);
+        Active active = new Active(subscription, table, matcher, listener);
+        subscriptions.put(id, active);
+        if (started) {
+            try {
+                activate(active);
+            } catch (RuntimeException e) {
+                subscriptions.remove(id);
+                throw e;
+            }
+        }
+        return subscription;
+    }
+
+    /** The subscriptions that are active, in the order they were made. */
+    public synchronized List<Subscription> subscriptions() {
+        return subscriptions.values().stream().map(a -> a.subscription).toList();
+    }
+
+    public DriverState state() {
+        return driver.state();
+    }
+
+    synchronized void cancel(Subscription subscription) {
+        Active active = subscriptions.remove(subscription.id());
+        if (active == null) {
+            return;
+        }
+        subscription.markCancelled();
+        if (active.route != null) {
+            dispatcher.remove(active.route, shutdownTimeout);
+            try {
+                driver.capture(active.table, capturedOperations(active.table.name()));
+            } catch (RuntimeException e) {
+                log.warn("Could not update capture of {} after cancelling {}: {}", active.table.name(),
+                        subscription.id(), e.getMessage());
+            }
+        }
+    }
+
+    /** Stops reading, delivers what was read within the shutdown timeout, and releases the database objects. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!started) {
+            return;
+        }
+        driver.stop();
+        try {
+            dispatcher.drainAndStop(shutdownTimeout);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            driver.close();
+            subscriptions.values().forEach(a -> a.subscription.markCancelled());
+            subscriptions.clear();
+        }
+    }
+
+    private void activate(Active active) {
+        TableName table = active.table.name();
+        active.route = dispatcher.add(active.subscription.id(), active.matcher, table, active.listener);
+        try {
+            driver.capture(active.table, capturedOperations(table));
+        } catch (RuntimeException e) {
+            dispatcher.remove(active.route, shutdownTimeout);
+            active.route = null;
+            throw e;
+        }
+    }
+
+    /** The union of what the routed subscriptions of {@code table} need the driver to capture. */
+    private Set<Operation> capturedOperations(TableName table) {
+        Set<Operation> operations = EnumSet.noneOf(Operation.class);
+        for (Active active : subscriptions.values()) {
+            if (active.route != null && active.table.name().equals(table)) {
+                operations.addAll(active.subscription.spec().capturedOperations());
+            }
+        }
+        return operations;
+    }
+
+    private TableMetadata describe(TableName name) {
+        try (Connection connection = connections.open()) {
+            return catalog.describe(connection, catalog.resolve(connection, name));
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not read the definition of table " + name + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static final class Active {
+        final Subscription subscription;
+        final TableMetadata table;
+        final SubscriptionMatcher matcher;
+        final ChangeListener listener;
+        Dispatcher.Route route;
+
+        Active(Subscription subscription, TableMetadata table, SubscriptionMatcher matcher, ChangeListener listener) {
+            this.subscription = subscription;
+            this.table = table;
+            this.matcher = matcher;
+            this.listener = listener;
+        }
+    }
+
+    public static final class Builder {
+        private ConnectionFactory connections;
+        private ChangeDriver driver;
+        private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+        /** The database; pgflash opens its own unpooled connections with these settings. */
+        public Builder jdbcUrl(String jdbcUrl, String user, String password) {
+            this.connections = ConnectionFactory.of(jdbcUrl, user, password);
+            return this;
+        }
+
+        public Builder connections(ConnectionFactory connections) {
+            this.connections = connections;
+            return this;
+        }
+
+        /** The change source; default a {@link TriggerDriver} with schema {@code pgflash}. */
+        public Builder driver(ChangeDriver driver) {
+            this.driver = driver;
+            return this;
+        }
+
+        /** How long {@link #close()} waits for listeners to handle what was read (default 30 s). */
+        public Builder shutdownTimeout(Duration timeout) {
+            this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        public PgFlash build() {
+            return new PgFlash(this);
+        }
+    }
+}

@@ -1,0 +1,122 @@
+package io.pgflash.core;
+
+import java.util.Collection;
+import java.util.Collections;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * One row's column values, in table order, as typed Java values ({@code null} for SQL NULL).
+ * <p>
+ * Types by PostgreSQL type: smallint/integer → Integer, bigint/oid → Long, numeric → BigDecimal, real → Float,
+ * double precision → Double, boolean → Boolean, text types, enums, json/jsonb and unknown types → String, uuid → UUID,
+ * bytea → byte[], date → LocalDate, time → LocalTime, timetz → OffsetTime, timestamp → LocalDateTime,
+ * timestamptz → OffsetDateTime in UTC, interval → PGInterval, arrays → List of the element type (nested for more
+ * dimensions). A column the driver could not read because it is an unchanged TOASTed value is
+ * {@linkplain #isUnchanged(String) unchanged}: it has no value, which is different from NULL.
+ */
+public final class Row {
+
+    private final Map<String, Object> values;
+    private final Set<String> unchanged;
+
+    public Row(Map<String, Object> values) {
+        this(values, Set.of());
+    }
+
+    public Row(Map<String, Object> values, Set<String> unchanged) {
+        this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
+        this.unchanged = Set.copyOf(unchanged);
+    }
+
+    /** The value of {@code column}; fails for a column this row does not carry, so typos do not read as NULL. */
+    public Object get(String column) {
+        if (!values.containsKey(column)) {
+            if (unchanged.contains(column)) {
+                throw new IllegalStateException("Column '" + column + "' is an unchanged TOASTed value the driver did"
+                        + " not receive; use REPLICA IDENTITY FULL on the table to get it");
+            }
+            throw new IllegalArgumentException("Row has no column '" + column + "'; it has " + values.keySet());
+        }
+        return values.get(column);
+    }
+
+    /** The value of {@code column} cast to {@code type}. */
+    public <T> T get(String column, Class<T> type) {
+        return type.cast(get(column));
+    }
+
+    public boolean contains(String column) {
+        return values.containsKey(column);
+    }
+
+    /** True when the column exists but its value was not sent (unchanged TOAST value). */
+    public boolean isUnchanged(String column) {
+        return unchanged.contains(column);
+    }
+
+    /** The names of the columns this row carries, in table order. */
+    public Set<String> columns() {
+        return values.keySet();
+    }
+
+    /** Read-only view of the values (may hold nulls). */
+    public Map<String, Object> asMap() {
+        return values;
+    }
+
+    /** A row with only the given columns (those this row has). */
+    public Row only(Collection<String> columns) {
+        Map<String, Object> kept = new LinkedHashMap<>();
+        for (Map.Entry<String, Object> entry : values.entrySet()) {
+            if (columns.contains(entry.getKey())) {
+                kept.put(entry.getKey(), entry.getValue());
+            }
+        }
+        Set<String> keptUnchanged = new java.util.HashSet<>(unchanged);
+        keptUnchanged.retainAll(columns);
+        return new Row(kept, keptUnchanged);
+    }
+
+    @Override
+    public boolean equals(Object other) {
+        if (this == other) {
+            return true;
+        }
+        if (!(other instanceof Row row) || !values.keySet().equals(row.values.keySet()) || !unchanged.equals(row.unchanged)) {
+            return false;
+        }
+        Iterator<Map.Entry<String, Object>> mine = values.entrySet().iterator();
+        while (mine.hasNext()) {
+            Map.Entry<String, Object> entry = mine.next();
+            if (!Objects.deepEquals(entry.getValue(), row.values.get(entry.getKey()))) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    @Override
+    public int hashCode() {
+        return values.keySet().hashCode();
+    }
+
+    @Override
+    public String toString() {
+        StringBuilder out = new StringBuilder("{");
+        for (Map.Entry<String, Object> entry : values.entrySet()) {
+            if (out.length() > 1) {
+                out.append(", ");
+            }
+            Object value = entry.getValue();
+            out.append(entry.getKey()).append('=').append(value instanceof byte[] bytes ? bytes.length + " bytes" : value);
+        }
+        for (String column : unchanged) {
+            out.append(out.length() > 1 ? ", " : "").append(column).append("=<unchanged>");
+        }
+        return out.append('}').toString();
+    }
+}

@@ -1,0 +1,150 @@
+package io.pgflash.core;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.EnumSet;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * What a subscription wants: a table, operations, filter conditions (AND), partial fields, the key, dispatch
+ * concurrency and the error policy. Build one with {@link #table(String)}.
+ *
+ * <ul>
+ * <li><b>Operations</b> are matched against what the subscription sees: an UPDATE that makes a row start matching the
+ * filter arrives as INSERT, one that makes it stop matching as DELETE (with {@code sourceOperation} UPDATE).</li>
+ * <li><b>Columns</b> (partial fields): an UPDATE is delivered only when one of these columns changed, and rows carry
+ * only these columns plus the key.</li>
+ * <li><b>Key</b>: defaults to the primary key; a table without one needs it set. With
+ * {@link Builder#splitKeyChanges(boolean)}, an UPDATE that changes the key arrives as DELETE of the old key then
+ * INSERT of the new one.</li>
+ * <li><b>Concurrency</b>: 1 (default) delivers one event at a time in commit order; more delivers events of
+ * different keys in parallel, events of one key still in order.</li>
+ * </ul>
+ */
+public record SubscriptionSpec(
+        String id,
+        TableName table,
+        Set<Operation> operations,
+        List<Condition> conditions,
+        Set<String> columns,
+        List<String> key,
+        boolean splitKeyChanges,
+        int concurrency,
+        ErrorPolicy errorPolicy) {
+
+    public SubscriptionSpec {
+        Objects.requireNonNull(table, "table");
+        operations = operations.isEmpty() ? EnumSet.allOf(Operation.class) : EnumSet.copyOf(operations);
+        operations = Set.copyOf(operations);
+        conditions = List.copyOf(conditions);
+        columns = Set.copyOf(new LinkedHashSet<>(columns));
+        key = List.copyOf(key);
+        if (concurrency < 1) {
+            throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
+        }
+        Objects.requireNonNull(errorPolicy, "errorPolicy");
+    }
+
+    /** Starts a spec for a table given in SQL syntax ({@code posts}, {@code app.posts}, {@code "My Table"}). */
+    public static Builder table(String table) {
+        return new Builder(TableName.parse(table));
+    }
+
+    public static Builder table(TableName table) {
+        return new Builder(table);
+    }
+
+    /** True when the filter or partial fields look at more than the new row (they need the old row of UPDATEs). */
+    public boolean needsOldRow() {
+        return !conditions.isEmpty() || !columns.isEmpty() || splitKeyChanges;
+    }
+
+    /** The database operations the driver must capture to produce what this subscription wants. */
+    public Set<Operation> capturedOperations() {
+        EnumSet<Operation> captured = EnumSet.copyOf(operations);
+        boolean reshapesUpdates = !conditions.isEmpty() || splitKeyChanges;
+        if (reshapesUpdates && (operations.contains(Operation.INSERT) || operations.contains(Operation.DELETE))) {
+            captured.add(Operation.UPDATE);
+        }
+        return captured;
+    }
+
+    public static final class Builder {
+        private final TableName table;
+        private String id;
+        private final Set<Operation> operations = EnumSet.noneOf(Operation.class);
+        private final List<Condition> conditions = new ArrayList<>();
+        private final Set<String> columns = new LinkedHashSet<>();
+        private final List<String> key = new ArrayList<>();
+        private boolean splitKeyChanges;
+        private int concurrency = 1;
+        private ErrorPolicy errorPolicy = ErrorPolicy.defaults();
+
+        private Builder(TableName table) {
+            this.table = table;
+        }
+
+        /** A name for logs, metrics and the registry; defaults to table and a number. */
+        public Builder id(String id) {
+            this.id = id;
+            return this;
+        }
+
+        /** The operations to deliver; all when none are given. */
+        public Builder operations(Operation... operations) {
+            this.operations.addAll(Arrays.asList(operations));
+            return this;
+        }
+
+        public Builder operations(Set<Operation> operations) {
+            this.operations.addAll(operations);
+            return this;
+        }
+
+        public Builder where(Condition... conditions) {
+            this.conditions.addAll(Arrays.asList(conditions));
+            return this;
+        }
+
+        /** Adds conditions in the PostgREST form, e.g. {@code "status=eq.published"}; see {@link Condition#parse}. */
+        public Builder filter(String... filters) {
+            for (String filter : filters) {
+                conditions.add(Condition.parse(filter));
+            }
+            return this;
+        }
+
+        public Builder columns(String... columns) {
+            this.columns.addAll(Arrays.asList(columns));
+            return this;
+        }
+
+        public Builder key(String... columns) {
+            this.key.addAll(Arrays.asList(columns));
+            return this;
+        }
+
+        public Builder splitKeyChanges(boolean split) {
+            this.splitKeyChanges = split;
+            return this;
+        }
+
+        public Builder concurrency(int concurrency) {
+            this.concurrency = concurrency;
+            return this;
+        }
+
+        public Builder errorPolicy(ErrorPolicy errorPolicy) {
+            this.errorPolicy = errorPolicy;
+            return this;
+        }
+
+        public SubscriptionSpec build() {
+            return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, concurrency,
+                    errorPolicy);
+        }
+    }
+}

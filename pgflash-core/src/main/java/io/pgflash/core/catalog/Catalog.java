@@ -1,0 +1,129 @@
+package io.pgflash.core.catalog;
+
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.TableName;
+import io.pgflash.core.value.PgType;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Reads table and type definitions from the system catalogs. Names go in as parameters, never into SQL text. */
+public final class Catalog {
+
+    private static final String TABLE = """
+            SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident
+            FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+            WHERE c.oid = ?""";
+
+    private static final String COLUMNS = """
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod)
+            FROM pg_attribute a
+            WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
+            ORDER BY a.attnum""";
+
+    private static final String PRIMARY_KEY = """
+            SELECT a.attname
+            FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+            WHERE i.indrelid = ? AND i.indisprimary
+            ORDER BY array_position(i.indkey::int2[], a.attnum)""";
+
+    private static final String TYPE = """
+            SELECT t.typtype, t.typbasetype, t.typelem, t.typcategory, t.typdelim, format_type(t.oid, NULL)
+            FROM pg_type t WHERE t.oid = ?""";
+
+    private final Map<Integer, PgType> types = new HashMap<>();
+
+    /** The table's oid, resolving an unqualified name with the connection's search path; fails if there is none. */
+    public long resolve(Connection connection, TableName name) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?)::oid")) {
+            statement.setString(1, name.quoted());
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                long oid = rs.getLong(1);
+                if (rs.wasNull()) {
+                    throw new PgFlashException("Table " + name + " does not exist or this role cannot see it;"
+                            + " check the name (quote mixed case: \"MyTable\") and the schema");
+                }
+                return oid;
+            }
+        }
+    }
+
+    /** Describes the table with this oid, or fails if it is gone or not a table. */
+    public TableMetadata describe(Connection connection, long oid) throws SQLException {
+        TableName name;
+        char replicaIdentity;
+        try (PreparedStatement statement = connection.prepareStatement(TABLE)) {
+            statement.setLong(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    throw new PgFlashException("Table with oid " + oid + " no longer exists");
+                }
+                name = TableName.of(rs.getString(2), rs.getString(3));
+                String kind = rs.getString(4);
+                if (!kind.equals("r") && !kind.equals("p")) {
+                    throw new PgFlashException(name + " is not a table (relkind '" + kind
+                            + "'); only tables and partitioned tables can be subscribed to");
+                }
+                replicaIdentity = rs.getString(5).charAt(0);
+            }
+        }
+        List<Column> columns = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(COLUMNS)) {
+            statement.setLong(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(new Column(rs.getString(1), type(connection, rs.getInt(2))));
+                }
+            }
+        }
+        List<String> primaryKey = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
+            statement.setLong(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    primaryKey.add(rs.getString(1));
+                }
+            }
+        }
+        return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity);
+    }
+
+    private synchronized PgType type(Connection connection, int oid) throws SQLException {
+        PgType known = types.get(oid);
+        if (known != null) {
+            return known;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(TYPE)) {
+            statement.setInt(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    throw new PgFlashException("Type oid " + oid + " is unknown");
+                }
+                String typtype = rs.getString(1);
+                int baseType = rs.getInt(2);
+                int element = rs.getInt(3);
+                String category = rs.getString(4);
+                char delimiter = rs.getString(5).charAt(0);
+                String sqlName = rs.getString(6);
+                PgType type;
+                if (typtype.equals("d")) {
+                    PgType base = type(connection, baseType);
+                    type = new PgType(oid, base.baseOid(), base.element(), base.delimiter(), sqlName);
+                } else if (category.equals("A") && element != 0) {
+                    PgType elementType = type(connection, element);
+                    type = new PgType(oid, oid, elementType, elementType.delimiter(), sqlName);
+                } else {
+                    type = new PgType(oid, oid, null, delimiter, sqlName);
+                }
+                types.put(oid, type);
+                return type;
+            }
+        }
+    }
+}

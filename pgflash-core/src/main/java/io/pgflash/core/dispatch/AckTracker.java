@@ -1,0 +1,68 @@
+package io.pgflash.core.dispatch;
+
+import io.pgflash.core.Position;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.function.Consumer;
+
+/**
+ * Confirms a position to the driver only when every delivery of every batch up to it is done, in batch order, so a
+ * driver never confirms past an event a listener has not handled (or the error policy disposed of).
+ */
+public final class AckTracker {
+
+    private final Consumer<Position> confirm;
+    private final Deque<Batch> open = new ArrayDeque<>();
+
+    public AckTracker(Consumer<Position> confirm) {
+        this.confirm = confirm;
+    }
+
+    /** Opens a batch ending at {@code position}; call {@link Batch#seal()} once all its deliveries are handed out. */
+    public synchronized Batch open(Position position) {
+        Batch batch = new Batch(position);
+        open.addLast(batch);
+        return batch;
+    }
+
+    private void completed() {
+        Position confirmed = null;
+        synchronized (this) {
+            while (!open.isEmpty() && open.peekFirst().pending == 0) {
+                confirmed = open.pollFirst().position;
+            }
+        }
+        if (confirmed != null) {
+            confirm.accept(confirmed);
+        }
+    }
+
+    /** The deliveries of one batch of events; it completes when sealed and every delivery is done. */
+    public final class Batch {
+        private final Position position;
+        private int pending = 1; // the seal
+
+        private Batch(Position position) {
+            this.position = position;
+        }
+
+        /** One more delivery that must be done before the batch completes. */
+        public void add() {
+            synchronized (AckTracker.this) {
+                pending++;
+            }
+        }
+
+        public void done() {
+            synchronized (AckTracker.this) {
+                pending--;
+            }
+            completed();
+        }
+
+        /** All deliveries are handed out. */
+        public void seal() {
+            done();
+        }
+    }
+}

@@ -1,0 +1,105 @@
+package io.pgflash.core.dispatch;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.ChangeListener;
+import io.pgflash.core.Position;
+import io.pgflash.core.StreamGap;
+import io.pgflash.core.TableName;
+import io.pgflash.core.driver.EventSink;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+
+/**
+ * Routes a driver's table-level events to the subscriptions of each table, in the order the driver hands them over,
+ * and confirms positions back to the driver once every subscription has handled them.
+ */
+public final class Dispatcher implements EventSink {
+
+    private final Map<TableName, List<Route>> routes = new ConcurrentHashMap<>();
+    private final AckTracker acks;
+
+    public Dispatcher(Consumer<Position> confirm) {
+        this.acks = new AckTracker(confirm);
+    }
+
+    /** Starts delivering the table's matching events to {@code listener} on the subscription's own threads. */
+    public Route add(String id, SubscriptionMatcher matcher, TableName table, ChangeListener listener) {
+        SubscriptionWorker worker = new SubscriptionWorker(id, listener, matcher.spec().errorPolicy(),
+                matcher.spec().concurrency());
+        Route route = new Route(table, matcher, worker);
+        routes.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>()).add(route);
+        return route;
+    }
+
+    /** Stops routing to {@code route}; drops what it has queued and waits for the event in hand. */
+    public void remove(Route route, Duration timeout) {
+        List<Route> list = routes.get(route.table);
+        if (list != null) {
+            list.remove(route);
+        }
+        route.worker.cancel(timeout);
+    }
+
+    /** Delivers what every subscription has queued, then stops their threads, within {@code timeout} in all. */
+    public void drainAndStop(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (List<Route> list : routes.values()) {
+            for (Route route : list) {
+                route.worker.drainAndStop(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            }
+        }
+        routes.clear();
+    }
+
+    @Override
+    public void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException {
+        AckTracker.Batch batch = acks.open(upTo);
+        try {
+            for (ChangeEvent event : events) {
+                List<Route> list = routes.get(event.table());
+                if (list == null) {
+                    continue;
+                }
+                for (Route route : list) {
+                    for (ChangeEvent matched : route.matcher.match(event)) {
+                        route.worker.offer(matched, batch);
+                    }
+                }
+            }
+        } finally {
+            batch.seal();
+        }
+    }
+
+    @Override
+    public void gap(StreamGap gap) throws InterruptedException {
+        for (List<Route> list : routes.values()) {
+            for (Route route : list) {
+                route.worker.gap(gap);
+            }
+        }
+    }
+
+    /** Whether any subscription is routed for {@code table}. */
+    public boolean hasRoutes(TableName table) {
+        List<Route> list = routes.get(table);
+        return list != null && !list.isEmpty();
+    }
+
+    /** One subscription's place in the routing table. */
+    public static final class Route {
+        private final TableName table;
+        private final SubscriptionMatcher matcher;
+        private final SubscriptionWorker worker;
+
+        private Route(TableName table, SubscriptionMatcher matcher, SubscriptionWorker worker) {
+            this.table = table;
+            this.matcher = matcher;
+            this.worker = worker;
+        }
+    }
+}

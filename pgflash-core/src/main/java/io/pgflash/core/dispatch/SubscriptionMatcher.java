@@ -1,0 +1,146 @@
+package io.pgflash.core.dispatch;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Condition;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Row;
+import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.catalog.TableMetadata;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Objects;
+import java.util.Set;
+
+/**
+ * Turns a table's change into what one subscription sees: applies the filter (with enter/leave semantics for
+ * UPDATE), partial fields, the key and key changes, and the subscription's operations. Pure: no I/O, no state.
+ */
+public final class SubscriptionMatcher {
+
+    private final SubscriptionSpec spec;
+    private final List<CompiledCondition> conditions;
+    private final List<String> keyColumns;
+    private final Set<String> projection;
+
+    private SubscriptionMatcher(SubscriptionSpec spec, List<CompiledCondition> conditions, List<String> keyColumns,
+            Set<String> projection) {
+        this.spec = spec;
+        this.conditions = conditions;
+        this.keyColumns = keyColumns;
+        this.projection = projection;
+    }
+
+    /** Checks the spec against the table: columns, key and filter values must fit, or this fails naming them. */
+    public static SubscriptionMatcher compile(SubscriptionSpec spec, TableMetadata table) {
+        for (String column : spec.columns()) {
+            requireColumn(table, column, "Partial field");
+        }
+        List<String> key = spec.key().isEmpty() ? table.primaryKey() : spec.key();
+        if (key.isEmpty()) {
+            throw new PgFlashException("Table " + table.name() + " has no primary key; give the subscription a key:"
+                    + " key(\"column\", ...) naming columns that identify a row");
+        }
+        for (String column : key) {
+            requireColumn(table, column, "Key column");
+        }
+        List<CompiledCondition> conditions = new ArrayList<>();
+        for (Condition condition : spec.conditions()) {
+            conditions.add(CompiledCondition.compile(condition, table));
+        }
+        Set<String> projection = null;
+        if (!spec.columns().isEmpty()) {
+            projection = new LinkedHashSet<>(key);
+            projection.addAll(spec.columns());
+        }
+        return new SubscriptionMatcher(spec, List.copyOf(conditions), List.copyOf(key), projection);
+    }
+
+    private static void requireColumn(TableMetadata table, String column, String what) {
+        if (table.column(column).isEmpty()) {
+            throw new PgFlashException(what + " '" + column + "': table " + table.name() + " has no such column;"
+                    + " its columns are " + table.columnNames());
+        }
+    }
+
+    public SubscriptionSpec spec() {
+        return spec;
+    }
+
+    /** The key columns in use (the spec's, or the primary key). */
+    public List<String> keyColumns() {
+        return keyColumns;
+    }
+
+    /** The events this subscription gets for a table change with full rows: none, one, or two (key change). */
+    public List<ChangeEvent> match(ChangeEvent change) {
+        return switch (change.sourceOperation()) {
+            case INSERT -> matches(change.newRow()) ? deliver(change, Operation.INSERT, change.newRow(), null) : List.of();
+            case DELETE -> matches(change.oldRow()) ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
+            case TRUNCATE -> spec.operations().contains(Operation.TRUNCATE) ? List.of(change) : List.of();
+            case UPDATE -> matchUpdate(change);
+        };
+    }
+
+    private List<ChangeEvent> matchUpdate(ChangeEvent change) {
+        Row newRow = change.newRow();
+        Row oldRow = change.oldRow();
+        boolean matchesNow = matches(newRow);
+        boolean matchedBefore = oldRow == null || !hasAll(oldRow) ? matchesNow : matches(oldRow);
+        if (matchesNow && matchedBefore) {
+            if (spec.splitKeyChanges() && oldRow != null && keyChanged(oldRow, newRow)) {
+                List<ChangeEvent> split = new ArrayList<>(deliver(change, Operation.DELETE, null, oldRow));
+                split.addAll(deliver(change, Operation.INSERT, newRow, null));
+                return split;
+            }
+            if (!spec.columns().isEmpty() && spec.columns().stream().noneMatch(change.changedColumns()::contains)) {
+                return List.of();
+            }
+            return deliver(change, Operation.UPDATE, newRow, oldRow);
+        }
+        if (matchesNow) {
+            return deliver(change, Operation.INSERT, newRow, oldRow);
+        }
+        if (matchedBefore) {
+            return deliver(change, Operation.DELETE, newRow, oldRow);
+        }
+        return List.of();
+    }
+
+    private boolean keyChanged(Row oldRow, Row newRow) {
+        for (String column : keyColumns) {
+            if (oldRow.contains(column) && !Objects.deepEquals(oldRow.get(column), newRow.get(column))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** Whether the old row carries every filtered column (WAL drivers may only send the key). */
+    private boolean hasAll(Row row) {
+        return conditions.stream().allMatch(c -> row.contains(c.column()));
+    }
+
+    private boolean matches(Row row) {
+        for (CompiledCondition condition : conditions) {
+            if (!condition.test(row)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private List<ChangeEvent> deliver(ChangeEvent change, Operation operation, Row newRow, Row oldRow) {
+        if (!spec.operations().contains(operation)) {
+            return List.of();
+        }
+        Row keyRow = (operation == Operation.DELETE ? oldRow : newRow).only(keyColumns);
+        if (projection != null) {
+            newRow = newRow == null ? null : newRow.only(projection);
+            oldRow = oldRow == null ? null : oldRow.only(projection);
+        }
+        Set<String> changed = operation == Operation.UPDATE ? change.changedColumns() : Set.of();
+        return List.of(change.reshaped(operation, newRow, oldRow, keyRow, changed));
+    }
+}

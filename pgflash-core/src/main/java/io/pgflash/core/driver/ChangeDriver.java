@@ -1,0 +1,34 @@
+package io.pgflash.core.driver;
+
+import io.pgflash.core.Operation;
+import io.pgflash.core.Position;
+import io.pgflash.core.catalog.TableMetadata;
+import java.util.Set;
+
+/**
+ * The part of pgflash that differs per change source. A driver reads changes of the tables it is told to capture,
+ * decodes them into table-level {@code ChangeEvent}s with typed, full rows, and hands them to the {@link EventSink};
+ * matching, dispatch, error policy and acknowledgement are shared by all drivers.
+ */
+public interface ChangeDriver {
+
+    /** Connects and starts reading; fails with a message naming what to fix when the database does not allow it. */
+    void start(DriverContext context);
+
+    /**
+     * Makes the driver capture exactly {@code operations} of {@code table} from now on (none: stop capturing it). All
+     * or nothing: when this fails, the database is as before.
+     */
+    void capture(TableMetadata table, Set<Operation> operations);
+
+    /** Every event up to {@code position} is handled; a durable driver may advance its stored position. */
+    void confirm(Position position);
+
+    /** Stops reading; no event reaches the sink after this returns. */
+    void stop();
+
+    /** Releases the database state of this session (after {@link #stop()}). */
+    void close();
+
+    DriverState state();
+}

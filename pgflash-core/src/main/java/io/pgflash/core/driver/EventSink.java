@@ -1,0 +1,19 @@
+package io.pgflash.core.driver;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Position;
+import io.pgflash.core.StreamGap;
+import java.util.List;
+
+/** Where a driver hands what it read: table-level events with full rows, and notices of gaps. */
+public interface EventSink {
+
+    /**
+     * Hands over events in commit order; {@code upTo} is the position the driver may confirm once they are all
+     * handled (see {@link ChangeDriver#confirm}). Waits while subscribers are full (backpressure).
+     */
+    void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException;
+
+    /** Changes may have been missed (the driver cannot replay them). */
+    void gap(StreamGap gap) throws InterruptedException;
+}

@@ -1,0 +1,58 @@
+package io.pgflash.core.driver;
+
+import io.pgflash.core.Row;
+import io.pgflash.core.catalog.Column;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.value.ValueDecoder;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+
+/** Builds typed rows from column texts in table order, and compares rows; shared by the drivers. */
+public final class RowDecoder {
+
+    private RowDecoder() {
+    }
+
+    /**
+     * Decodes {@code texts} (one per live column, {@code null} for NULL) into a row of {@code table}.
+     *
+     * @throws TableShapeChangedException when the number of values does not match the known columns (the table
+     *         was altered since it was described)
+     */
+    public static Row decode(TableMetadata table, List<String> texts) {
+        List<Column> columns = table.columns();
+        if (texts.size() != columns.size()) {
+            throw new TableShapeChangedException(table.name() + " has " + columns.size() + " known columns but a row"
+                    + " with " + texts.size() + " values arrived");
+        }
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            Column column = columns.get(i);
+            values.put(column.name(), text == null ? null : ValueDecoder.decode(column.type(), text));
+        }
+        return new Row(values);
+    }
+
+    /** The columns whose values differ between two rows of one table (unchanged TOAST values count as unchanged). */
+    public static Set<String> changedColumns(Row oldRow, Row newRow) {
+        Set<String> changed = new HashSet<>();
+        for (String column : newRow.columns()) {
+            if (oldRow.contains(column) && !Objects.deepEquals(oldRow.get(column), newRow.get(column))) {
+                changed.add(column);
+            }
+        }
+        return changed;
+    }
+
+    /** The row's shape no longer matches the table description; describe the table again. */
+    public static final class TableShapeChangedException extends RuntimeException {
+        public TableShapeChangedException(String message) {
+            super(message);
+        }
+    }
+}

@@ -1,0 +1,409 @@
+package io.pgflash.core.driver.trigger;
+
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Position;
+import io.pgflash.core.Row;
+import io.pgflash.core.StreamGap;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.driver.RowDecoder.TableShapeChangedException;
+import io.pgflash.core.value.RecordLiteral;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Captures changes with statement-level triggers that send rows through LISTEN/NOTIFY. Works on any PostgreSQL
+ * (no replication rights needed); events committed while no session listens are not kept (see the durable mode).
+ * <p>
+ * One dedicated connection listens. It is checked when idle, so a silently dead connection is noticed; on loss the
+ * driver reconnects with back-off, re-registers its tables and tells listeners about the gap.
+ */
+public final class TriggerDriver implements ChangeDriver {
+
+    private static final Logger log = LoggerFactory.getLogger(TriggerDriver.class);
+    private static final Duration OVERFLOW_CLEANUP_INTERVAL = Duration.ofMinutes(5);
+
+    private final TriggerSql sql;
+    private final Duration pollInterval;
+    private final Duration connectionCheckInterval;
+    private final BackOff reconnectBackOff;
+    private final Duration overflowRetention;
+    private final boolean removeSchemaOnShutdown;
+    /** Identifies this driver's listening session: it holds an advisory lock on it while alive. */
+    private final long token = ThreadLocalRandom.current().nextLong(1, 1L << 62);
+    private final Map<Long, Capture> captures = new ConcurrentHashMap<>();
+
+    private DriverContext context;
+    private TriggerInstaller installer;
+    private Connection listening;
+    private Thread reader;
+    private volatile boolean running;
+    private volatile DriverState state = DriverState.STOPPED;
+    private long notificationSequence;
+
+    private TriggerDriver(Builder builder) {
+        this.sql = new TriggerSql(builder.schema);
+        this.pollInterval = builder.pollInterval;
+        this.connectionCheckInterval = builder.connectionCheckInterval;
+        this.reconnectBackOff = builder.reconnectBackOff;
+        this.overflowRetention = builder.overflowRetention;
+        this.removeSchemaOnShutdown = builder.removeSchemaOnShutdown;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** The schema holding pgflash's objects; also the NOTIFY channel. */
+    public String schema() {
+        return sql.schema();
+    }
+
+    @Override
+    public synchronized void start(DriverContext driverContext) {
+        this.context = driverContext;
+        this.installer = new TriggerInstaller(sql, driverContext.connections());
+        state = DriverState.STARTING;
+        installer.install();
+        try {
+            listening = connectListening();
+        } catch (SQLException e) {
+            state = DriverState.STOPPED;
+            throw new PgFlashException("Could not open the listening connection: " + e.getMessage(), e);
+        }
+        running = true;
+        state = DriverState.STREAMING;
+        reader = new Thread(this::readLoop, "pgflash-trigger-listener");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public void capture(TableMetadata table, Set<Operation> operations) {
+        Capture previous = operations.isEmpty() ? captures.remove(table.oid())
+                : captures.put(table.oid(), new Capture(table, Set.copyOf(operations)));
+        try {
+            installer.register(token, table.oid(), operations, table.name().toString());
+        } catch (RuntimeException e) {
+            if (previous == null) {
+                captures.remove(table.oid());
+            } else {
+                captures.put(table.oid(), previous);
+            }
+            throw e;
+        }
+    }
+
+    @Override
+    public void confirm(Position position) {
+        // NOTIFY keeps nothing to confirm
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        Thread thread = reader;
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join(pollInterval.toMillis() * 4 + connectionCheckInterval.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                thread.interrupt();
+            }
+        }
+        state = DriverState.STOPPED;
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            if (installer != null) {
+                installer.unregisterAll(token, removeSchemaOnShutdown);
+            }
+        } catch (RuntimeException e) {
+            log.warn("Could not remove this session's triggers; the next start reconciles them: {}", e.getMessage());
+        } finally {
+            closeQuietly(listening);
+            listening = null;
+            captures.clear();
+        }
+    }
+
+    @Override
+    public DriverState state() {
+        return state;
+    }
+
+    private Connection connectListening() throws SQLException {
+        Connection connection = context.connections().open();
+        try (Statement statement = connection.createStatement()) {
+            try (ResultSet rs = statement.executeQuery("SELECT pg_try_advisory_lock(" + token + ")")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    throw new SQLException("advisory lock " + token + " is held by another session");
+                }
+            }
+            statement.execute(sql.listenStatement());
+        } catch (SQLException e) {
+            closeQuietly(connection);
+            throw e;
+        }
+        return connection;
+    }
+
+    private void readLoop() {
+        long lastCheck = System.nanoTime();
+        long lastCleanup = 0;
+        int failures = 0;
+        while (running) {
+            try {
+                if (listening == null) {
+                    listening = connectListening();
+                    for (Capture capture : captures.values()) {
+                        installer.register(token, capture.table.oid(), capture.operations, capture.table.name().toString());
+                    }
+                    state = DriverState.STREAMING;
+                    log.info("Listening again on channel {} after {} failed attempt(s)", sql.channel(), failures);
+                    failures = 0;
+                    context.sink().gap(new StreamGap("the listening connection was lost; changes committed while"
+                            + " reconnecting were not received", Instant.now()));
+                }
+                PGNotification[] notifications = listening.unwrap(PGConnection.class)
+                        .getNotifications((int) pollInterval.toMillis());
+                if (notifications != null && notifications.length > 0) {
+                    handle(notifications);
+                    lastCheck = System.nanoTime();
+                } else if (System.nanoTime() - lastCheck > connectionCheckInterval.toNanos()) {
+                    // a silently dead connection only shows when we talk to it
+                    if (!listening.isValid((int) Math.max(1, connectionCheckInterval.toSeconds()))) {
+                        throw new SQLException("the listening connection does not answer");
+                    }
+                    lastCheck = System.nanoTime();
+                }
+                if (System.nanoTime() - lastCleanup > OVERFLOW_CLEANUP_INTERVAL.toNanos()) {
+                    deleteOldOverflow();
+                    lastCleanup = System.nanoTime();
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (SQLException | RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                failures++;
+                state = DriverState.RECONNECTING;
+                Duration delay = reconnectBackOff.delay(failures);
+                log.warn("Listening on channel {} failed ({}); reconnecting in {}", sql.channel(), e.getMessage(), delay);
+                closeQuietly(listening);
+                listening = null;
+                try {
+                    TimeUnit.MILLISECONDS.sleep(delay.toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+    }
+
+    private void handle(PGNotification[] notifications) throws SQLException, InterruptedException {
+        for (PGNotification notification : notifications) {
+            if (!notification.getName().equals(sql.channel())) {
+                continue;
+            }
+            Notification parsed = Notification.parse(notification.getParameter());
+            Capture capture = captures.get(parsed.relid());
+            if (capture == null) {
+                continue; // a table another application captures through the same schema
+            }
+            long sequence = ++notificationSequence;
+            List<ChangeEvent> events = decode(parsed, capture, sequence);
+            Position upTo = new Position(sequence, Math.max(0, events.size() - 1));
+            context.sink().accept(events, upTo);
+        }
+    }
+
+    private List<ChangeEvent> decode(Notification notification, Capture capture, long sequence) throws SQLException {
+        Instant timestamp = Instant.EPOCH.plus(notification.statementMicros(), java.time.temporal.ChronoUnit.MICROS);
+        if (notification.operation() == Operation.TRUNCATE) {
+            return List.of(new ChangeEvent(Operation.TRUNCATE, Operation.TRUNCATE, capture.table.name(), null, null,
+                    null, Set.of(), notification.transactionId(), timestamp, new Position(sequence, 0)));
+        }
+        List<String> items = resolveOverflow(notification.items());
+        List<ChangeEvent> events = new ArrayList<>(items.size());
+        for (int i = 0; i < items.size(); i++) {
+            String item = items.get(i);
+            if (item == null) {
+                continue;
+            }
+            Row newRow = null;
+            Row oldRow = null;
+            switch (item.charAt(0)) {
+                case 'N' -> newRow = row(capture, item.substring(1));
+                case 'O' -> oldRow = row(capture, item.substring(1));
+                case 'U' -> {
+                    String[] rows = Notification.splitUpdate(item.substring(1));
+                    oldRow = row(capture, rows[0]);
+                    newRow = row(capture, rows[1]);
+                }
+                default -> throw new IllegalStateException("unknown item kind '" + item.charAt(0) + "'");
+            }
+            Set<String> changed = oldRow != null && newRow != null ? RowDecoder.changedColumns(oldRow, newRow) : Set.of();
+            events.add(new ChangeEvent(notification.operation(), notification.operation(), capture.table.name(),
+                    newRow, oldRow, null, changed, notification.transactionId(), timestamp,
+                    new Position(sequence, i)));
+        }
+        return events;
+    }
+
+    private Row row(Capture capture, String text) throws SQLException {
+        List<String> fields = RecordLiteral.fields(text);
+        try {
+            return RowDecoder.decode(capture.table, fields);
+        } catch (TableShapeChangedException | IllegalArgumentException e) {
+            // the table was altered since we described it
+            try (Connection connection = context.connections().open()) {
+                capture.table = context.catalog().describe(connection, capture.table.oid());
+            }
+            return RowDecoder.decode(capture.table, fields);
+        }
+    }
+
+    /** Replaces overflow references ({@code X<id>}) with the parked items; a missing one becomes null and is logged. */
+    private List<String> resolveOverflow(List<String> items) throws SQLException {
+        List<Long> ids = new ArrayList<>();
+        for (String item : items) {
+            if (item.charAt(0) == 'X') {
+                ids.add(Long.parseLong(item.substring(1)));
+            }
+        }
+        if (ids.isEmpty()) {
+            return items;
+        }
+        Map<Long, String> parked = new HashMap<>();
+        try (PreparedStatement statement = listening.prepareStatement(sql.fetchOverflow())) {
+            statement.setArray(1, listening.createArrayOf("bigint", ids.toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    parked.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
+        List<String> resolved = new ArrayList<>(items.size());
+        for (String item : items) {
+            if (item.charAt(0) == 'X') {
+                String value = parked.get(Long.parseLong(item.substring(1)));
+                if (value == null) {
+                    log.error("Overflow row {} is gone (older than the {} retention?); its change is lost",
+                            item.substring(1), overflowRetention);
+                }
+                resolved.add(value);
+            } else {
+                resolved.add(item);
+            }
+        }
+        return resolved;
+    }
+
+    private void deleteOldOverflow() throws SQLException {
+        try (PreparedStatement statement = listening.prepareStatement(sql.deleteOldOverflow())) {
+            statement.setLong(1, overflowRetention.toSeconds());
+            statement.executeUpdate();
+        }
+    }
+
+    private static void closeQuietly(Connection connection) {
+        if (connection != null) {
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                log.debug("Closing a connection failed", e);
+            }
+        }
+    }
+
+    /** A captured table (its description is refreshed when the table changes shape) and its operations. */
+    private static final class Capture {
+        volatile TableMetadata table;
+        final Set<Operation> operations;
+
+        Capture(TableMetadata table, Set<Operation> operations) {
+            this.table = table;
+            this.operations = operations;
+        }
+    }
+
+    public static final class Builder {
+        private String schema = "pgflash";
+        private Duration pollInterval = Duration.ofMillis(500);
+        private Duration connectionCheckInterval = Duration.ofSeconds(5);
+        private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
+        private Duration overflowRetention = Duration.ofHours(1);
+        private boolean removeSchemaOnShutdown;
+
+        /** The schema for pgflash's objects (default {@code pgflash}); also the NOTIFY channel's name. */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** How long one wait for notifications lasts (default 500 ms); bounds how fast stop() returns. */
+        public Builder pollInterval(Duration pollInterval) {
+            this.pollInterval = pollInterval;
+            return this;
+        }
+
+        /** After this long without notifications the connection is checked (default 5 s). */
+        public Builder connectionCheckInterval(Duration interval) {
+            this.connectionCheckInterval = interval;
+            return this;
+        }
+
+        public Builder reconnectBackOff(BackOff backOff) {
+            this.reconnectBackOff = backOff;
+            return this;
+        }
+
+        /** How long rows too large for a NOTIFY stay in the overflow table (default 1 hour). */
+        public Builder overflowRetention(Duration retention) {
+            this.overflowRetention = retention;
+            return this;
+        }
+
+        /** Drop the schema on close when no other application listens (default false: it stays, triggers go). */
+        public Builder removeSchemaOnShutdown(boolean remove) {
+            this.removeSchemaOnShutdown = remove;
+            return this;
+        }
+
+        public TriggerDriver build() {
+            return new TriggerDriver(this);
+        }
+    }
+}

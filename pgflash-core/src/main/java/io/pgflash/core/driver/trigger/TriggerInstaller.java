@@ -1,0 +1,163 @@
+package io.pgflash.core.driver.trigger;
+
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.driver.ConnectionFactory;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Keeps the database objects in step with who listens. Each listening session holds an advisory lock on its token and
+ * records in {@code listeners} which operations of which tables it wants; a table has a trigger per operation some
+ * live session wants, and none otherwise. Rows of sessions that died (crash, network) are found by their missing
+ * lock and reconciled away, so nothing needs cleaning by hand. Every change runs in one transaction under an advisory
+ * lock, so instances starting together do not race and a failure leaves the database as it was.
+ */
+final class TriggerInstaller {
+
+    private static final Logger log = LoggerFactory.getLogger(TriggerInstaller.class);
+
+    private final TriggerSql sql;
+    private final ConnectionFactory connections;
+
+    TriggerInstaller(TriggerSql sql, ConnectionFactory connections) {
+        this.sql = sql;
+        this.connections = connections;
+    }
+
+    /** Creates the schema objects (idempotent) and reconciles what crashed sessions left behind. */
+    void install() {
+        inTransaction("install the pgflash schema " + sql.schema(), connection -> {
+            try (Statement statement = connection.createStatement()) {
+                for (String each : sql.installStatements()) {
+                    statement.execute(each);
+                }
+            }
+            reconcile(connection);
+        });
+    }
+
+    /** Records that session {@code token} wants exactly {@code operations} of table {@code relid}, and syncs triggers. */
+    void register(long token, long relid, Set<Operation> operations, String tableForMessages) {
+        inTransaction("capture " + operations + " on " + tableForMessages, connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql.deleteListeners())) {
+                delete.setLong(1, token);
+                delete.setLong(2, relid);
+                delete.executeUpdate();
+            }
+            try (PreparedStatement insert = connection.prepareStatement(sql.insertListener())) {
+                for (Operation operation : operations) {
+                    insert.setLong(1, token);
+                    insert.setLong(2, relid);
+                    insert.setString(3, operation.name());
+                    insert.addBatch();
+                }
+                insert.executeBatch();
+            }
+            reconcile(connection);
+        });
+    }
+
+    /** Removes every registration of session {@code token}; drops the schema too when asked and nobody else listens. */
+    void unregisterAll(long token, boolean dropSchemaWhenUnused) {
+        inTransaction("remove this session's triggers", connection -> {
+            try (PreparedStatement delete = connection.prepareStatement(sql.deleteAllListeners())) {
+                delete.setLong(1, token);
+                delete.executeUpdate();
+            }
+            reconcile(connection);
+            if (dropSchemaWhenUnused && listenerCount(connection) == 0) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute(sql.dropSchema());
+                }
+                log.info("Dropped schema {}: no application listens any more", sql.schema());
+            }
+        });
+    }
+
+    private long listenerCount(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(sql.countListeners())) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    /** Deletes dead sessions' rows, then creates and drops triggers until they match the rows. */
+    private void reconcile(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            int dead = statement.executeUpdate(sql.deleteDeadListeners());
+            if (dead > 0) {
+                log.info("Removed {} registration(s) left by sessions that ended without cleaning up", dead);
+            }
+        }
+        try (PreparedStatement state = connection.prepareStatement(sql.triggerState())) {
+            state.setString(1, sql.captureFunction());
+            state.setString(2, sql.captureFunction());
+            try (ResultSet rs = state.executeQuery(); Statement ddl = connection.createStatement()) {
+                while (rs.next()) {
+                    String table = rs.getString(2);
+                    Set<String> wanted = strings(rs.getArray(3));
+                    Set<String> present = strings(rs.getArray(4));
+                    for (Operation operation : Operation.values()) {
+                        String name = sql.triggerName(operation);
+                        boolean want = wanted.contains(operation.name());
+                        boolean has = present.contains(name);
+                        if (want && !has) {
+                            ddl.execute(sql.createTrigger(table, operation));
+                            log.debug("Created trigger {} on {}", name, table);
+                        } else if (!want && has) {
+                            ddl.execute(sql.dropTrigger(table, name));
+                            log.debug("Dropped trigger {} on {}", name, table);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static Set<String> strings(Array array) throws SQLException {
+        return new HashSet<>(Arrays.asList((String[]) array.getArray()));
+    }
+
+    private void inTransaction(String what, SqlWork work) {
+        try (Connection connection = connections.open()) {
+            connection.setAutoCommit(false);
+            try {
+                try (PreparedStatement lock = connection.prepareStatement(sql.lockInstall())) {
+                    lock.setString(1, sql.schema());
+                    lock.execute();
+                }
+                work.run(connection);
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                connection.rollback();
+                throw e;
+            }
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not " + what + ": " + e.getMessage() + hint(e), e);
+        }
+    }
+
+    private static String hint(SQLException e) {
+        String state = e.getSQLState();
+        if ("42501".equals(state)) {
+            return " (pgflash's role needs CREATE on the database for its schema and must own the tables it watches)";
+        }
+        return "";
+    }
+
+    @FunctionalInterface
+    private interface SqlWork {
+        void run(Connection connection) throws SQLException;
+    }
+}

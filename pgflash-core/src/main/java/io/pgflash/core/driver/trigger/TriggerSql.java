@@ -1,0 +1,198 @@
+package io.pgflash.core.driver.trigger;
+
+import io.pgflash.core.Operation;
+import io.pgflash.core.TableName;
+import java.util.Locale;
+
+/**
+ * The SQL text of the trigger driver's objects. Only the pgflash schema name (validated, quoted) and table names from
+ * the catalog (quoted) appear in it; everything else goes in as parameters.
+ */
+final class TriggerSql {
+
+    /** NOTIFY payloads must stay below 8000 bytes; keep room for the header. */
+    static final int PAYLOAD_BUDGET = 7800;
+    /** A row item larger than this goes to the overflow table and the payload carries its id. */
+    static final int MAX_INLINE_ITEM = 7600;
+    /** First key of pgflash's two-key advisory locks ('pgf!'). */
+    static final int LOCK_NAMESPACE = 0x70676621;
+
+    private final String schema;
+    private final String quotedSchema;
+
+    TriggerSql(String schema) {
+        if (schema == null || schema.isBlank() || schema.getBytes(java.nio.charset.StandardCharsets.UTF_8).length > 50) {
+            throw new IllegalArgumentException("pgflash schema name '" + schema
+                    + "' must be 1 to 50 bytes long (trigger names are derived from it)");
+        }
+        this.schema = schema;
+        this.quotedSchema = TableName.quote(schema);
+    }
+
+    String schema() {
+        return schema;
+    }
+
+    /** The NOTIFY channel: the schema's name. */
+    String channel() {
+        return schema;
+    }
+
+    String listenStatement() {
+        return "LISTEN " + quotedSchema;
+    }
+
+    String triggerName(Operation operation) {
+        return schema + "_" + operation.name().toLowerCase(Locale.ROOT);
+    }
+
+    String captureFunction() {
+        return quotedSchema + ".capture()";
+    }
+
+    String[] installStatements() {
+        String s = quotedSchema;
+        String channel = "'" + schema.replace("'", "''") + "'";
+        return new String[] {
+            "CREATE SCHEMA IF NOT EXISTS " + s,
+            "REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
+            "CREATE SEQUENCE IF NOT EXISTS " + s + ".notify_seq",
+            """
+            CREATE TABLE IF NOT EXISTS %1$s.overflow (
+                id bigserial PRIMARY KEY,
+                item text NOT NULL,
+                created_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
+            """
+            CREATE TABLE IF NOT EXISTS %1$s.listeners (
+                token bigint NOT NULL,
+                relid oid NOT NULL,
+                operation text NOT NULL,
+                registered_at timestamptz NOT NULL DEFAULT now(),
+                PRIMARY KEY (token, relid, operation))""".formatted(s),
+            "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
+            // Statement-level: one call per statement, rows read from the transition tables. Settings are pinned so
+            // the row text is the same whatever the writing session uses. Rows go out in NOTIFY payloads below the
+            // 8000-byte limit; a larger row is parked in the overflow table. SECURITY DEFINER lets any writer park.
+            """
+            CREATE OR REPLACE FUNCTION %1$s.capture() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER
+            SET search_path = pg_catalog, pg_temp
+            SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
+            SET extra_float_digits = 1 SET timezone = 'UTC'
+            AS $pgflash$
+            DECLARE
+                head text := TG_RELID::text || '|' || left(TG_OP, 1) || '|' || pg_current_xact_id()::text || '|'
+                    || (extract(epoch FROM statement_timestamp()) * 1000000)::bigint::text || '|';
+                body text := '';
+                item text;
+                cur refcursor;
+            BEGIN
+                IF TG_OP = 'TRUNCATE' THEN
+                    PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head);
+                    RETURN NULL;
+                ELSIF TG_OP = 'INSERT' THEN
+                    OPEN cur FOR SELECT 'N' || n::text FROM new_rows n;
+                ELSIF TG_OP = 'DELETE' THEN
+                    OPEN cur FOR SELECT 'O' || o::text FROM old_rows o;
+                ELSE
+                    -- OLD and NEW transition rows are stored in step, so their positions pair them up
+                    OPEN cur FOR SELECT 'U' || length(o) || ':' || o || n
+                        FROM unnest(ARRAY(SELECT o::text FROM old_rows o), ARRAY(SELECT n::text FROM new_rows n))
+                            AS u(o, n);
+                END IF;
+                LOOP
+                    FETCH cur INTO item;
+                    EXIT WHEN NOT FOUND;
+                    IF octet_length(item) > %4$s THEN
+                        INSERT INTO %1$s.overflow (item) VALUES (item) RETURNING 'X' || id INTO item;
+                    END IF;
+                    item := length(item) || ':' || item;
+                    IF octet_length(body) + octet_length(item) > %5$s THEN
+                        PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head || body);
+                        body := '';
+                    END IF;
+                    body := body || item;
+                END LOOP;
+                CLOSE cur;
+                IF body <> '' THEN
+                    PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head || body);
+                END IF;
+                RETURN NULL;
+            END
+            $pgflash$""".formatted(s, channel, s.replace("'", "''"), MAX_INLINE_ITEM, PAYLOAD_BUDGET),
+        };
+    }
+
+    String createTrigger(String quotedTable, Operation operation) {
+        String referencing = switch (operation) {
+            case INSERT -> "REFERENCING NEW TABLE AS new_rows ";
+            case UPDATE -> "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
+            case DELETE -> "REFERENCING OLD TABLE AS old_rows ";
+            case TRUNCATE -> "";
+        };
+        return "CREATE TRIGGER " + TableName.quote(triggerName(operation)) + " AFTER " + operation.name() + " ON "
+                + quotedTable + " " + referencing + "FOR EACH STATEMENT EXECUTE FUNCTION " + captureFunction();
+    }
+
+    String dropTrigger(String quotedTable, String triggerName) {
+        return "DROP TRIGGER IF EXISTS " + TableName.quote(triggerName) + " ON " + quotedTable;
+    }
+
+    /** Listener rows of sessions that no longer hold their advisory lock, or of tables that are gone. */
+    String deleteDeadListeners() {
+        return """
+                DELETE FROM %1$s.listeners l
+                WHERE NOT EXISTS (SELECT 1 FROM pg_class c WHERE c.oid = l.relid)
+                   OR NOT EXISTS (SELECT 1 FROM pg_locks k
+                                  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted
+                                    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                    AND ((k.classid::bigint << 32) | k.objid::bigint) = l.token)"""
+                .formatted(quotedSchema);
+    }
+
+    String deleteListeners() {
+        return "DELETE FROM " + quotedSchema + ".listeners WHERE token = ? AND relid = ?";
+    }
+
+    String deleteAllListeners() {
+        return "DELETE FROM " + quotedSchema + ".listeners WHERE token = ?";
+    }
+
+    String insertListener() {
+        return "INSERT INTO " + quotedSchema + ".listeners (token, relid, operation) VALUES (?, ?, ?)"
+                + " ON CONFLICT DO NOTHING";
+    }
+
+    /** Per table with listeners or with our triggers: the operations wanted and the triggers present. */
+    String triggerState() {
+        return """
+                SELECT c.oid, format('%%I.%%I', n.nspname, c.relname),
+                       ARRAY(SELECT DISTINCT l.operation FROM %1$s.listeners l WHERE l.relid = c.oid),
+                       ARRAY(SELECT t.tgname::text FROM pg_trigger t
+                             WHERE t.tgrelid = c.oid AND t.tgfoid = to_regprocedure(?))
+                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                WHERE c.oid IN (SELECT relid FROM %1$s.listeners
+                                UNION SELECT tgrelid FROM pg_trigger WHERE tgfoid = to_regprocedure(?))"""
+                .formatted(quotedSchema);
+    }
+
+    String lockInstall() {
+        return "SELECT pg_advisory_xact_lock(" + LOCK_NAMESPACE + ", hashtext(?))";
+    }
+
+    String fetchOverflow() {
+        return "SELECT id, item FROM " + quotedSchema + ".overflow WHERE id = ANY (?)";
+    }
+
+    String deleteOldOverflow() {
+        return "DELETE FROM " + quotedSchema + ".overflow WHERE created_at < now() - make_interval(secs => ?)";
+    }
+
+    String countListeners() {
+        return "SELECT count(*) FROM " + quotedSchema + ".listeners";
+    }
+
+    String dropSchema() {
+        return "DROP SCHEMA IF EXISTS " + quotedSchema + " CASCADE";
+    }
+}
