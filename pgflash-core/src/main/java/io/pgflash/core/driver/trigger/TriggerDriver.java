@@ -45,6 +45,8 @@ public final class TriggerDriver implements ChangeDriver {
 
     private static final Logger log = LoggerFactory.getLogger(TriggerDriver.class);
     private static final Duration OVERFLOW_CLEANUP_INTERVAL = Duration.ofMinutes(5);
+    /** The {@code application_name} of the listening session. */
+    public static final String LISTENER_APPLICATION_NAME = "pgflash-listener";
 
     private final TriggerSql sql;
     private final Duration pollInterval;
@@ -168,6 +170,8 @@ public final class TriggerDriver implements ChangeDriver {
                     throw new SQLException("advisory lock " + token + " is held by another session");
                 }
             }
+            // lets operators (and tests) tell the listening session apart in pg_stat_activity
+            statement.execute("SET application_name = '" + LISTENER_APPLICATION_NAME + "'");
             statement.execute(sql.listenStatement());
         } catch (SQLException e) {
             closeQuietly(connection);

@@ -1,45 +1,48 @@
 package io.pgflash.core.driver.trigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import io.pgflash.core.BackOff;
 import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.Subscription;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.TableName;
-import io.pgflash.test.TestDatabase;
-import io.pgflash.test.TestPostgres;
+import io.pgflash.core.driver.DriverState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-class TriggerDriverTest {
-
-    static TestDatabase db;
-    PgFlash flash;
-
-    @BeforeAll
-    static void database() {
-        db = TestPostgres.shared().createDatabase();
-    }
+class TriggerDriverTest extends FlashTestBase {
 
     @BeforeEach
-    void start() {
-        db.execute("DROP TABLE IF EXISTS posts", "CREATE TABLE posts (id int PRIMARY KEY, title text, views int)");
-        flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).build();
-        flash.start();
-    }
-
-    @AfterEach
-    void stop() {
-        flash.close();
+    void table() {
+        db.execute("DROP TABLE IF EXISTS posts CASCADE",
+                "CREATE TABLE posts (id int PRIMARY KEY, title text, views int)");
     }
 
     @Test
     void deliversEveryOperationInCommitOrder() {
+        PgFlash flash = startFlash();
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
 
@@ -65,10 +68,12 @@ class TriggerDriverTest {
         assertThat(events.get(3).row()).isNull();
         assertThat(events).extracting(ChangeEvent::position).isSorted().doesNotHaveDuplicates();
         assertThat(insert.transactionId()).isNotEqualTo(update.transactionId());
+        assertThat(insert.timestamp()).isBefore(update.timestamp());
     }
 
     @Test
     void multiRowStatementsArriveAsOneEventPerRow() {
+        PgFlash flash = startFlash();
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
 
@@ -78,13 +83,204 @@ class TriggerDriverTest {
 
         List<ChangeEvent> events = recorder.awaitEvents(1250);
         assertThat(events).hasSize(1250);
-        assertThat(events.subList(0, 500)).extracting(e -> e.newRow().get("id")).containsExactlyElementsOf(
-                java.util.stream.IntStream.rangeClosed(1, 500).boxed().toList());
+        assertThat(events.subList(0, 500)).extracting(e -> e.newRow().get("id"))
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, 500).boxed().toList());
         assertThat(events.subList(500, 1000)).allSatisfy(e -> {
             assertThat(e.operation()).isEqualTo(Operation.UPDATE);
             assertThat(e.newRow().get("id")).isEqualTo(e.oldRow().get("id"));
             assertThat((Integer) e.newRow().get("views")).isEqualTo((Integer) e.oldRow().get("views") + 1);
         });
         assertThat(events.subList(1000, 1250)).extracting(ChangeEvent::operation).containsOnly(Operation.DELETE);
+    }
+
+    @Test
+    void rowLargerThanANotifyPayloadArrivesWhole() {
+        PgFlash flash = startFlash();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        String big = "é" + "x".repeat(1024 * 1024) + "𝄞";
+
+        try (Connection connection = db.connect();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO posts VALUES (?, ?, 0)")) {
+            insert.setInt(1, 1);
+            insert.setString(2, big);
+            insert.execute();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+        db.execute("UPDATE posts SET views = 1", "INSERT INTO posts VALUES (2, 'small', 0)");
+
+        List<ChangeEvent> events = recorder.awaitEvents(3);
+        assertThat(events.get(0).newRow().get("title")).isEqualTo(big);
+        assertThat(events.get(1).oldRow().get("title")).isEqualTo(big);
+        assertThat(events.get(1).changedColumns()).containsExactly("views");
+        assertThat(events.get(2).newRow().get("title")).isEqualTo("small");
+    }
+
+    @Test
+    void cancelStopsEventsAndRemovesTriggersNobodyNeeds() {
+        PgFlash flash = startFlash();
+        Recorder kept = new Recorder();
+        Recorder cancelled = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), kept);
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("posts").build(), cancelled);
+        assertThat(triggerCount("posts")).isEqualTo(4);
+
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)");
+        cancelled.awaitSingle();
+        subscription.cancel();
+        db.execute("INSERT INTO posts VALUES (2, 'b', 0)", "DELETE FROM posts");
+
+        assertThat(kept.awaitEvents(2)).extracting(e -> e.newRow().get("id")).containsExactly(1, 2);
+        assertThat(cancelled.events).hasSize(1);
+        assertThat(subscription.isActive()).isFalse();
+        assertThat(triggerCount("posts")).isEqualTo(1);
+        assertThat(flash.subscriptions()).hasSize(1);
+    }
+
+    @Test
+    void closeDeliversWhatWasReadAndRemovesTriggers() throws Exception {
+        PgFlash flash = startFlash();
+        CountDownLatch release = new CountDownLatch(1);
+        List<Object> seen = new java.util.concurrent.CopyOnWriteArrayList<>();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
+            release.await();
+            seen.add(event.newRow().get("id"));
+        });
+        db.execute("INSERT INTO posts SELECT g, 't', 0 FROM generate_series(1, 100) g");
+        await().until(() -> flash.state() == DriverState.STREAMING);
+
+        Thread closer = new Thread(flash::close);
+        closer.start();
+        release.countDown();
+        closer.join(Duration.ofSeconds(30).toMillis());
+
+        assertThat(seen).hasSize(100);
+        assertThat(triggerCount("posts")).isZero();
+        assertThat(flash.state()).isEqualTo(DriverState.STOPPED);
+    }
+
+    @Test
+    void twoClientsShareTriggersAndOneClosingKeepsTheOthersWorking() {
+        PgFlash first = startFlash();
+        PgFlash second = startFlash();
+        Recorder a = new Recorder();
+        Recorder b = new Recorder();
+        first.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), a);
+        second.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), b);
+        assertThat(triggerCount("posts")).isEqualTo(1);
+
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)");
+        a.awaitSingle();
+        b.awaitSingle();
+        first.close();
+        db.execute("INSERT INTO posts VALUES (2, 'b', 0)");
+
+        assertThat(b.awaitEvents(2)).hasSize(2);
+        assertThat(triggerCount("posts")).isEqualTo(1);
+    }
+
+    @Test
+    void objectsLeftByACrashedSessionAreReconciledOnTheNextStart() throws Exception {
+        startFlash().close(); // schema exists
+        TriggerSql sql = new TriggerSql("pgflash");
+        long deadToken = 4242;
+        try (Connection crashed = db.connect(); Statement statement = crashed.createStatement()) {
+            // what a client leaves when its process dies: its registration and triggers, and no lock holder
+            statement.execute("SELECT pg_advisory_lock(" + deadToken + ")");
+            statement.execute("INSERT INTO pgflash.listeners (token, relid, operation)"
+                    + " VALUES (" + deadToken + ", 'posts'::regclass, 'UPDATE')");
+            statement.execute(sql.createTrigger("public.posts", Operation.UPDATE));
+        }
+        assertThat(triggerCount("posts")).isEqualTo(1);
+
+        startFlash();
+
+        assertThat(triggerCount("posts")).isZero();
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT count(*) FROM pgflash.listeners")) {
+            rs.next();
+            assertThat(rs.getLong(1)).isZero();
+        }
+    }
+
+    @Test
+    void schemaIsDroppedOnCloseWhenAskedAndUnused() {
+        PgFlash flash = startFlash(TriggerDriver.builder().schema("pgflash_temp").removeSchemaOnShutdown(true).build());
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { });
+        assertThat(triggerCount("posts")).isEqualTo(4);
+
+        flash.close();
+
+        assertThat(triggerCount("posts")).isZero();
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT to_regnamespace('pgflash_temp') IS NULL")) {
+            rs.next();
+            assertThat(rs.getBoolean(1)).isTrue();
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void reconnectsAfterTheListeningBackendIsTerminatedAndReportsTheGap() throws Exception {
+        PgFlash flash = startFlash(TriggerDriver.builder()
+                .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'before', 0)");
+        recorder.awaitSingle();
+
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                + " WHERE application_name = '" + TriggerDriver.LISTENER_APPLICATION_NAME + "'"
+                + " AND datname = current_database()");
+
+        await().until(() -> !recorder.gaps.isEmpty());
+        db.execute("INSERT INTO posts VALUES (2, 'after', 0)");
+        assertThat(recorder.awaitEvents(2).get(1).newRow().get("title")).isEqualTo("after");
+        assertThat(flash.state()).isEqualTo(DriverState.STREAMING);
+        assertThat(triggerCount("posts")).isEqualTo(4);
+    }
+
+    @Test
+    void tenThousandEventsFromFourConcurrentWritersArriveOnceInCommitOrder() throws Exception {
+        PgFlash flash = startFlash();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        db.execute("CREATE SEQUENCE IF NOT EXISTS commit_order");
+        int writers = 4;
+        int perWriter = 2500;
+
+        ExecutorService pool = Executors.newFixedThreadPool(writers);
+        List<Future<?>> done = new ArrayList<>();
+        for (int w = 0; w < writers; w++) {
+            int writer = w;
+            done.add(pool.submit(() -> {
+                try (Connection connection = db.connect();
+                        PreparedStatement insert = connection.prepareStatement(
+                                "INSERT INTO posts VALUES (?, 'w', 0)")) {
+                    for (int i = 0; i < perWriter; i++) {
+                        insert.setInt(1, writer * perWriter + i);
+                        insert.execute();
+                    }
+                }
+                return null;
+            }));
+        }
+        for (Future<?> future : done) {
+            future.get();
+        }
+        pool.shutdown();
+
+        List<ChangeEvent> events = recorder.awaitEvents(writers * perWriter);
+        assertThat(events).hasSize(writers * perWriter);
+        Set<Object> ids = events.stream().map(e -> e.newRow().get("id")).collect(Collectors.toSet());
+        assertThat(ids).hasSize(writers * perWriter);
+        // commit order: each writer's rows in its own order, and transaction ids as the server committed them
+        Map<Integer, List<Integer>> byWriter = events.stream().map(e -> (Integer) e.newRow().get("id"))
+                .collect(Collectors.groupingBy(id -> id / perWriter));
+        byWriter.values().forEach(list -> assertThat(list).isSorted());
+        assertThat(events).extracting(ChangeEvent::position).isSorted();
+        assertThat(new HashSet<>(events.stream().map(ChangeEvent::transactionId).toList())).hasSize(writers * perWriter);
     }
 }

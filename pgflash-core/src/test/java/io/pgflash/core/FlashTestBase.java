@@ -1,0 +1,54 @@
+package io.pgflash.core;
+
+import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/** A database per test class and clients closed after each test. */
+public abstract class FlashTestBase {
+
+    protected static TestDatabase db;
+    private final List<PgFlash> clients = new ArrayList<>();
+
+    @BeforeAll
+    static void createDatabase() {
+        db = TestPostgres.shared().createDatabase();
+    }
+
+    @AfterEach
+    void closeClients() {
+        clients.forEach(PgFlash::close);
+        clients.clear();
+    }
+
+    /** A started client with the default trigger driver. */
+    protected PgFlash startFlash() {
+        return startFlash(TriggerDriver.builder().build());
+    }
+
+    protected PgFlash startFlash(TriggerDriver driver) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
+        clients.add(flash);
+        flash.start();
+        return flash;
+    }
+
+    /** Number of pgflash triggers on a table. */
+    protected static long triggerCount(String table) {
+        try (var connection = db.connect();
+                var statement = connection.prepareStatement(
+                        "SELECT count(*) FROM pg_trigger WHERE tgrelid = to_regclass(?) AND NOT tgisinternal")) {
+            statement.setString(1, table);
+            try (var rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
