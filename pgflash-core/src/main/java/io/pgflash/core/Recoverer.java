@@ -4,5 +4,5 @@ package io.pgflash.core;
 @FunctionalInterface
 public interface Recoverer {
 
-    void recover(ChangeEvent event, Exception error) throws Exception;
+    void recover(ChangeEvent event, Throwable error) throws Exception;
 }

@@ -99,7 +99,7 @@ final class SubscriptionWorker {
                 return;
             } catch (InterruptedException e) {
                 throw e;
-            } catch (Exception e) {
+            } catch (Throwable e) { // Errors too (AssertionError, NoClassDefFoundError): the lane must not die
                 if (cancelled) {
                     return;
                 }
@@ -116,7 +116,7 @@ final class SubscriptionWorker {
         }
     }
 
-    private void giveUp(ChangeEvent event, Exception error, int attempts) {
+    private void giveUp(ChangeEvent event, Throwable error, int attempts) {
         if (errorPolicy.recoverer() == null) {
             log.error("Subscription {} skips event {} on {} after {} attempt(s)", id, event.position(), event.table(),
                     attempts, error);
@@ -124,7 +124,7 @@ final class SubscriptionWorker {
         }
         try {
             errorPolicy.recoverer().recover(event, error);
-        } catch (Exception recoverError) {
+        } catch (Throwable recoverError) {
             recoverError.addSuppressed(error);
             log.error("Subscription {}: the recoverer failed on event {}; skipping it", id, event.position(),
                     recoverError);
@@ -167,7 +167,7 @@ final class SubscriptionWorker {
                         } else {
                             deliver(item.event);
                         }
-                    } catch (RuntimeException e) {
+                    } catch (Throwable e) {
                         log.error("Subscription {}: listener failed on a stream gap notice", id, e);
                     } finally {
                         item.release();

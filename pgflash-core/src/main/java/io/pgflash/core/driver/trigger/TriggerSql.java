@@ -91,13 +91,14 @@ final class TriggerSql {
                     PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head);
                     RETURN NULL;
                 ELSIF TG_OP = 'INSERT' THEN
-                    OPEN cur FOR SELECT 'N' || n::text FROM new_rows n;
+                    OPEN cur FOR SELECT 'N' || (n.*)::text FROM new_rows n;
                 ELSIF TG_OP = 'DELETE' THEN
-                    OPEN cur FOR SELECT 'O' || o::text FROM old_rows o;
+                    OPEN cur FOR SELECT 'O' || (o.*)::text FROM old_rows o;
                 ELSE
-                    -- OLD and NEW transition rows are stored in step, so their positions pair them up
-                    OPEN cur FOR SELECT 'U' || length(o) || ':' || o || n
-                        FROM unnest(ARRAY(SELECT o::text FROM old_rows o), ARRAY(SELECT n::text FROM new_rows n))
+                    -- OLD and NEW transition rows are stored in step, so their positions pair them up.
+                    -- (o.*) is the whole row even when the table has a column named o.
+                    OPEN cur FOR SELECT 'U' || length(u.o) || ':' || u.o || u.n
+                        FROM unnest(ARRAY(SELECT (o.*)::text FROM old_rows o), ARRAY(SELECT (n.*)::text FROM new_rows n))
                             AS u(o, n);
                 END IF;
                 LOOP

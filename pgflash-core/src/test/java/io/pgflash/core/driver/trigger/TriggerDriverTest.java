@@ -94,6 +94,23 @@ class TriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void columnsNamedLikeTheTriggersAliasesAreData() {
+        db.execute("CREATE TABLE aliases (id int PRIMARY KEY, n int, o int, u text, item text, body text)");
+        PgFlash flash = startFlash();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("aliases").build(), recorder);
+
+        db.execute("INSERT INTO aliases VALUES (1, 2, 3, 'u', 'item', 'body')", "UPDATE aliases SET n = 20",
+                "DELETE FROM aliases");
+
+        List<ChangeEvent> events = recorder.awaitEvents(3);
+        assertThat(events.get(0).newRow().asMap()).containsEntry("n", 2).containsEntry("o", 3).containsEntry("u", "u");
+        assertThat(events.get(1).newRow().get("n")).isEqualTo(20);
+        assertThat(events.get(1).oldRow().get("n")).isEqualTo(2);
+        assertThat(events.get(2).oldRow().get("item")).isEqualTo("item");
+    }
+
+    @Test
     void rowLargerThanANotifyPayloadArrivesWhole() {
         PgFlash flash = startFlash();
         Recorder recorder = new Recorder();

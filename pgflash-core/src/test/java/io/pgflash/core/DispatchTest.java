@@ -1,0 +1,114 @@
+package io.pgflash.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Error policy and concurrency of delivery. */
+class DispatchTest extends FlashTestBase {
+
+    PgFlash flash;
+
+    @BeforeEach
+    void setUp() {
+        db.execute("DROP TABLE IF EXISTS counters", "CREATE TABLE counters (id int PRIMARY KEY, n int)");
+        flash = startFlash();
+    }
+
+    @Test
+    void failingListenerIsRetriedWithBackOffUntilItSucceeds() {
+        AtomicInteger attempts = new AtomicInteger();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters")
+                .errorPolicy(ErrorPolicy.retry(3, BackOff.fixed(Duration.ofMillis(10)))).build(), event -> {
+                    if (attempts.incrementAndGet() < 3) {
+                        throw new IllegalStateException("not yet");
+                    }
+                    recorder.onChange(event);
+                });
+
+        db.execute("INSERT INTO counters VALUES (1, 0)");
+
+        assertThat(recorder.awaitSingle().newRow().get("id")).isEqualTo(1);
+        assertThat(attempts).hasValue(3);
+    }
+
+    @Test
+    void eventThatKeepsFailingGoesToTheRecovererAndDeliveryGoesOn() {
+        List<ChangeEvent> recovered = new CopyOnWriteArrayList<>();
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        Recorder delivered = new Recorder();
+        AtomicInteger attempts = new AtomicInteger();
+        flash.subscribe(SubscriptionSpec.table("counters")
+                .errorPolicy(ErrorPolicy.retry(2, BackOff.fixed(Duration.ofMillis(1))).thenRecover((event, error) -> {
+                    recovered.add(event);
+                    errors.add(error);
+                })).build(), event -> {
+                    if (event.newRow().get("id").equals(1)) {
+                        attempts.incrementAndGet();
+                        throw new IllegalArgumentException("poison");
+                    }
+                    delivered.onChange(event);
+                });
+
+        db.execute("INSERT INTO counters VALUES (1, 0)", "INSERT INTO counters VALUES (2, 0)");
+
+        assertThat(delivered.awaitSingle().newRow().get("id")).isEqualTo(2);
+        assertThat(recovered).singleElement().satisfies(e -> assertThat(e.newRow().get("id")).isEqualTo(1));
+        assertThat(errors).singleElement().satisfies(e -> assertThat(e).hasMessage("poison"));
+        assertThat(attempts).hasValue(2);
+    }
+
+    @Test
+    void withoutRecovererTheEventIsSkippedAndTheNextOneDelivered() {
+        Recorder delivered = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters").errorPolicy(ErrorPolicy.skip()).build(), event -> {
+            if (event.newRow().get("id").equals(1)) {
+                throw new Error("not even an Exception")  {
+                };
+            }
+            delivered.onChange(event);
+        });
+
+        db.execute("INSERT INTO counters VALUES (1, 0)", "INSERT INTO counters VALUES (2, 0)");
+
+        assertThat(delivered.awaitSingle().newRow().get("id")).isEqualTo(2);
+    }
+
+    @Test
+    void concurrencyKeepsEachKeysEventsInOrder() {
+        Map<Object, List<Integer>> byKey = new ConcurrentHashMap<>();
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        AtomicInteger total = new AtomicInteger();
+        flash.subscribe(SubscriptionSpec.table("counters").operations(Operation.UPDATE).concurrency(4).build(),
+                event -> {
+                    threads.add(Thread.currentThread().getName());
+                    byKey.computeIfAbsent(event.key().get("id"), k -> new CopyOnWriteArrayList<>())
+                            .add((Integer) event.newRow().get("n"));
+                    total.incrementAndGet();
+                });
+        db.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 20) g");
+
+        for (int round = 1; round <= 50; round++) {
+            db.execute("UPDATE counters SET n = " + round);
+        }
+
+        await().until(() -> total.get() == 20 * 50);
+        assertThat(byKey).hasSize(20);
+        byKey.values().forEach(values -> assertThat(values)
+                .containsExactlyElementsOf(java.util.stream.IntStream.rangeClosed(1, 50).boxed().toList()));
+        assertThat(threads).hasSizeGreaterThan(1);
+        assertThat(threads.stream().map(name -> name.replaceAll("-\\d+$", "")).collect(Collectors.toSet()))
+                .hasSize(1);
+    }
+}

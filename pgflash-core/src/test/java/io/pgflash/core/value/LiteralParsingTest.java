@@ -1,0 +1,49 @@
+package io.pgflash.core.value;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.math.BigDecimal;
+import java.time.LocalDate;
+import java.util.Arrays;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class LiteralParsingTest {
+
+    private static final PgType INT = new PgType(TypeOids.INT4, TypeOids.INT4, null, ',', "integer");
+    private static final PgType TEXT = new PgType(TypeOids.TEXT, TypeOids.TEXT, null, ',', "text");
+
+    @Test
+    void recordFieldsWithQuotesEscapesAndNulls() {
+        assertThat(RecordLiteral.fields("(1,\"a b\",,\"x\"\"y\",\"\",\"back\\\\slash\")"))
+                .isEqualTo(Arrays.asList("1", "a b", null, "x\"y", "", "back\\slash"));
+        assertThat(RecordLiteral.fields("()")).isEqualTo(Arrays.asList((String) null));
+        assertThat(RecordLiteral.fields("(,)")).isEqualTo(Arrays.asList(null, null));
+    }
+
+    @Test
+    void arraysNestedQuotedAndWithBounds() {
+        PgType intArray = new PgType(1007, 1007, INT, ',', "integer[]");
+        PgType textArray = new PgType(1009, 1009, TEXT, ',', "text[]");
+        assertThat(ValueDecoder.decode(intArray, "{}")).isEqualTo(List.of());
+        assertThat(ValueDecoder.decode(intArray, "{{1,2},{3,NULL}}"))
+                .isEqualTo(List.of(List.of(1, 2), Arrays.asList(3, null)));
+        assertThat(ValueDecoder.decode(intArray, "[0:1]={7,8}")).isEqualTo(List.of(7, 8));
+        assertThat(ValueDecoder.decode(textArray, "{\"NULL\",NULL,\"a\\\\b\",\"{x}\"}"))
+                .isEqualTo(Arrays.asList("NULL", null, "a\\b", "{x}"));
+    }
+
+    @Test
+    void specialValues() {
+        PgType numeric = new PgType(TypeOids.NUMERIC, TypeOids.NUMERIC, null, ',', "numeric");
+        PgType date = new PgType(TypeOids.DATE, TypeOids.DATE, null, ',', "date");
+        PgType float8 = new PgType(TypeOids.FLOAT8, TypeOids.FLOAT8, null, ',', "double precision");
+        assertThat(ValueDecoder.decode(numeric, "-0.000100")).isEqualTo(new BigDecimal("-0.000100"));
+        assertThat(ValueDecoder.decode(numeric, "NaN")).isEqualTo(Double.NaN);
+        assertThat(ValueDecoder.decode(float8, "-Infinity")).isEqualTo(Double.NEGATIVE_INFINITY);
+        assertThat(ValueDecoder.decode(date, "-infinity")).isEqualTo(LocalDate.MIN);
+        assertThat(ValueDecoder.decode(date, "0044-03-15 BC")).isEqualTo(LocalDate.of(-43, 3, 15));
+        assertThatThrownBy(() -> ValueDecoder.decode(INT, "12x")).hasMessageContaining("'12x' is not a valid integer");
+    }
+}
