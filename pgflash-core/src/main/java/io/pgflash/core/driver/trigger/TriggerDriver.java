@@ -54,8 +54,11 @@ public final class TriggerDriver implements ChangeDriver {
     private final BackOff reconnectBackOff;
     private final Duration overflowRetention;
     private final boolean removeSchemaOnShutdown;
-    /** Identifies this driver's listening session: it holds an advisory lock on it while alive. */
-    private final long token = ThreadLocalRandom.current().nextLong(1, 1L << 62);
+    /** Identifies the current listening session, which holds an advisory lock on it while alive; new per session. */
+    private volatile long token;
+    /** The current listening session's server process and start, to end it if it outlives its connection. */
+    private int listenerPid;
+    private java.sql.Timestamp listenerStart;
     private final Map<Long, Capture> captures = new ConcurrentHashMap<>();
 
     private DriverContext context;
@@ -163,12 +166,17 @@ public final class TriggerDriver implements ChangeDriver {
 
     private Connection connectListening() throws SQLException {
         Connection connection = context.connections().open();
+        long newToken = ThreadLocalRandom.current().nextLong(1, 1L << 62);
         try (Statement statement = connection.createStatement()) {
-            try (ResultSet rs = statement.executeQuery("SELECT pg_try_advisory_lock(" + token + ")")) {
+            endStaleListener(statement);
+            try (ResultSet rs = statement.executeQuery("SELECT pg_try_advisory_lock(" + newToken + "),"
+                    + " pg_backend_pid(), (SELECT backend_start FROM pg_stat_activity WHERE pid = pg_backend_pid())")) {
                 rs.next();
                 if (!rs.getBoolean(1)) {
-                    throw new SQLException("advisory lock " + token + " is held by another session");
+                    throw new SQLException("advisory lock " + newToken + " is held by another session");
                 }
+                listenerPid = rs.getInt(2);
+                listenerStart = rs.getTimestamp(3);
             }
             // lets operators (and tests) tell the listening session apart in pg_stat_activity
             statement.execute("SET application_name = '" + LISTENER_APPLICATION_NAME + "'");
@@ -177,7 +185,28 @@ public final class TriggerDriver implements ChangeDriver {
             closeQuietly(connection);
             throw e;
         }
+        token = newToken;
         return connection;
+    }
+
+    /**
+     * A listening session whose connection died silently lives on in the server, holding back the NOTIFY queue's
+     * clean-up until TCP gives up on it (hours); end it.
+     */
+    private void endStaleListener(Statement statement) throws SQLException {
+        if (listenerStart == null) {
+            return;
+        }
+        try (PreparedStatement terminate = statement.getConnection().prepareStatement(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid = ? AND backend_start = ?")) {
+            terminate.setInt(1, listenerPid);
+            terminate.setTimestamp(2, listenerStart);
+            try (ResultSet rs = terminate.executeQuery()) {
+                if (rs.next() && rs.getBoolean(1)) {
+                    log.info("Ended the previous listening session (pid {}), which outlived its connection", listenerPid);
+                }
+            }
+        }
     }
 
     private void readLoop() {
@@ -187,10 +216,12 @@ public final class TriggerDriver implements ChangeDriver {
         while (running) {
             try {
                 if (listening == null) {
+                    long previousToken = token;
                     listening = connectListening();
                     for (Capture capture : captures.values()) {
                         installer.register(token, capture.table.oid(), capture.operations, capture.table.name().toString());
                     }
+                    installer.unregisterAll(previousToken, false);
                     state = DriverState.STREAMING;
                     log.info("Listening again on channel {} after {} failed attempt(s)", sql.channel(), failures);
                     failures = 0;

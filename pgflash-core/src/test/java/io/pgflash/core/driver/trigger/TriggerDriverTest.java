@@ -13,6 +13,7 @@ import io.pgflash.core.Subscription;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.TableName;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.test.TcpProxy;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -260,6 +261,41 @@ class TriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void noticesASilentlyDeadConnectionAndReconnects() {
+        try (TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl())) {
+            PgFlash flash = PgFlash.builder()
+                    .jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password())
+                    .driver(TriggerDriver.builder().connectionCheckInterval(Duration.ofSeconds(1))
+                            .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build())
+                    .build();
+            try (flash) {
+                flash.start();
+                Recorder recorder = new Recorder();
+                flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+                db.execute("INSERT INTO posts VALUES (1, 'before', 0)");
+                recorder.awaitSingle();
+
+                proxy.freeze(); // no error, no FIN: the listening connection just goes quiet
+
+                await().until(() -> !recorder.gaps.isEmpty());
+                db.execute("INSERT INTO posts VALUES (2, 'after', 0)");
+                assertThat(recorder.awaitEvents(2).get(1).newRow().get("title")).isEqualTo("after");
+                // the stale session would otherwise hold back the NOTIFY queue until TCP gives up on it
+                await().until(() -> listenerSessions() == 1);
+            }
+        }
+    }
+
+    private static long listenerSessions() throws java.sql.SQLException {
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
+                        + TriggerDriver.LISTENER_APPLICATION_NAME + "' AND datname = current_database()")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
     void tenThousandEventsFromFourConcurrentWritersArriveOnceInCommitOrder() throws Exception {
         PgFlash flash = startFlash();
         Recorder recorder = new Recorder();
@@ -273,12 +309,15 @@ class TriggerDriverTest extends FlashTestBase {
         for (int w = 0; w < writers; w++) {
             int writer = w;
             done.add(pool.submit(() -> {
+                // the lock is held until commit, so commit_order numbers the transactions in commit order
                 try (Connection connection = db.connect();
-                        PreparedStatement insert = connection.prepareStatement(
-                                "INSERT INTO posts VALUES (?, 'w', 0)")) {
+                        PreparedStatement insert = connection.prepareStatement("SELECT pg_advisory_xact_lock(42);"
+                                + " INSERT INTO posts VALUES (?, 'w', nextval('commit_order'))")) {
+                    connection.setAutoCommit(false);
                     for (int i = 0; i < perWriter; i++) {
                         insert.setInt(1, writer * perWriter + i);
                         insert.execute();
+                        connection.commit();
                     }
                 }
                 return null;
@@ -293,10 +332,11 @@ class TriggerDriverTest extends FlashTestBase {
         assertThat(events).hasSize(writers * perWriter);
         Set<Object> ids = events.stream().map(e -> e.newRow().get("id")).collect(Collectors.toSet());
         assertThat(ids).hasSize(writers * perWriter);
-        // commit order: each writer's rows in its own order, and transaction ids as the server committed them
+        // each writer's rows in its order, and all in commit order
         Map<Integer, List<Integer>> byWriter = events.stream().map(e -> (Integer) e.newRow().get("id"))
                 .collect(Collectors.groupingBy(id -> id / perWriter));
         byWriter.values().forEach(list -> assertThat(list).isSorted());
+        assertThat(events).extracting(e -> (Integer) e.newRow().get("views")).isSorted().doesNotHaveDuplicates();
         assertThat(events).extracting(ChangeEvent::position).isSorted();
         assertThat(new HashSet<>(events.stream().map(ChangeEvent::transactionId).toList())).hasSize(writers * perWriter);
     }
