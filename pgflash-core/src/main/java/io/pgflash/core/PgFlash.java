@@ -91,6 +91,7 @@ public final class PgFlash implements AutoCloseable {
         }
         TableMetadata table = describe(spec.table());
         SubscriptionMatcher matcher = SubscriptionMatcher.compile(spec, table);
+        driver.validate(spec, table);
         String id = spec.id() != null ? spec.id() : table.name().name() + "#" + (++unnamed);
         if (subscriptions.containsKey(id)) {
             throw new PgFlashException("A subscription with id '" + id + "' exists already; ids must be unique");

@@ -1,6 +1,8 @@
 package io.pgflash.core;
 
+import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.util.ArrayList;
@@ -30,7 +32,15 @@ public abstract class FlashTestBase {
         return startFlash(TriggerDriver.builder().build());
     }
 
-    protected PgFlash startFlash(TriggerDriver driver) {
+    private static int groups;
+
+    /** A WAL driver with a consumer group (and so a slot) of its own, dropped when the test ends. */
+    protected static WalDriver.Builder walDriver() {
+        return WalDriver.builder().group(db.name() + "_" + (++groups)).dropSlotOnShutdown(true)
+                .reconnectBackOff(BackOff.fixed(java.time.Duration.ofMillis(100)));
+    }
+
+    protected PgFlash startFlash(ChangeDriver driver) {
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
         clients.add(flash);
         flash.start();

@@ -3,17 +3,18 @@ package io.pgflash.core;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 /** A listener that keeps what it receives, for assertions. */
 public final class Recorder implements ChangeListener {
 
-    public final List<ChangeEvent> events = new CopyOnWriteArrayList<>();
+    private final List<ChangeEvent> events = new ArrayList<>();
     public final List<StreamGap> gaps = new CopyOnWriteArrayList<>();
 
     @Override
-    public void onChange(ChangeEvent event) {
+    public synchronized void onChange(ChangeEvent event) {
         events.add(event);
     }
 
@@ -22,10 +23,19 @@ public final class Recorder implements ChangeListener {
         gaps.add(gap);
     }
 
+    /** What arrived so far, as a copy. */
+    public synchronized List<ChangeEvent> events() {
+        return List.copyOf(events);
+    }
+
+    public synchronized int count() {
+        return events.size();
+    }
+
     /** Waits until at least {@code count} events arrived and returns them. */
     public List<ChangeEvent> awaitEvents(int count) {
-        await().atMost(Duration.ofSeconds(30)).until(() -> events.size() >= count);
-        return List.copyOf(events);
+        await().atMost(Duration.ofSeconds(60)).until(() -> count() >= count);
+        return events();
     }
 
     public ChangeEvent awaitSingle() {

@@ -24,8 +24,8 @@ class SubscriptionFeaturesTest extends FlashTestBase {
 
     /** Events up to the TRUNCATE that every subscription gets as an end marker. */
     private static List<ChangeEvent> untilTruncate(Recorder recorder) {
-        await().until(() -> recorder.events.stream().anyMatch(e -> e.operation() == Operation.TRUNCATE));
-        List<ChangeEvent> events = recorder.events;
+        await().until(() -> recorder.events().stream().anyMatch(e -> e.operation() == Operation.TRUNCATE));
+        List<ChangeEvent> events = recorder.events();
         return events.subList(0, events.indexOf(events.stream()
                 .filter(e -> e.operation() == Operation.TRUNCATE).findFirst().orElseThrow()));
     }

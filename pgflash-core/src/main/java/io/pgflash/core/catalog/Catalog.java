@@ -94,7 +94,8 @@ public final class Catalog {
         return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity);
     }
 
-    private synchronized PgType type(Connection connection, int oid) throws SQLException {
+    /** The decoding type for a type oid (domains resolved to their base, arrays to their element); cached. */
+    public synchronized PgType type(Connection connection, int oid) throws SQLException {
         PgType known = types.get(oid);
         if (known != null) {
             return known;

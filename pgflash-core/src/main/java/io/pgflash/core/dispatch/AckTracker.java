@@ -18,7 +18,7 @@ public final class AckTracker {
         this.confirm = confirm;
     }
 
-    /** Opens a batch ending at {@code position}; call {@link Batch#seal()} once all its deliveries are handed out. */
+    /** Opens a batch ending at {@code position} (null: nothing to confirm after it); call {@link Batch#seal()} once all its deliveries are handed out. */
     public synchronized Batch open(Position position) {
         Batch batch = new Batch(position);
         open.addLast(batch);
@@ -29,7 +29,8 @@ public final class AckTracker {
         Position confirmed = null;
         synchronized (this) {
             while (!open.isEmpty() && open.peekFirst().pending == 0) {
-                confirmed = open.pollFirst().position;
+                Position position = open.pollFirst().position;
+                confirmed = position != null ? position : confirmed;
             }
         }
         if (confirmed != null) {

@@ -12,12 +12,16 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Routes a driver's table-level events to the subscriptions of each table, in the order the driver hands them over,
  * and confirms positions back to the driver once every subscription has handled them.
  */
 public final class Dispatcher implements EventSink {
+
+    private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
     private final Map<TableName, List<Route>> routes = new ConcurrentHashMap<>();
     private final AckTracker acks;
@@ -30,7 +34,7 @@ public final class Dispatcher implements EventSink {
     public Route add(String id, SubscriptionMatcher matcher, TableName table, ChangeListener listener) {
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, matcher.spec().errorPolicy(),
                 matcher.spec().concurrency());
-        Route route = new Route(table, matcher, worker);
+        Route route = new Route(id, table, matcher, worker);
         routes.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>()).add(route);
         return route;
     }
@@ -49,7 +53,7 @@ public final class Dispatcher implements EventSink {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (List<Route> list : routes.values()) {
             for (Route route : list) {
-                route.worker.drainAndStop(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+                route.worker.drainAndStop(deadline);
             }
         }
         routes.clear();
@@ -65,13 +69,24 @@ public final class Dispatcher implements EventSink {
                     continue;
                 }
                 for (Route route : list) {
-                    for (ChangeEvent matched : route.matcher.match(event)) {
+                    for (ChangeEvent matched : match(route, event)) {
                         route.worker.offer(matched, batch);
                     }
                 }
             }
         } finally {
             batch.seal();
+        }
+    }
+
+    /** A change one subscription cannot judge (e.g. its filter column was dropped) is skipped for it alone. */
+    private static List<ChangeEvent> match(Route route, ChangeEvent event) {
+        try {
+            return route.matcher.match(event);
+        } catch (RuntimeException e) {
+            log.error("Subscription {} cannot match {} event {} on {}: {}; skipping it for this subscription",
+                    route.id, event.operation(), event.position(), event.table(), e.getMessage());
+            return List.of();
         }
     }
 
@@ -92,11 +107,13 @@ public final class Dispatcher implements EventSink {
 
     /** One subscription's place in the routing table. */
     public static final class Route {
+        private final String id;
         private final TableName table;
         private final SubscriptionMatcher matcher;
         private final SubscriptionWorker worker;
 
-        private Route(TableName table, SubscriptionMatcher matcher, SubscriptionWorker worker) {
+        private Route(String id, TableName table, SubscriptionMatcher matcher, SubscriptionWorker worker) {
+            this.id = id;
             this.table = table;
             this.matcher = matcher;
             this.worker = worker;

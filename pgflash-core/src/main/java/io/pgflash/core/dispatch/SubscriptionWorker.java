@@ -7,7 +7,9 @@ import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -17,7 +19,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Delivers one subscription's events to its listener on its own threads ("lanes"). One lane keeps commit order;
  * with more, an event goes to the lane of its key, so one key's events stay in order. Queues are bounded: a slow
- * listener makes {@link #offer} wait, which slows the driver down instead of filling memory.
+ * listener makes {@link #offer} wait, which slows the driver down instead of filling memory. Every event offered is
+ * released to its batch exactly once, delivered or dropped, so acknowledgements never stall.
  */
 final class SubscriptionWorker {
 
@@ -28,6 +31,7 @@ final class SubscriptionWorker {
     private final ChangeListener listener;
     private final ErrorPolicy errorPolicy;
     private final List<Lane> lanes = new ArrayList<>();
+    /** Set when cancelled or when a shutdown gives up waiting: queued events are dropped, not delivered. */
     private volatile boolean cancelled;
 
     SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
@@ -41,76 +45,103 @@ final class SubscriptionWorker {
         }
     }
 
-    /** Queues an event; waits while its lane is full. */
+    /** Queues an event; waits while its lane is full. Does nothing once cancelled. */
     void offer(ChangeEvent event, AckTracker.Batch batch) throws InterruptedException {
+        if (cancelled) {
+            return;
+        }
         Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
+        Item item = new Item(event, null, batch);
         batch.add();
-        lane.queue.put(new Item(event, null, batch));
+        lane.queue.put(item);
+        if (cancelled && lane.queue.remove(item)) {
+            item.release(); // cancelled while we queued it: nobody will take it
+        }
     }
 
     void gap(StreamGap gap) throws InterruptedException {
-        lanes.get(0).queue.put(new Item(null, gap, null));
+        if (!cancelled) {
+            lanes.get(0).queue.put(new Item(null, gap, null));
+        }
     }
 
     private static int keyHash(Row key) {
-        return key == null ? 0 : key.asMap().values().stream().mapToInt(v -> v instanceof byte[] b
-                ? java.util.Arrays.hashCode(b) : java.util.Objects.hashCode(v)).reduce(17, (a, b) -> 31 * a + b);
+        int hash = 17;
+        if (key != null) {
+            for (Object value : key.asMap().values()) {
+                hash = 31 * hash + (value instanceof byte[] bytes ? Arrays.hashCode(bytes) : Objects.hashCode(value));
+            }
+        }
+        return hash;
     }
 
-    /** Stops taking events: queued ones are dropped (and released), the one being handled finishes. */
+    /**
+     * Stops taking events: queued ones are dropped, the one in hand finishes (waiting up to {@code timeout}, then the
+     * listener is interrupted). Safe to call from the listener itself.
+     */
     void cancel(Duration timeout) {
         cancelled = true;
         for (Lane lane : lanes) {
-            List<Item> dropped = new ArrayList<>();
-            lane.queue.drainTo(dropped);
-            dropped.forEach(Item::release);
+            lane.dropQueued();
             lane.queue.offer(Item.STOP);
         }
-        join(timeout);
+        join(System.nanoTime() + timeout.toNanos());
     }
 
-    /** Delivers what is queued, then stops; waits up to {@code timeout}, then interrupts the listener. */
-    void drainAndStop(Duration timeout) throws InterruptedException {
+    /** Delivers what is queued, then stops; after {@code deadline} (nanoTime) drops the rest and interrupts. */
+    void drainAndStop(long deadline) throws InterruptedException {
         for (Lane lane : lanes) {
-            lane.queue.put(Item.STOP);
+            if (!lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                cancelled = true;
+                lane.dropQueued();
+                lane.queue.offer(Item.STOP);
+            }
         }
-        join(timeout);
+        join(deadline);
     }
 
-    private void join(Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
+    private void join(long deadline) {
         for (Lane lane : lanes) {
+            if (lane.thread == Thread.currentThread()) {
+                continue; // cancelled by its own listener: it stops when the listener returns
+            }
             try {
                 lane.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
             if (lane.thread.isAlive()) {
-                log.warn("Subscription {} did not finish within {}; interrupting its listener", id, timeout);
+                log.warn("Subscription {} did not finish in time; interrupting its listener", id);
+                cancelled = true;
                 lane.thread.interrupt();
             }
         }
     }
 
-    private void deliver(ChangeEvent event) throws InterruptedException {
+    /** Tries the event as the error policy says; false when the lane must stop (interrupted by a shutdown). */
+    private boolean deliver(ChangeEvent event) {
         for (int attempt = 1; ; attempt++) {
             try {
                 listener.onChange(event);
-                return;
-            } catch (InterruptedException e) {
-                throw e;
+                return true;
             } catch (Throwable e) { // Errors too (AssertionError, NoClassDefFoundError): the lane must not die
                 if (cancelled) {
-                    return;
+                    return false;
                 }
-                if (attempt < errorPolicy.maxAttempts()) {
-                    Duration delay = errorPolicy.backOff().delay(attempt);
-                    log.debug("Subscription {} failed on {} (attempt {}), retrying in {}", id, event.position(),
-                            attempt, delay, e);
-                    Thread.sleep(delay.toMillis());
-                } else {
+                if (e instanceof InterruptedException) {
+                    Thread.interrupted(); // the listener's own interruption, not a shutdown: a failure like others
+                }
+                if (attempt >= errorPolicy.maxAttempts()) {
                     giveUp(event, e, attempt);
-                    return;
+                    return true;
+                }
+                Duration delay = errorPolicy.backOff().delay(attempt);
+                log.debug("Subscription {} failed on {} (attempt {}), retrying in {}", id, event.position(), attempt,
+                        delay, e);
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return false;
                 }
             }
         }
@@ -150,6 +181,12 @@ final class SubscriptionWorker {
             thread.setDaemon(true);
         }
 
+        void dropQueued() {
+            List<Item> dropped = new ArrayList<>();
+            queue.drainTo(dropped);
+            dropped.forEach(Item::release);
+        }
+
         @Override
         public void run() {
             try {
@@ -164,8 +201,8 @@ final class SubscriptionWorker {
                         }
                         if (item.gap != null) {
                             listener.onGap(item.gap);
-                        } else {
-                            deliver(item.event);
+                        } else if (!deliver(item.event)) {
+                            return;
                         }
                     } catch (Throwable e) {
                         log.error("Subscription {}: listener failed on a stream gap notice", id, e);
@@ -175,6 +212,8 @@ final class SubscriptionWorker {
                 }
             } catch (InterruptedException e) {
                 log.debug("Subscription {} lane interrupted", id);
+            } finally {
+                dropQueued();
             }
         }
     }

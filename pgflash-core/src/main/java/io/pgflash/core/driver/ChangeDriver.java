@@ -2,6 +2,7 @@ package io.pgflash.core.driver;
 
 import io.pgflash.core.Operation;
 import io.pgflash.core.Position;
+import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.Set;
 
@@ -20,6 +21,13 @@ public interface ChangeDriver {
      * or nothing: when this fails, the database is as before.
      */
     void capture(TableMetadata table, Set<Operation> operations);
+
+    /**
+     * Checks a new subscription against what this driver can deliver for the table; fails or warns (naming the
+     * table and the fix) before anything is installed. The default accepts everything.
+     */
+    default void validate(SubscriptionSpec spec, TableMetadata table) {
+    }
 
     /** Every event up to {@code position} is handled; a durable driver may advance its stored position. */
     void confirm(Position position);

@@ -3,6 +3,7 @@ package io.pgflash.core.driver;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
+import java.sql.SQLFeatureNotSupportedException;
 import java.util.Objects;
 import java.util.Properties;
 
@@ -15,6 +16,15 @@ public interface ConnectionFactory {
 
     Connection open() throws SQLException;
 
+    /**
+     * A logical replication connection ({@code replication=database}) whose value output settings match the trigger
+     * driver's, so both drivers decode the same text. Only factories made by {@link #of} can open one.
+     */
+    default Connection openReplication() throws SQLException {
+        throw new SQLFeatureNotSupportedException("This connection factory cannot open replication connections;"
+                + " configure pgflash with a JDBC URL, user and password");
+    }
+
     /** Connections from a JDBC URL with user and password (either may be null to use the URL's). */
     static ConnectionFactory of(String jdbcUrl, String user, String password) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
@@ -26,6 +36,23 @@ public interface ConnectionFactory {
             properties.setProperty("password", password);
         }
         properties.putIfAbsent("ApplicationName", "pgflash");
-        return () -> DriverManager.getConnection(jdbcUrl, properties);
+        return new ConnectionFactory() {
+            @Override
+            public Connection open() throws SQLException {
+                return DriverManager.getConnection(jdbcUrl, properties);
+            }
+
+            @Override
+            public Connection openReplication() throws SQLException {
+                Properties replication = new Properties();
+                replication.putAll(properties);
+                replication.setProperty("replication", "database");
+                replication.setProperty("assumeMinServerVersion", "10");
+                replication.setProperty("preferQueryMode", "simple");
+                replication.setProperty("options", "-c datestyle=ISO,MDY -c intervalstyle=postgres"
+                        + " -c bytea_output=hex -c extra_float_digits=1 -c timezone=UTC");
+                return DriverManager.getConnection(jdbcUrl, replication);
+            }
+        };
     }
 }

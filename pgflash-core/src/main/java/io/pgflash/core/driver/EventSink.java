@@ -9,8 +9,9 @@ import java.util.List;
 public interface EventSink {
 
     /**
-     * Hands over events in commit order; {@code upTo} is the position the driver may confirm once they are all
-     * handled (see {@link ChangeDriver#confirm}). Waits while subscribers are full (backpressure).
+     * Hands over events in commit order; {@code upTo} is the position the driver may confirm once they and every
+     * earlier event are handled (see {@link ChangeDriver#confirm}), or null when this batch ends mid-transaction.
+     * An empty list with a position lets an idle driver confirm. Waits while subscribers are full (backpressure).
      */
     void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException;
 

@@ -14,6 +14,10 @@ import java.util.Set;
 /** Builds typed rows from column texts in table order, and compares rows; shared by the drivers. */
 public final class RowDecoder {
 
+    /** Marks a value the driver did not receive (compared by identity). */
+    @SuppressWarnings("StringOperationCanBeSimplified")
+    public static final String UNCHANGED = new String("<unchanged>");
+
     private RowDecoder() {
     }
 
@@ -24,18 +28,30 @@ public final class RowDecoder {
      *         was altered since it was described)
      */
     public static Row decode(TableMetadata table, List<String> texts) {
-        List<Column> columns = table.columns();
-        if (texts.size() != columns.size()) {
-            throw new TableShapeChangedException(table.name() + " has " + columns.size() + " known columns but a row"
-                    + " with " + texts.size() + " values arrived");
+        if (texts.size() != table.columns().size()) {
+            throw new TableShapeChangedException(table.name() + " has " + table.columns().size() + " known columns"
+                    + " but a row with " + texts.size() + " values arrived");
         }
+        return decode(table.columns(), texts);
+    }
+
+    /**
+     * Decodes {@code texts} (one per column, {@code null} for NULL, {@link #UNCHANGED} for an unchanged TOASTed value
+     * that was not sent) into a row of {@code columns}.
+     */
+    public static Row decode(List<Column> columns, List<String> texts) {
         Map<String, Object> values = new LinkedHashMap<>();
+        Set<String> unchanged = new HashSet<>();
         for (int i = 0; i < texts.size(); i++) {
             String text = texts.get(i);
             Column column = columns.get(i);
-            values.put(column.name(), text == null ? null : ValueDecoder.decode(column.type(), text));
+            if (text == UNCHANGED) {
+                unchanged.add(column.name());
+            } else {
+                values.put(column.name(), text == null ? null : ValueDecoder.decode(column.type(), text));
+            }
         }
-        return new Row(values);
+        return new Row(values, unchanged);
     }
 
     /** The columns whose values differ between two rows of one table (unchanged TOAST values count as unchanged). */

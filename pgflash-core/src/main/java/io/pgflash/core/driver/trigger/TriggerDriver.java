@@ -63,7 +63,10 @@ public final class TriggerDriver implements ChangeDriver {
 
     private DriverContext context;
     private TriggerInstaller installer;
-    private Connection listening;
+    private PayloadSignature signature;
+    /** Registration changes from capture() and from the reader's reconnect must not interleave. */
+    private final Object registrationLock = new Object();
+    private volatile Connection listening;
     private Thread reader;
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
@@ -92,7 +95,7 @@ public final class TriggerDriver implements ChangeDriver {
         this.context = driverContext;
         this.installer = new TriggerInstaller(sql, driverContext.connections());
         state = DriverState.STARTING;
-        installer.install();
+        signature = new PayloadSignature(installer.install());
         try {
             listening = connectListening();
         } catch (SQLException e) {
@@ -108,17 +111,19 @@ public final class TriggerDriver implements ChangeDriver {
 
     @Override
     public void capture(TableMetadata table, Set<Operation> operations) {
-        Capture previous = operations.isEmpty() ? captures.remove(table.oid())
-                : captures.put(table.oid(), new Capture(table, Set.copyOf(operations)));
-        try {
-            installer.register(token, table.oid(), operations, table.name().toString());
-        } catch (RuntimeException e) {
-            if (previous == null) {
-                captures.remove(table.oid());
-            } else {
-                captures.put(table.oid(), previous);
+        synchronized (registrationLock) {
+            Capture previous = operations.isEmpty() ? captures.remove(table.oid())
+                    : captures.put(table.oid(), new Capture(table, Set.copyOf(operations)));
+            try {
+                installer.register(token, table.oid(), operations, table.name().toString());
+            } catch (RuntimeException e) {
+                if (previous == null) {
+                    captures.remove(table.oid());
+                } else {
+                    captures.put(table.oid(), previous);
+                }
+                throw e;
             }
-            throw e;
         }
     }
 
@@ -181,6 +186,10 @@ public final class TriggerDriver implements ChangeDriver {
             // lets operators (and tests) tell the listening session apart in pg_stat_activity
             statement.execute("SET application_name = '" + LISTENER_APPLICATION_NAME + "'");
             statement.execute(sql.listenStatement());
+            try (PreparedStatement session = connection.prepareStatement(sql.insertSession())) {
+                session.setLong(1, newToken);
+                session.execute();
+            }
         } catch (SQLException e) {
             closeQuietly(connection);
             throw e;
@@ -210,6 +219,16 @@ public final class TriggerDriver implements ChangeDriver {
     }
 
     private void readLoop() {
+        try {
+            readUntilStopped();
+        } finally {
+            // stopped: leave no listening session behind, even one opened while stop() was waiting
+            closeQuietly(listening);
+            listening = null;
+        }
+    }
+
+    private void readUntilStopped() {
         long lastCheck = System.nanoTime();
         long lastCleanup = 0;
         int failures = 0;
@@ -218,10 +237,16 @@ public final class TriggerDriver implements ChangeDriver {
                 if (listening == null) {
                     long previousToken = token;
                     listening = connectListening();
-                    for (Capture capture : captures.values()) {
-                        installer.register(token, capture.table.oid(), capture.operations, capture.table.name().toString());
+                    if (!running) {
+                        break;
                     }
-                    installer.unregisterAll(previousToken, false);
+                    synchronized (registrationLock) {
+                        for (Capture capture : captures.values()) {
+                            installer.register(token, capture.table.oid(), capture.operations,
+                                    capture.table.name().toString());
+                        }
+                        installer.unregisterAll(previousToken, false);
+                    }
                     state = DriverState.STREAMING;
                     log.info("Listening again on channel {} after {} failed attempt(s)", sql.channel(), failures);
                     failures = 0;
@@ -272,15 +297,28 @@ public final class TriggerDriver implements ChangeDriver {
             if (!notification.getName().equals(sql.channel())) {
                 continue;
             }
-            Notification parsed = Notification.parse(notification.getParameter());
-            Capture capture = captures.get(parsed.relid());
-            if (capture == null) {
-                continue; // a table another application captures through the same schema
+            String message = signature.verify(notification.getParameter());
+            if (message == null) {
+                log.warn("Ignored a notification on channel {} that pgflash did not sign (sent by backend pid {})",
+                        sql.channel(), notification.getPID());
+                continue;
             }
-            long sequence = ++notificationSequence;
-            List<ChangeEvent> events = decode(parsed, capture, sequence);
-            Position upTo = new Position(sequence, Math.max(0, events.size() - 1));
-            context.sink().accept(events, upTo);
+            List<ChangeEvent> events;
+            long sequence;
+            try {
+                Notification parsed = Notification.parse(message);
+                Capture capture = captures.get(parsed.relid());
+                if (capture == null) {
+                    continue; // a table another application captures through the same schema
+                }
+                sequence = ++notificationSequence;
+                events = decode(parsed, capture, sequence);
+            } catch (RuntimeException e) {
+                // one unreadable change must not cost the connection (and with it every change meanwhile)
+                log.error("Skipped a change notification pgflash could not read: {}", e.getMessage(), e);
+                continue;
+            }
+            context.sink().accept(events, new Position(sequence, Math.max(0, events.size() - 1)));
         }
     }
 

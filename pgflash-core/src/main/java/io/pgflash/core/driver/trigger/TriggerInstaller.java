@@ -34,16 +34,25 @@ final class TriggerInstaller {
         this.connections = connections;
     }
 
-    /** Creates the schema objects (idempotent) and reconciles what crashed sessions left behind. */
-    void install() {
+    /**
+     * Creates the schema objects (idempotent), reconciles what crashed sessions left behind, and returns the key that
+     * signs payloads.
+     */
+    String install() {
+        String[] secret = new String[1];
         inTransaction("install the pgflash schema " + sql.schema(), connection -> {
             try (Statement statement = connection.createStatement()) {
                 for (String each : sql.installStatements()) {
                     statement.execute(each);
                 }
+                try (ResultSet rs = statement.executeQuery(sql.readSecret())) {
+                    rs.next();
+                    secret[0] = rs.getString(1);
+                }
             }
             reconcile(connection);
         });
+        return secret[0];
     }
 
     /** Records that session {@code token} wants exactly {@code operations} of table {@code relid}, and syncs triggers. */
@@ -67,15 +76,20 @@ final class TriggerInstaller {
         });
     }
 
-    /** Removes every registration of session {@code token}; drops the schema too when asked and nobody else listens. */
+    /**
+     * Removes session {@code token} and its registrations; drops the schema too when asked and no other session
+     * listens.
+     */
     void unregisterAll(long token, boolean dropSchemaWhenUnused) {
         inTransaction("remove this session's triggers", connection -> {
-            try (PreparedStatement delete = connection.prepareStatement(sql.deleteAllListeners())) {
-                delete.setLong(1, token);
-                delete.executeUpdate();
+            for (String delete : new String[] {sql.deleteAllListeners(), sql.deleteSession()}) {
+                try (PreparedStatement statement = connection.prepareStatement(delete)) {
+                    statement.setLong(1, token);
+                    statement.executeUpdate();
+                }
             }
             reconcile(connection);
-            if (dropSchemaWhenUnused && listenerCount(connection) == 0) {
+            if (dropSchemaWhenUnused && sessionCount(connection) == 0) {
                 try (Statement statement = connection.createStatement()) {
                     statement.execute(sql.dropSchema());
                 }
@@ -84,9 +98,9 @@ final class TriggerInstaller {
         });
     }
 
-    private long listenerCount(Connection connection) throws SQLException {
+    private long sessionCount(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery(sql.countListeners())) {
+                ResultSet rs = statement.executeQuery(sql.countSessions())) {
             rs.next();
             return rs.getLong(1);
         }
@@ -95,6 +109,7 @@ final class TriggerInstaller {
     /** Deletes dead sessions' rows, then creates and drops triggers until they match the rows. */
     private void reconcile(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate(sql.deleteDeadSessions());
             int dead = statement.executeUpdate(sql.deleteDeadListeners());
             if (dead > 0) {
                 log.info("Removed {} registration(s) left by sessions that ended without cleaning up", dead);

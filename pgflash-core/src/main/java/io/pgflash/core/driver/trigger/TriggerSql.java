@@ -61,7 +61,14 @@ final class TriggerSql {
             CREATE TABLE IF NOT EXISTS %1$s.overflow (
                 id bigserial PRIMARY KEY,
                 item text NOT NULL,
-                created_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
+                created_at timestamptz NOT NULL DEFAULT clock_timestamp())""".formatted(s),
+            // the payload signing key: only pgflash's role reads it, so other roles cannot forge events by NOTIFY
+            "CREATE TABLE IF NOT EXISTS " + s + ".secret (value text NOT NULL)",
+            "INSERT INTO " + s + ".secret SELECT gen_random_uuid()::text || gen_random_uuid()::text"
+                    + " WHERE NOT EXISTS (SELECT 1 FROM " + s + ".secret)",
+            // one row per live listening session, registered or not, so nobody drops the schema under it
+            "CREATE TABLE IF NOT EXISTS " + s + ".sessions (token bigint PRIMARY KEY,"
+                    + " started_at timestamptz NOT NULL DEFAULT now())",
             """
             CREATE TABLE IF NOT EXISTS %1$s.listeners (
                 token bigint NOT NULL,
@@ -70,6 +77,16 @@ final class TriggerSql {
                 registered_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (token, relid, operation))""".formatted(s),
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
+            // NOTIFY with a MAC in front: sha256(key || sha256(key || message)), first 32 hex digits
+            """
+            CREATE OR REPLACE FUNCTION %1$s.send(secret text, message text) RETURNS void
+            LANGUAGE sql SET search_path = pg_catalog, pg_temp
+            AS $pgflash$
+                SELECT pg_notify(%2$s, left(encode(sha256(convert_to(secret
+                    || encode(sha256(convert_to(secret || message, 'UTF8')), 'hex'), 'UTF8')), 'hex'), 32)
+                    || '|' || message)
+            $pgflash$""".formatted(s, channel),
+            "REVOKE ALL ON FUNCTION " + s + ".send(text, text) FROM PUBLIC",
             // Statement-level: one call per statement, rows read from the transition tables. Settings are pinned so
             // the row text is the same whatever the writing session uses. Rows go out in NOTIFY payloads below the
             // 8000-byte limit; a larger row is parked in the overflow table. SECURITY DEFINER lets any writer park.
@@ -86,9 +103,10 @@ final class TriggerSql {
                 body text := '';
                 item text;
                 cur refcursor;
+                secret text := (SELECT value FROM %1$s.secret);
             BEGIN
                 IF TG_OP = 'TRUNCATE' THEN
-                    PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head);
+                    PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head);
                     RETURN NULL;
                 ELSIF TG_OP = 'INSERT' THEN
                     OPEN cur FOR SELECT 'N' || (n.*)::text FROM new_rows n;
@@ -109,14 +127,14 @@ final class TriggerSql {
                     END IF;
                     item := length(item) || ':' || item;
                     IF octet_length(body) + octet_length(item) > %5$s THEN
-                        PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head || body);
+                        PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head || body);
                         body := '';
                     END IF;
                     body := body || item;
                 END LOOP;
                 CLOSE cur;
                 IF body <> '' THEN
-                    PERFORM pg_notify(%2$s, nextval('%3$s.notify_seq')::text || '|' || head || body);
+                    PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head || body);
                 END IF;
                 RETURN NULL;
             END
@@ -189,8 +207,30 @@ final class TriggerSql {
         return "DELETE FROM " + quotedSchema + ".overflow WHERE created_at < now() - make_interval(secs => ?)";
     }
 
-    String countListeners() {
-        return "SELECT count(*) FROM " + quotedSchema + ".listeners";
+    String deleteDeadSessions() {
+        return """
+                DELETE FROM %1$s.sessions s
+                WHERE NOT EXISTS (SELECT 1 FROM pg_locks k
+                                  WHERE k.locktype = 'advisory' AND k.objsubid = 1 AND k.granted
+                                    AND k.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                                    AND ((k.classid::bigint << 32) | k.objid::bigint) = s.token)"""
+                .formatted(quotedSchema);
+    }
+
+    String insertSession() {
+        return "INSERT INTO " + quotedSchema + ".sessions (token) VALUES (?)";
+    }
+
+    String deleteSession() {
+        return "DELETE FROM " + quotedSchema + ".sessions WHERE token = ?";
+    }
+
+    String countSessions() {
+        return "SELECT count(*) FROM " + quotedSchema + ".sessions";
+    }
+
+    String readSecret() {
+        return "SELECT value FROM " + quotedSchema + ".secret";
     }
 
     String dropSchema() {

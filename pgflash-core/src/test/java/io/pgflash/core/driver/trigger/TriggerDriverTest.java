@@ -150,7 +150,7 @@ class TriggerDriverTest extends FlashTestBase {
         db.execute("INSERT INTO posts VALUES (2, 'b', 0)", "DELETE FROM posts");
 
         assertThat(kept.awaitEvents(2)).extracting(e -> e.newRow().get("id")).containsExactly(1, 2);
-        assertThat(cancelled.events).hasSize(1);
+        assertThat(cancelled.events()).hasSize(1);
         assertThat(subscription.isActive()).isFalse();
         assertThat(triggerCount("posts")).isEqualTo(1);
         assertThat(flash.subscriptions()).hasSize(1);

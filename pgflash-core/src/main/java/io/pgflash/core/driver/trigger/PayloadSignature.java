@@ -1,0 +1,47 @@
+package io.pgflash.core.driver.trigger;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
+
+/**
+ * Checks the MAC the capture trigger puts in front of each payload ({@code <mac>|<message>}), so a role that can
+ * only connect cannot forge change events with NOTIFY. The MAC is the first 32 hex digits of
+ * {@code sha256(key || hex(sha256(key || message)))}, the key being readable only by pgflash's role.
+ */
+final class PayloadSignature {
+
+    private static final int MAC_LENGTH = 32;
+
+    private final String key;
+
+    PayloadSignature(String key) {
+        this.key = key;
+    }
+
+    /** The message without its MAC, or null when the MAC is missing or wrong. */
+    String verify(String payload) {
+        if (payload.length() <= MAC_LENGTH || payload.charAt(MAC_LENGTH) != '|') {
+            return null;
+        }
+        String message = payload.substring(MAC_LENGTH + 1);
+        byte[] expected = mac(message).getBytes(StandardCharsets.US_ASCII);
+        byte[] actual = payload.substring(0, MAC_LENGTH).getBytes(StandardCharsets.US_ASCII);
+        return MessageDigest.isEqual(expected, actual) ? message : null;
+    }
+
+    String mac(String message) {
+        String inner = sha256Hex(key + message);
+        return sha256Hex(key + inner).substring(0, MAC_LENGTH);
+    }
+
+    private static String sha256Hex(String text) {
+        try {
+            MessageDigest digest = MessageDigest.getInstance("SHA-256");
+            return HexFormat.of().formatHex(digest.digest(text.getBytes(StandardCharsets.UTF_8)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("SHA-256 is part of every JVM", e);
+        }
+    }
+}

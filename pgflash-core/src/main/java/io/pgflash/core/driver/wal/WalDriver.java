@@ -1,0 +1,474 @@
+package io.pgflash.core.driver.wal;
+
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Position;
+import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
+import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
+import io.pgflash.core.driver.wal.PgOutputMessage.LogicalMessage;
+import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
+import io.pgflash.core.driver.wal.PgOutputMessage.StreamAbort;
+import io.pgflash.core.driver.wal.PgOutputMessage.StreamCommit;
+import io.pgflash.core.driver.wal.PgOutputMessage.StreamStart;
+import java.nio.ByteBuffer;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.LogSequenceNumber;
+import org.postgresql.replication.PGReplicationStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads changes from the write-ahead log through logical replication with the built-in {@code pgoutput} plugin.
+ * <p>
+ * A persistent slot per consumer group keeps the position across restarts and crashes: pgflash confirms a
+ * transaction to the server only after every subscription handled all of it, so delivery is at-least-once and a
+ * redelivered event has the same position. A heartbeat and the server's keepalives let an idle slot advance, so it
+ * does not hold WAL back. The publication follows the subscriptions at run time.
+ */
+public final class WalDriver implements ChangeDriver {
+
+    private static final Logger log = LoggerFactory.getLogger(WalDriver.class);
+    static final String HEARTBEAT_PREFIX = "pgflash-heartbeat";
+    /** Events handed to dispatch at once inside a large transaction, so memory stays bounded. */
+    private static final int CHUNK = 512;
+
+    private final WalSetup setup;
+    private final Duration statusInterval;
+    private final Duration heartbeatInterval;
+    private final BackOff reconnectBackOff;
+    private final boolean replicaIdentityFull;
+    private final boolean streaming;
+    private final boolean dropSlotOnShutdown;
+    private final AtomicLong confirmed = new AtomicLong();
+
+    private DriverContext context;
+    private WalEvents events;
+    private Thread reader;
+    private volatile boolean running;
+    private volatile DriverState state = DriverState.STOPPED;
+
+    // reader-thread state
+    private Connection replicationConnection;
+    private PGReplicationStream stream;
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private Begin transaction;
+    private List<ChangeEvent> pending = new ArrayList<>();
+    private int index;
+    private final StreamedTransactions streamed = new StreamedTransactions();
+    private long flushed;
+    private long lastIdleConfirm;
+
+    private WalDriver(Builder builder) {
+        String group = builder.group;
+        this.setup = new WalSetup(builder.slot != null ? builder.slot : derivedName(group),
+                builder.publication != null ? builder.publication : derivedName(group));
+        this.statusInterval = builder.statusInterval;
+        this.heartbeatInterval = builder.heartbeatInterval;
+        this.reconnectBackOff = builder.reconnectBackOff;
+        this.replicaIdentityFull = builder.replicaIdentityFull;
+        this.streaming = builder.streaming;
+        this.dropSlotOnShutdown = builder.dropSlotOnShutdown;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** {@code pgflash_} and the group in lower case, other characters as {@code _}: a valid slot name. */
+    static String derivedName(String group) {
+        String name = "pgflash_" + group.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
+        return name.length() > 63 ? name.substring(0, 63) : name;
+    }
+
+    public String slotName() {
+        return setup.slot();
+    }
+
+    public String publicationName() {
+        return setup.publication();
+    }
+
+    @Override
+    public synchronized void start(DriverContext driverContext) {
+        this.context = driverContext;
+        this.events = new WalEvents(driverContext.catalog(), driverContext.connections());
+        state = DriverState.STARTING;
+        try (Connection connection = driverContext.connections().open()) {
+            setup.checkPreconditions(connection);
+            setup.ensurePublication(connection);
+            setup.ensureSlot(connection);
+            openStream();
+        } catch (SQLException e) {
+            state = DriverState.STOPPED;
+            closeStream();
+            throw new PgFlashException("Could not start logical replication from slot " + setup.slot() + ": "
+                    + e.getMessage(), e);
+        }
+        running = true;
+        state = DriverState.STREAMING;
+        reader = new Thread(this::readLoop, "pgflash-wal-reader");
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    @Override
+    public void validate(SubscriptionSpec spec, TableMetadata table) {
+        if (spec.needsOldRow() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
+            log.warn("Subscription on {} filters, uses partial fields or splits key changes, which look at the old row,"
+                    + " but the table's REPLICA IDENTITY is not FULL: old rows carry only the key, so filters are"
+                    + " judged on the new row and every sent column counts as changed. Set REPLICA IDENTITY FULL on"
+                    + " the table, or replicaIdentityFull(true) on the WAL driver.", table.name());
+        }
+    }
+
+    @Override
+    public void capture(TableMetadata table, Set<Operation> operations) {
+        try (Connection connection = context.connections().open()) {
+            if (!operations.isEmpty() && replicaIdentityFull) {
+                setup.useFullReplicaIdentity(connection, table);
+            }
+            setup.publish(connection, table, !operations.isEmpty());
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not " + (operations.isEmpty() ? "remove " : "add ") + table.name()
+                    + (operations.isEmpty() ? " from" : " to") + " publication " + setup.publication() + ": "
+                    + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void confirm(Position position) {
+        confirmed.accumulateAndGet(position.major(), (a, b) -> Long.compareUnsigned(a, b) >= 0 ? a : b);
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        Thread thread = reader;
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join(Duration.ofSeconds(10).toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                thread.interrupt();
+            }
+        }
+        state = DriverState.STOPPED;
+    }
+
+    @Override
+    public synchronized void close() {
+        if (stream != null) {
+            try {
+                sendConfirmed();
+                stream.forceUpdateStatus();
+            } catch (SQLException e) {
+                log.debug("Could not send the last confirmed position; the slot resumes from the previous one", e);
+            }
+        }
+        closeStream();
+        if (dropSlotOnShutdown) {
+            dropSlotAndPublication();
+        }
+    }
+
+    @Override
+    public DriverState state() {
+        return state;
+    }
+
+    /** The slot's lag and activity, read from the server. */
+    public SlotStatus slotStatus() {
+        try (Connection connection = context.connections().open()) {
+            return setup.status(connection);
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not read the status of slot " + setup.slot() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Drops the slot and the publication pgflash made. The server then no longer keeps WAL for this group, and the
+     * changes it has not confirmed are gone: only call this when the group is retired. The driver must be stopped.
+     */
+    public void dropSlotAndPublication() {
+        try (Connection connection = context.connections().open()) {
+            setup.drop(connection);
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not drop slot " + setup.slot() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void openStream() throws SQLException {
+        replicationConnection = context.connections().openReplication();
+        var builder = replicationConnection.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
+                .logical()
+                .withSlotName(setup.slot())
+                .withSlotOption("proto_version", streaming ? "2" : "1")
+                .withSlotOption("publication_names", setup.publication())
+                .withSlotOption("messages", "true")
+                .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
+                // only what listeners handled may be confirmed, never what merely arrived
+                .withAutomaticFlush(false);
+        if (streaming) {
+            builder = builder.withSlotOption("streaming", "on");
+        }
+        stream = builder.start();
+        decoder.reset();
+        transaction = null;
+        pending = new ArrayList<>();
+        streamed.clear();
+        flushed = confirmed.get();
+    }
+
+    private void closeStream() {
+        try {
+            if (stream != null) {
+                stream.close();
+            }
+        } catch (SQLException e) {
+            log.debug("Closing the replication stream failed", e);
+        }
+        try {
+            if (replicationConnection != null) {
+                replicationConnection.close();
+            }
+        } catch (SQLException e) {
+            log.debug("Closing the replication connection failed", e);
+        }
+        stream = null;
+        replicationConnection = null;
+    }
+
+    private void readLoop() {
+        int failures = 0;
+        long lastHeartbeat = System.nanoTime();
+        while (running) {
+            try {
+                if (stream == null) {
+                    openStream();
+                    state = DriverState.STREAMING;
+                    log.info("Streaming again from slot {} after {} failed attempt(s)", setup.slot(), failures);
+                    failures = 0;
+                }
+                ByteBuffer message = stream.readPending();
+                sendConfirmed();
+                if (message == null) {
+                    confirmWhenIdle();
+                    if (heartbeatInterval.toNanos() > 0 && System.nanoTime() - lastHeartbeat > heartbeatInterval.toNanos()) {
+                        heartbeat();
+                        lastHeartbeat = System.nanoTime();
+                    }
+                    TimeUnit.MILLISECONDS.sleep(1);
+                    continue;
+                }
+                handle(decoder.decode(message));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            } catch (SQLException | RuntimeException e) {
+                if (!running) {
+                    return;
+                }
+                failures++;
+                state = DriverState.RECONNECTING;
+                Duration delay = reconnectBackOff.delay(failures);
+                log.warn("Replication from slot {} failed ({}); reconnecting in {}", setup.slot(), e.getMessage(),
+                        delay, e);
+                closeStream();
+                try {
+                    TimeUnit.MILLISECONDS.sleep(delay.toMillis());
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+            }
+        }
+        closeStream();
+    }
+
+    private void handle(PgOutputMessage message) throws SQLException, InterruptedException {
+        if (message instanceof Begin begin) {
+            transaction = begin;
+            index = 0;
+        } else if (message instanceof Commit commit) {
+            flushPending(new Position(commit.endLsn(), 0));
+            transaction = null;
+        } else if (message instanceof Relation relation) {
+            events.relation(relation);
+        } else if (message instanceof LogicalMessage logical) {
+            if (!logical.transactional() && HEARTBEAT_PREFIX.equals(logical.prefix())) {
+                context.sink().accept(List.of(), new Position(logical.lsn(), 0));
+            }
+        } else if (message instanceof StreamStart start) {
+            streamed.start(start.xid());
+        } else if (message instanceof PgOutputMessage.StreamStop) {
+            streamed.stop();
+        } else if (message instanceof StreamCommit commit) {
+            deliverStreamed(commit);
+        } else if (message instanceof StreamAbort abort) {
+            streamed.abort(abort.xid(), abort.subXid());
+        } else if (message instanceof PgOutputMessage.Ignored) {
+            return;
+        } else if (streamed.inStream()) {
+            streamed.add(message);
+        } else {
+            addChanges(message, transaction.finalLsn(), transaction.xid(), WalEvents.time(transaction.commitMicros()));
+        }
+    }
+
+    private void addChanges(PgOutputMessage change, long commitLsn, long xid, Instant time)
+            throws InterruptedException {
+        List<ChangeEvent> decoded = events.events(change, commitLsn, index, Integer.toUnsignedLong((int) xid), time);
+        index += decoded.size();
+        pending.addAll(decoded);
+        if (pending.size() >= CHUNK) {
+            flushPending(null);
+        }
+    }
+
+    /** A streamed transaction committed: its changes go out now, in order, without the aborted subtransactions'. */
+    private void deliverStreamed(StreamCommit commit) throws InterruptedException {
+        index = 0;
+        Instant time = WalEvents.time(commit.commitMicros());
+        for (PgOutputMessage change : streamed.commit(commit.xid())) {
+            addChanges(change, commit.commitLsn(), commit.xid(), time);
+        }
+        flushPending(new Position(commit.endLsn(), 0));
+    }
+
+    private void flushPending(Position upTo) throws InterruptedException {
+        List<ChangeEvent> batch = pending;
+        pending = new ArrayList<>();
+        context.sink().accept(batch, upTo);
+    }
+
+    /**
+     * Between transactions, everything the server sent is decoded; once the sink has handled it all, the server's
+     * last position (from keepalives) may be confirmed, so a quiet slot does not hold WAL back.
+     */
+    private void confirmWhenIdle() throws InterruptedException {
+        if (transaction != null || streamed.hasOpen()) {
+            return;
+        }
+        long received = stream.getLastReceiveLSN().asLong();
+        if (Long.compareUnsigned(received, lastIdleConfirm) > 0) {
+            lastIdleConfirm = received;
+            context.sink().accept(List.of(), new Position(received, 0));
+        }
+    }
+
+    private void sendConfirmed() {
+        long value = confirmed.get();
+        if (Long.compareUnsigned(value, flushed) > 0) {
+            LogSequenceNumber lsn = LogSequenceNumber.valueOf(value);
+            stream.setFlushedLSN(lsn);
+            stream.setAppliedLSN(lsn);
+            flushed = value;
+        }
+    }
+
+    private void heartbeat() {
+        try (Connection connection = context.connections().open();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT pg_logical_emit_message(false, ?, '')")) {
+            statement.setString(1, HEARTBEAT_PREFIX);
+            statement.execute();
+        } catch (SQLException e) {
+            log.warn("Heartbeat for slot {} failed: {}", setup.slot(), e.getMessage());
+        }
+    }
+
+    public static final class Builder {
+        private String group = "default";
+        private String slot;
+        private String publication;
+        private Duration statusInterval = Duration.ofSeconds(1);
+        private Duration heartbeatInterval = Duration.ofSeconds(10);
+        private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
+        private boolean replicaIdentityFull;
+        private boolean streaming;
+        private boolean dropSlotOnShutdown;
+
+        /** The consumer group: instances of one group share a slot (default {@code default}). */
+        public Builder group(String group) {
+            this.group = group;
+            return this;
+        }
+
+        /** The slot's name (default {@code pgflash_<group>}). */
+        public Builder slotName(String slot) {
+            this.slot = slot;
+            return this;
+        }
+
+        /** The publication's name (default {@code pgflash_<group>}). */
+        public Builder publicationName(String publication) {
+            this.publication = publication;
+            return this;
+        }
+
+        /** How often the confirmed position is reported to the server (default 1 s). */
+        public Builder statusInterval(Duration interval) {
+            this.statusInterval = interval;
+            return this;
+        }
+
+        /** How often a heartbeat message moves an idle slot (default 10 s; zero turns heartbeats off). */
+        public Builder heartbeatInterval(Duration interval) {
+            this.heartbeatInterval = interval;
+            return this;
+        }
+
+        public Builder reconnectBackOff(BackOff backOff) {
+            this.reconnectBackOff = backOff;
+            return this;
+        }
+
+        /**
+         * Sets {@code REPLICA IDENTITY FULL} on subscribed tables, so UPDATE and DELETE events carry the whole old row
+         * (more WAL per update). Off by default: pgflash never changes it otherwise.
+         */
+        public Builder replicaIdentityFull(boolean full) {
+            this.replicaIdentityFull = full;
+            return this;
+        }
+
+        /**
+         * Protocol 2 streaming: the server sends large transactions while they run instead of spilling them to its
+         * disk until commit; pgflash keeps them in memory until their commit and drops aborted ones. Off by default.
+         */
+        public Builder streaming(boolean streaming) {
+            this.streaming = streaming;
+            return this;
+        }
+
+        /** Drop the slot and publication on close; loses what is not confirmed. Off by default. */
+        public Builder dropSlotOnShutdown(boolean drop) {
+            this.dropSlotOnShutdown = drop;
+            return this;
+        }
+
+        public WalDriver build() {
+            return new WalDriver(this);
+        }
+    }
+}

@@ -1,0 +1,138 @@
+package io.pgflash.core.driver.wal;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.core.Position;
+import io.pgflash.core.Row;
+import io.pgflash.core.TableName;
+import io.pgflash.core.catalog.Catalog;
+import io.pgflash.core.catalog.Column;
+import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.driver.wal.PgOutputMessage.Delete;
+import io.pgflash.core.driver.wal.PgOutputMessage.Insert;
+import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
+import io.pgflash.core.driver.wal.PgOutputMessage.RelationColumn;
+import io.pgflash.core.driver.wal.PgOutputMessage.Truncate;
+import io.pgflash.core.driver.wal.PgOutputMessage.TupleData;
+import io.pgflash.core.driver.wal.PgOutputMessage.Update;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Turns pgoutput change messages into table-level {@link ChangeEvent}s: relations give column names and types,
+ * tuples give text values. Old rows hold only the key columns unless the table has REPLICA IDENTITY FULL; without
+ * a full old row every sent column counts as changed, since PostgreSQL does not say which changed.
+ */
+final class WalEvents {
+
+    /** pgoutput's times count from 2000-01-01. */
+    private static final Instant POSTGRES_EPOCH = Instant.parse("2000-01-01T00:00:00Z");
+
+    private final Catalog catalog;
+    private final ConnectionFactory connections;
+    private final Map<Integer, RelationInfo> relations = new HashMap<>();
+
+    WalEvents(Catalog catalog, ConnectionFactory connections) {
+        this.catalog = catalog;
+        this.connections = connections;
+    }
+
+    static Instant time(long micros) {
+        return POSTGRES_EPOCH.plus(micros, ChronoUnit.MICROS);
+    }
+
+    void relation(Relation relation) throws SQLException {
+        List<Column> columns = new ArrayList<>();
+        List<String> key = new ArrayList<>();
+        try (Connection connection = connections.open()) {
+            for (RelationColumn column : relation.columns()) {
+                columns.add(new Column(column.name(), catalog.type(connection, column.typeOid())));
+                if (column.key()) {
+                    key.add(column.name());
+                }
+            }
+        }
+        relations.put(relation.relid(), new RelationInfo(TableName.of(relation.schema(), relation.name()), columns, key));
+    }
+
+    /** The events of one change message, numbered from {@code index} within a transaction committed at {@code commitLsn}. */
+    List<ChangeEvent> events(PgOutputMessage change, long commitLsn, int index, long xid, Instant time) {
+        Position position = new Position(commitLsn, index);
+        if (change instanceof Insert insert) {
+            RelationInfo relation = relation(insert.relid());
+            return List.of(event(Operation.INSERT, relation, row(relation, insert.newTuple()), null, Set.of(), xid, time,
+                    position));
+        }
+        if (change instanceof Update update) {
+            RelationInfo relation = relation(update.relid());
+            Row oldRow = update.oldTuple() == null ? null : oldRow(relation, update.oldTuple(), update.oldIsKeyOnly());
+            Row newRow = row(relation, update.newTuple());
+            boolean fullOld = oldRow != null && !update.oldIsKeyOnly();
+            if (fullOld && !newRow.columns().containsAll(relation.columnNames())) {
+                newRow = withUnchangedFrom(newRow, oldRow, relation);
+            }
+            Set<String> changed = fullOld ? RowDecoder.changedColumns(oldRow, newRow) : newRow.columns();
+            return List.of(event(Operation.UPDATE, relation, newRow, oldRow, changed, xid, time, position));
+        }
+        if (change instanceof Delete delete) {
+            RelationInfo relation = relation(delete.relid());
+            Row oldRow = oldRow(relation, delete.oldTuple(), delete.oldIsKeyOnly());
+            return List.of(event(Operation.DELETE, relation, null, oldRow, Set.of(), xid, time, position));
+        }
+        if (change instanceof Truncate truncate) {
+            List<ChangeEvent> events = new ArrayList<>();
+            for (int relid : truncate.relids()) {
+                events.add(event(Operation.TRUNCATE, relation(relid), null, null, Set.of(), xid, time,
+                        new Position(commitLsn, index + events.size())));
+            }
+            return events;
+        }
+        throw new IllegalArgumentException("Not a change message: " + change);
+    }
+
+    private static ChangeEvent event(Operation operation, RelationInfo relation, Row newRow, Row oldRow,
+            Set<String> changed, long xid, Instant time, Position position) {
+        return new ChangeEvent(operation, operation, relation.name, newRow, oldRow, null, changed, xid, time, position);
+    }
+
+    private RelationInfo relation(int relid) {
+        RelationInfo relation = relations.get(relid);
+        if (relation == null) {
+            throw new IllegalStateException("pgoutput sent a change of relation " + relid + " before describing it");
+        }
+        return relation;
+    }
+
+    private static Row row(RelationInfo relation, TupleData tuple) {
+        return RowDecoder.decode(relation.columns, tuple.values());
+    }
+
+    private static Row oldRow(RelationInfo relation, TupleData tuple, boolean keyOnly) {
+        Row row = row(relation, tuple);
+        return keyOnly ? row.only(relation.key) : row;
+    }
+
+    /** A full old row (REPLICA IDENTITY FULL) supplies the TOASTed values the new row did not repeat. */
+    private static Row withUnchangedFrom(Row newRow, Row oldRow, RelationInfo relation) {
+        Map<String, Object> values = new LinkedHashMap<>();
+        for (String column : relation.columnNames()) {
+            values.put(column, newRow.contains(column) ? newRow.get(column) : oldRow.get(column));
+        }
+        return new Row(values);
+    }
+
+    private record RelationInfo(TableName name, List<Column> columns, List<String> key) {
+        List<String> columnNames() {
+            return columns.stream().map(Column::name).toList();
+        }
+    }
+}

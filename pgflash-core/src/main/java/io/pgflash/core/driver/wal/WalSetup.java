@@ -1,0 +1,222 @@
+package io.pgflash.core.driver.wal;
+
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.TableName;
+import io.pgflash.core.catalog.TableMetadata;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The database side of the WAL driver: checks that logical replication is possible, and keeps the slot and the
+ * publication. pgflash changes only a publication it created (marked by its comment); an existing slot is resumed,
+ * never dropped or recreated unless asked.
+ */
+final class WalSetup {
+
+    private static final Logger log = LoggerFactory.getLogger(WalSetup.class);
+    static final String MANAGED_COMMENT = "managed by pgflash";
+
+    private final String slot;
+    private final String publication;
+
+    WalSetup(String slot, String publication) {
+        this.slot = slot;
+        this.publication = publication;
+    }
+
+    String slot() {
+        return slot;
+    }
+
+    String publication() {
+        return publication;
+    }
+
+    /** wal_level and the REPLICATION attribute, each with the fix in the message. */
+    void checkPreconditions(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT current_setting('wal_level'), current_user,"
+                        + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user),"
+                        + " current_setting('max_replication_slots')")) {
+            rs.next();
+            if (!rs.getString(1).equals("logical")) {
+                throw new WalPreconditionException("wal_level is '" + rs.getString(1) + "' but the WAL driver needs"
+                        + " 'logical': run ALTER SYSTEM SET wal_level = logical and restart PostgreSQL (on a managed"
+                        + " service, enable logical replication in its settings), or use the trigger driver");
+            }
+            if (!rs.getBoolean(3)) {
+                throw new WalPreconditionException("Role " + rs.getString(2) + " lacks the REPLICATION attribute the"
+                        + " WAL driver needs: run ALTER ROLE " + TableName.quote(rs.getString(2)) + " REPLICATION (on a"
+                        + " managed service, grant its replication role), or use the trigger driver");
+            }
+        }
+    }
+
+    /** Creates the publication (empty, marked as pgflash's) unless it exists. */
+    void ensurePublication(Connection connection) throws SQLException {
+        if (publicationExists(connection)) {
+            return;
+        }
+        try (Statement statement = connection.createStatement()) {
+            // partitions publish as their root table, as the trigger driver sees them
+            statement.execute("CREATE PUBLICATION " + TableName.quote(publication)
+                    + " WITH (publish_via_partition_root = true)");
+            statement.execute("COMMENT ON PUBLICATION " + TableName.quote(publication) + " IS '" + MANAGED_COMMENT + "'");
+        }
+        log.info("Created publication {}", publication);
+    }
+
+    private boolean publicationExists(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT 1 FROM pg_publication WHERE pubname = ?")) {
+            statement.setString(1, publication);
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /**
+     * Creates the slot unless it exists; an existing one is resumed. Fails clearly when another process streams from
+     * it or when no slot is free.
+     */
+    void ensureSlot(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT plugin, active, active_pid, database = current_database() FROM pg_replication_slots"
+                        + " WHERE slot_name = ?")) {
+            statement.setString(1, slot);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (rs.next()) {
+                    if (!"pgoutput".equals(rs.getString(1)) || !rs.getBoolean(4)) {
+                        throw new WalPreconditionException("Replication slot " + slot + " exists but is not a pgoutput"
+                                + " slot of this database; choose another slot name (pgflash never drops a slot it"
+                                + " did not make)");
+                    }
+                    if (rs.getBoolean(2)) {
+                        throw new WalPreconditionException("Replication slot " + slot + " is in use by process "
+                                + rs.getInt(3) + " (another instance of this consumer group?); stop it, or give this"
+                                + " instance another group or slot name");
+                    }
+                    log.info("Resuming replication slot {}", slot);
+                    return;
+                }
+            }
+        }
+        try (PreparedStatement create = connection.prepareStatement(
+                "SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
+            create.setString(1, slot);
+            create.execute();
+            log.info("Created replication slot {}", slot);
+        } catch (SQLException e) {
+            if ("53400".equals(e.getSQLState())) {
+                throw new WalPreconditionException("No free replication slot for " + slot + ": all "
+                        + "max_replication_slots are in use. Drop an unused slot (SELECT pg_drop_replication_slot(name)"
+                        + " FROM pg_replication_slots WHERE NOT active) or raise max_replication_slots and restart", e);
+            }
+            throw e;
+        }
+    }
+
+    /** Adds the table to or removes it from the publication, if pgflash manages the publication. */
+    void publish(Connection connection, TableMetadata table, boolean include) throws SQLException {
+        boolean managed;
+        boolean allTables;
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT obj_description(oid, 'pg_publication') = ?, puballtables FROM pg_publication WHERE pubname = ?")) {
+            statement.setString(1, MANAGED_COMMENT);
+            statement.setString(2, publication);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    throw new PgFlashException("Publication " + publication + " no longer exists; restart pgflash to"
+                            + " create it");
+                }
+                managed = rs.getBoolean(1);
+                allTables = rs.getBoolean(2);
+            }
+        }
+        boolean published = allTables || isPublished(connection, table);
+        if (include == published) {
+            return;
+        }
+        if (!managed || allTables) {
+            if (include) {
+                throw new PgFlashException("Table " + table.name() + " is not in publication " + publication
+                        + ", which pgflash did not create and does not change: run ALTER PUBLICATION "
+                        + TableName.quote(publication) + " ADD TABLE " + table.name().quoted());
+            }
+            return;
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("ALTER PUBLICATION " + TableName.quote(publication) + (include ? " ADD" : " DROP")
+                    + " TABLE " + table.name().quoted());
+        }
+    }
+
+    private boolean isPublished(Connection connection, TableMetadata table) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid"
+                        + " WHERE p.pubname = ? AND r.prrelid = ?")) {
+            statement.setString(1, publication);
+            statement.setLong(2, table.oid());
+            try (ResultSet rs = statement.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Asks for the whole old row in UPDATE and DELETE events (the user opted in). */
+    void useFullReplicaIdentity(Connection connection, TableMetadata table) throws SQLException {
+        if (table.replicaIdentity() == 'f') {
+            return;
+        }
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("ALTER TABLE " + table.name().quoted() + " REPLICA IDENTITY FULL");
+        }
+        log.info("Set REPLICA IDENTITY FULL on {} as configured", table.name());
+    }
+
+    SlotStatus status(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
+                        + " confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            statement.setString(1, slot);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    return new SlotStatus(slot, false, false, 0, null);
+                }
+                String confirmed = rs.getString(3);
+                return new SlotStatus(slot, true, rs.getBoolean(1), rs.getLong(2),
+                        confirmed == null ? null : Lsn.parse(confirmed));
+            }
+        }
+    }
+
+    /** Drops the slot and, if pgflash made it, the publication; an explicit action, never a side effect of stopping. */
+    void drop(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
+            statement.setString(1, slot);
+            statement.execute();
+        }
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT 1 FROM pg_publication WHERE pubname = ? AND obj_description(oid, 'pg_publication') = ?")) {
+            statement.setString(1, publication);
+            statement.setString(2, MANAGED_COMMENT);
+            boolean managed;
+            try (ResultSet rs = statement.executeQuery()) {
+                managed = rs.next();
+            }
+            if (managed) {
+                try (Statement drop = connection.createStatement()) {
+                    drop.execute("DROP PUBLICATION " + TableName.quote(publication));
+                }
+            }
+        }
+        log.info("Dropped replication slot {} and publication {}", slot, publication);
+    }
+}

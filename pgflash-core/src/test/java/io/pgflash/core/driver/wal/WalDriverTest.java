@@ -1,0 +1,266 @@
+package io.pgflash.core.driver.wal;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.FlashTestBase;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.Recorder;
+import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.TableName;
+import io.pgflash.core.Subscription;
+import io.pgflash.core.driver.DriverState;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class WalDriverTest extends FlashTestBase {
+
+    @BeforeEach
+    void tables() {
+        db.execute("DROP TABLE IF EXISTS posts, comments CASCADE",
+                "CREATE TABLE posts (id int PRIMARY KEY, title text, views int)",
+                "CREATE TABLE comments (id int PRIMARY KEY, post_id int, body text)");
+    }
+
+    @Test
+    void deliversEveryOperationInCommitOrder() {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder posts = new Recorder();
+        Recorder comments = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), posts);
+        flash.subscribe(SubscriptionSpec.table("comments").operations(Operation.TRUNCATE).build(), comments);
+
+        db.execute("INSERT INTO posts VALUES (1, 'hello', 0)",
+                "UPDATE posts SET views = 5 WHERE id = 1",
+                "DELETE FROM posts WHERE id = 1",
+                "TRUNCATE posts, comments");
+
+        List<ChangeEvent> events = posts.awaitEvents(4);
+        assertThat(events).extracting(ChangeEvent::operation)
+                .containsExactly(Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
+        ChangeEvent insert = events.get(0);
+        assertThat(insert.table()).isEqualTo(TableName.of("public", "posts"));
+        assertThat(insert.newRow().asMap()).containsEntry("id", 1).containsEntry("title", "hello");
+        assertThat(events.get(1).newRow().get("views")).isEqualTo(5);
+        assertThat(events.get(2).oldRow().asMap()).containsOnlyKeys("id").containsEntry("id", 1);
+        assertThat(events).extracting(ChangeEvent::position).isSorted().doesNotHaveDuplicates();
+        assertThat(comments.awaitSingle().table()).isEqualTo(TableName.of("public", "comments"));
+        assertThat(comments.events().get(0).transactionId()).isEqualTo(events.get(3).transactionId());
+    }
+
+    @Test
+    void largeRowsAndLargeTransactionsArriveWhole() throws Exception {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        String big = "é" + "x".repeat(1024 * 1024) + "𝄞";
+        try (Connection connection = db.connect();
+                PreparedStatement insert = connection.prepareStatement("INSERT INTO posts VALUES (0, ?, 0)")) {
+            insert.setString(1, big);
+            insert.execute();
+        }
+        db.execute("INSERT INTO posts SELECT g, 'row', g FROM generate_series(1, 100000) g");
+
+        List<ChangeEvent> events = recorder.awaitEvents(100_001);
+        assertThat(events.get(0).newRow().get("title")).isEqualTo(big);
+        assertThat(events).hasSize(100_001);
+        assertThat(events.subList(1, 100_001)).extracting(e -> e.newRow().get("id"))
+                .containsExactlyElementsOf(IntStream.rangeClosed(1, 100_000).boxed().toList());
+        assertThat(events.subList(1, 100_001)).extracting(ChangeEvent::transactionId).containsOnly(
+                events.get(1).transactionId());
+    }
+
+    @Test
+    void interleavedTransactionsArriveInCommitOrder() throws Exception {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+
+        try (Connection first = db.connect(); Connection second = db.connect()) {
+            first.setAutoCommit(false);
+            second.setAutoCommit(false);
+            first.createStatement().execute("INSERT INTO posts VALUES (1, 'first, commits last', 0)");
+            second.createStatement().execute("INSERT INTO posts VALUES (2, 'second, commits first', 0)");
+            first.createStatement().execute("INSERT INTO posts VALUES (3, 'first again', 0)");
+            second.commit();
+            first.commit();
+        }
+
+        assertThat(recorder.awaitEvents(3)).extracting(e -> e.newRow().get("id")).containsExactly(2, 1, 3);
+    }
+
+    @Test
+    void filtersAndPartialFieldsWithFullReplicaIdentity() {
+        PgFlash flash = startFlash(walDriver().replicaIdentityFull(true).build());
+        Recorder filtered = new Recorder();
+        Recorder partial = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").filter("views=gte.10").build(), filtered);
+        flash.subscribe(SubscriptionSpec.table("posts").columns("title").build(), partial);
+
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)", "UPDATE posts SET views = 10", "UPDATE posts SET views = 11",
+                "UPDATE posts SET title = 'b'", "UPDATE posts SET views = 1", "TRUNCATE posts");
+
+        List<ChangeEvent> events = filtered.awaitEvents(5);
+        assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.UPDATE,
+                Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
+        assertThat(events.get(0).sourceOperation()).isEqualTo(Operation.UPDATE);
+        assertThat(events.get(3).oldRow().get("views")).isEqualTo(11);
+        List<ChangeEvent> titles = partial.awaitEvents(3);
+        assertThat(titles).extracting(ChangeEvent::operation)
+                .containsExactly(Operation.INSERT, Operation.UPDATE, Operation.TRUNCATE);
+        assertThat(titles.get(1).oldRow().get("title")).isEqualTo("a");
+        assertThat(titles.get(1).newRow().asMap()).containsOnlyKeys("id", "title");
+    }
+
+    @Test
+    void subscriptionsComeAndGoWhileStreaming() {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder posts = new Recorder();
+        Subscription postsSubscription = flash.subscribe(SubscriptionSpec.table("posts").build(), posts);
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)");
+        posts.awaitSingle();
+
+        Recorder comments = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("comments").build(), comments);
+        postsSubscription.cancel();
+        db.execute("INSERT INTO posts VALUES (2, 'b', 0)", "INSERT INTO comments VALUES (1, 2, 'hi')");
+
+        assertThat(comments.awaitSingle().newRow().get("body")).isEqualTo("hi");
+        assertThat(posts.events()).hasSize(1);
+        assertThat(publishedTables(flash)).containsExactly("comments");
+    }
+
+    private static List<String> publishedTables(PgFlash flash) {
+        try (Connection connection = db.connect(); PreparedStatement statement = connection.prepareStatement(
+                "SELECT tablename FROM pg_publication_tables WHERE pubname LIKE ? ORDER BY 1")) {
+            statement.setString(1, "pgflash_" + db.name() + "%");
+            List<String> names = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    names.add(rs.getString(1));
+                }
+            }
+            return names;
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void resumesFromTheSlotAfterARestartWithoutLosingChanges() {
+        WalDriver first = walDriver().dropSlotOnShutdown(false).build();
+        PgFlash flash = startFlash(first);
+        Recorder before = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), before);
+        db.execute("INSERT INTO posts VALUES (1, 'while running', 0)");
+        before.awaitSingle();
+        flash.close();
+
+        db.execute("INSERT INTO posts VALUES (2, 'while stopped', 0)", "UPDATE posts SET views = 7 WHERE id = 1");
+
+        PgFlash again = startFlash(WalDriver.builder().group(groupOf(first)).dropSlotOnShutdown(true).build());
+        Recorder after = new Recorder();
+        again.subscribe(SubscriptionSpec.table("posts").build(), after);
+        List<ChangeEvent> events = after.awaitEvents(2);
+        assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.UPDATE);
+        assertThat(events.get(0).newRow().get("title")).isEqualTo("while stopped");
+    }
+
+    private static String groupOf(WalDriver driver) {
+        return driver.slotName().substring("pgflash_".length());
+    }
+
+    @Test
+    void reconnectsAfterTheWalsenderIsTerminatedWithoutLosingChanges() {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'before', 0)");
+        recorder.awaitSingle();
+
+        db.execute("SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots"
+                + " WHERE slot_name LIKE 'pgflash_" + db.name() + "%' AND active");
+        db.execute("INSERT INTO posts VALUES (2, 'during', 0)");
+
+        await().until(() -> recorder.events().stream().anyMatch(e -> e.newRow().get("id").equals(2)));
+        db.execute("INSERT INTO posts VALUES (3, 'after', 0)");
+        await().until(() -> recorder.events().stream().anyMatch(e -> e.newRow().get("id").equals(3)));
+        assertThat(recorder.events()).extracting(e -> e.newRow().get("id")).containsSubsequence(1, 2, 3);
+        assertThat(recorder.gaps).isEmpty();
+        assertThat(flash.state()).isEqualTo(DriverState.STREAMING);
+    }
+
+    @Test
+    void unchangedToastedValuesAreReportedAsUnchanged() {
+        db.execute("CREATE TABLE docs (id int PRIMARY KEY, body text, n int)",
+                "ALTER TABLE docs ALTER COLUMN body SET STORAGE EXTERNAL");
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("docs").build(), recorder);
+
+        db.execute("INSERT INTO docs VALUES (1, repeat('toast', 2000), 0)", "UPDATE docs SET n = 1");
+
+        ChangeEvent update = recorder.awaitEvents(2).get(1);
+        assertThat(update.newRow().isUnchanged("body")).isTrue();
+        assertThat(update.newRow().contains("body")).isFalse();
+        assertThat(update.newRow().get("n")).isEqualTo(1);
+        assertThatThrownBy(() -> update.newRow().get("body")).hasMessageContaining("unchanged TOASTed value");
+        db.execute("DROP TABLE docs");
+    }
+
+    @Test
+    void fullReplicaIdentityFillsUnchangedToastedValues() {
+        db.execute("CREATE TABLE docs2 (id int PRIMARY KEY, body text, n int)",
+                "ALTER TABLE docs2 ALTER COLUMN body SET STORAGE EXTERNAL");
+        PgFlash flash = startFlash(walDriver().replicaIdentityFull(true).build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("docs2").build(), recorder);
+
+        db.execute("INSERT INTO docs2 VALUES (1, repeat('toast', 2000), 0)", "UPDATE docs2 SET n = 1");
+
+        ChangeEvent update = recorder.awaitEvents(2).get(1);
+        assertThat(update.newRow().get("body")).isEqualTo("toast".repeat(2000));
+        assertThat(update.changedColumns()).containsExactly("n");
+    }
+
+    @Test
+    void heartbeatAdvancesAnIdleSlotWhileOtherTablesAreWritten() {
+        WalDriver driver = walDriver().heartbeatInterval(Duration.ofMillis(200)).build();
+        PgFlash flash = startFlash(driver);
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { });
+        db.execute("CREATE TABLE IF NOT EXISTS other (id serial PRIMARY KEY, payload text)");
+        Lsn start = driver.slotStatus().confirmedFlush();
+
+        for (int i = 0; i < 20; i++) {
+            db.execute("INSERT INTO other (payload) SELECT repeat('x', 1000) FROM generate_series(1, 100)");
+        }
+        Lsn written = currentWalLsn();
+
+        await().until(() -> !written.isAfter(driver.slotStatus().confirmedFlush()));
+        SlotStatus status = driver.slotStatus();
+        assertThat(status.confirmedFlush()).isGreaterThan(start);
+        assertThat(status.active()).isTrue();
+        assertThat(status.lagBytes()).isLessThan(written.value() - start.value());
+    }
+
+    private static Lsn currentWalLsn() {
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+            rs.next();
+            return Lsn.parse(rs.getString(1));
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+}
