@@ -14,7 +14,7 @@ import java.util.Set;
  * @param oldRow the row before the change (UPDATE, DELETE) where the driver has it, else null
  * @param key the key columns of the row ({@code newRow}'s, or {@code oldRow}'s for DELETE); null for TRUNCATE
  * @param changedColumns for UPDATE, the columns whose value changed; empty otherwise
- * @param transactionId the writing transaction's id
+ * @param transactionId the writing transaction's 32-bit id (xid), the same from every driver
  * @param timestamp commit time where the driver knows it (WAL), else the writing statement's start time
  * @param position monotonic, unique place in the stream; the same on redelivery, so usable as an idempotency key
  */

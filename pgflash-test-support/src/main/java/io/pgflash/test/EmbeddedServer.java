@@ -3,6 +3,8 @@ package io.pgflash.test;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.util.LinkedHashMap;
+import java.util.Map;
 
 /** Real PostgreSQL binaries from Maven Central (zonky), started in a temporary directory. */
 final class EmbeddedServer implements PostgresServer {
@@ -14,17 +16,25 @@ final class EmbeddedServer implements PostgresServer {
     }
 
     static EmbeddedServer start() {
+        return start(Map.of());
+    }
+
+    /** A server with the test settings, each overridden by {@code overrides}. */
+    static EmbeddedServer start(Map<String, String> overrides) {
+        Map<String, String> config = new LinkedHashMap<>();
+        config.put("wal_level", "logical");
+        config.put("max_replication_slots", "20");
+        config.put("max_wal_senders", "20");
+        config.put("max_connections", "200");
+        // durability is not under test here; speed is
+        config.put("fsync", "off");
+        config.put("synchronous_commit", "off");
+        config.put("full_page_writes", "off");
+        config.putAll(overrides);
         try {
-            return new EmbeddedServer(EmbeddedPostgres.builder()
-                    .setServerConfig("wal_level", "logical")
-                    .setServerConfig("max_replication_slots", "20")
-                    .setServerConfig("max_wal_senders", "20")
-                    .setServerConfig("max_connections", "200")
-                    // durability is not under test here; speed is
-                    .setServerConfig("fsync", "off")
-                    .setServerConfig("synchronous_commit", "off")
-                    .setServerConfig("full_page_writes", "off")
-                    .start());
+            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
+            config.forEach(builder::setServerConfig);
+            return new EmbeddedServer(builder.start());
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start the embedded PostgreSQL server", e);
         }
@@ -32,7 +42,7 @@ final class EmbeddedServer implements PostgresServer {
 
     @Override
     public String jdbcUrl(String database) {
-        return postgres.getJdbcUrl("postgres", database);
+        return "jdbc:postgresql://localhost:" + postgres.getPort() + "/" + database; // user and password apart
     }
 
     @Override

@@ -4,6 +4,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -40,6 +41,31 @@ public final class TestPostgres {
             shared = new TestPostgres(server);
         }
         return shared;
+    }
+
+    /**
+     * A server of its own with some settings changed (e.g. {@code wal_level=replica}), for tests of what the shared
+     * server cannot be; only with embedded servers. Close it when done.
+     */
+    public static Dedicated dedicated(Map<String, String> settings) {
+        if (!canStartDedicated()) {
+            throw new UnsupportedOperationException("dedicated servers need the embedded test server");
+        }
+        return new Dedicated(new TestPostgres(EmbeddedServer.start(settings)));
+    }
+
+    /** A dedicated server; closing it stops it. */
+    public record Dedicated(TestPostgres postgres) implements AutoCloseable {
+        @Override
+        public void close() {
+            postgres.server.close();
+        }
+    }
+
+    /** Whether {@link #dedicated} can start servers here. */
+    public static boolean canStartDedicated() {
+        return System.getenv("PGFLASH_TEST_JDBC_URL") == null
+                && "embedded".equals(System.getProperty("pgflash.test.server", env("PGFLASH_TEST_SERVER", "embedded")));
     }
 
     private static PostgresServer startServer() {

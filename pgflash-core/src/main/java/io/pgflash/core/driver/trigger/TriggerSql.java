@@ -98,7 +98,9 @@ final class TriggerSql {
             SET extra_float_digits = 1 SET timezone = 'UTC'
             AS $pgflash$
             DECLARE
-                head text := TG_RELID::text || '|' || left(TG_OP, 1) || '|' || pg_current_xact_id()::text || '|'
+                -- the 32-bit xid, as pgoutput reports it
+                head text := TG_RELID::text || '|' || left(TG_OP, 1) || '|'
+                    || mod(pg_current_xact_id()::text::bigint, 4294967296)::text || '|'
                     || (extract(epoch FROM statement_timestamp()) * 1000000)::bigint::text || '|';
                 body text := '';
                 item text;

@@ -2,10 +2,12 @@ package io.pgflash.core.driver.trigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.Recorder;
 import io.pgflash.core.Row;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.math.BigDecimal;
@@ -104,6 +106,37 @@ class TypesTest {
             db.execute(INSERT_IN_ODD_SESSION);
 
             assertAllTypes(recorder.awaitSingle().newRow());
+        }
+    }
+
+    @Test
+    void walAndTriggerDriversProduceEqualEvents() {
+        TestDatabase db = TestPostgres.shared().createDatabase();
+        db.execute(TABLE);
+        WalDriver wal = WalDriver.builder().group(db.name() + "_parity").dropSlotOnShutdown(true).build();
+        try (PgFlash viaTriggers = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).build();
+                PgFlash viaWal = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(wal).build()) {
+            viaTriggers.start();
+            viaWal.start();
+            Recorder fromTriggers = new Recorder();
+            Recorder fromWal = new Recorder();
+            viaTriggers.subscribe(SubscriptionSpec.table("all_types").build(), fromTriggers);
+            viaWal.subscribe(SubscriptionSpec.table("all_types").build(), fromWal);
+
+            db.execute(INSERT_IN_ODD_SESSION, "UPDATE all_types SET c_int = 7, c_text = 'changed'");
+
+            List<ChangeEvent> triggerEvents = fromTriggers.awaitEvents(2);
+            List<ChangeEvent> walEvents = fromWal.awaitEvents(2);
+            assertAllTypes(walEvents.get(0).newRow());
+            for (int i = 0; i < 2; i++) {
+                ChangeEvent t = triggerEvents.get(i);
+                ChangeEvent w = walEvents.get(i);
+                assertThat(w.operation()).isEqualTo(t.operation());
+                assertThat(w.table()).isEqualTo(t.table());
+                assertThat(w.newRow()).isEqualTo(t.newRow());
+                assertThat(w.key()).isEqualTo(t.key());
+                assertThat(w.transactionId()).isEqualTo(t.transactionId());
+            }
         }
     }
 }

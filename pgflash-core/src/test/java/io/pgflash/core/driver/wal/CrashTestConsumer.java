@@ -1,0 +1,33 @@
+package io.pgflash.core.driver.wal;
+
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.SubscriptionSpec;
+import java.io.FileOutputStream;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+
+/**
+ * The consumer {@link WalCrashTest} runs in a JVM of its own and kills: it appends "id position" per event to a file
+ * (before the event counts as handled) and never closes.
+ * Arguments: jdbcUrl user password group file.
+ */
+public final class CrashTestConsumer {
+
+    private CrashTestConsumer() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        OutputStream out = new FileOutputStream(args[4], true);
+        PgFlash flash = PgFlash.builder().jdbcUrl(args[0], args[1], args[2])
+                .driver(WalDriver.builder().group(args[3]).statusInterval(Duration.ofMillis(100)).build()).build();
+        flash.start();
+        flash.subscribe(SubscriptionSpec.table("crash_items").build(), event -> {
+            out.write((event.newRow().get("id") + " " + event.position() + "\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+        });
+        System.out.println("READY");
+        System.out.flush();
+        Thread.currentThread().join();
+    }
+}
