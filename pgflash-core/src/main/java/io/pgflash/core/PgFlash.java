@@ -42,6 +42,7 @@ public final class PgFlash implements AutoCloseable {
     private final ConnectionFactory connections;
     private final ChangeDriver driver;
     private final Duration shutdownTimeout;
+    private final PgFlashObserver observer;
     private final Catalog catalog = new Catalog();
     private final Dispatcher dispatcher;
     private final Map<String, Active> subscriptions = new LinkedHashMap<>();
@@ -53,14 +54,18 @@ public final class PgFlash implements AutoCloseable {
         this.connections = Objects.requireNonNull(builder.connections, "connection settings: call jdbcUrl(...)");
         this.driver = builder.driver != null ? builder.driver : TriggerDriver.builder().build();
         this.shutdownTimeout = builder.shutdownTimeout;
-        this.dispatcher = new Dispatcher(driver::confirm);
+        this.observer = builder.observer;
+        this.dispatcher = new Dispatcher(driver::confirm, observer);
     }
 
     public static Builder builder() {
         return new Builder();
     }
 
-    /** Connects the driver and starts the subscriptions made so far. */
+    /**
+     * Connects the driver and starts the subscriptions made so far. Their routes exist before the driver reads
+     * anything, so changes a WAL slot replays at start reach them: with the WAL driver, subscribe before starting.
+     */
     public synchronized void start() {
         if (closed) {
             throw new IllegalStateException("This PgFlash is closed; build a new one");
@@ -68,15 +73,30 @@ public final class PgFlash implements AutoCloseable {
         if (started) {
             return;
         }
-        driver.start(new DriverContext(connections, catalog, dispatcher));
+        dispatcher.reset();
+        subscriptions.values().forEach(this::route);
+        try {
+            driver.start(new DriverContext(connections, catalog, dispatcher, observer));
+        } catch (RuntimeException e) {
+            unrouteAll();
+            throw e;
+        }
         started = true;
         try {
-            for (Active active : subscriptions.values()) {
-                activate(active);
-            }
+            subscriptions.values().stream().map(a -> a.table).distinct()
+                    .forEach(table -> driver.capture(table, capturedOperations(table.name())));
         } catch (RuntimeException e) {
-            close();
+            stop();
             throw e;
+        }
+    }
+
+    private void unrouteAll() {
+        for (Active active : subscriptions.values()) {
+            if (active.route != null) {
+                dispatcher.remove(active.route, shutdownTimeout);
+                active.route = null;
+            }
         }
     }
 
@@ -84,8 +104,21 @@ public final class PgFlash implements AutoCloseable {
      * Subscribes {@code listener} to the changes {@code spec} describes. Fails at once, naming the table or column, when
      * the table, a column, the key or a filter value does not fit; nothing is installed then.
      */
-    public synchronized Subscription subscribe(SubscriptionSpec spec, ChangeListener listener) {
+    public Subscription subscribe(SubscriptionSpec spec, ChangeListener listener) {
         Objects.requireNonNull(listener, "listener");
+        return subscribe(spec, Dispatcher.single(listener), 1);
+    }
+
+    /**
+     * Like {@link #subscribe(SubscriptionSpec, ChangeListener)}, for a listener that takes what is queued in batches
+     * of up to {@link BatchChangeListener#MAX_BATCH} events.
+     */
+    public Subscription subscribeBatch(SubscriptionSpec spec, BatchChangeListener listener) {
+        Objects.requireNonNull(listener, "listener");
+        return subscribe(spec, listener, BatchChangeListener.MAX_BATCH);
+    }
+
+    private synchronized Subscription subscribe(SubscriptionSpec spec, BatchChangeListener listener, int maxBatch) {
         if (closed) {
             throw new IllegalStateException("This PgFlash is closed; build a new one");
         }
@@ -97,7 +130,7 @@ public final class PgFlash implements AutoCloseable {
             throw new PgFlashException("A subscription with id '" + id + "' exists already; ids must be unique");
         }
         Subscription subscription = new Subscription(id, spec, table.name(), matcher.keyColumns(), this);
-        Active active = new Active(subscription, table, matcher, listener);
+        Active active = new Active(subscription, table, matcher, listener, maxBatch);
         subscriptions.put(id, active);
         if (started) {
             try {
@@ -119,6 +152,28 @@ public final class PgFlash implements AutoCloseable {
         return driver.state();
     }
 
+    /** The change source. */
+    public ChangeDriver driver() {
+        return driver;
+    }
+
+    /** Whether {@link #start()} ran and no {@link #stop()} or {@link #close()} since. */
+    public synchronized boolean isRunning() {
+        return started;
+    }
+
+    /** The fill of the server's NOTIFY queue, 0 to 1 ({@code pg_notification_queue_usage()}). */
+    public double notifyQueueUsage() {
+        try (Connection connection = connections.open();
+                java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet rs = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
+            rs.next();
+            return rs.getDouble(1);
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not read the NOTIFY queue usage: " + e.getMessage(), e);
+        }
+    }
+
     synchronized void cancel(Subscription subscription) {
         Active active = subscriptions.remove(subscription.id());
         if (active == null) {
@@ -136,33 +191,47 @@ public final class PgFlash implements AutoCloseable {
         }
     }
 
-    /** Stops reading, delivers what was read within the shutdown timeout, and releases the database objects. */
-    @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
-        }
-        closed = true;
+    /**
+     * Stops reading, delivers what was read within the shutdown timeout, and releases the driver's session. The
+     * subscriptions stay and resume on the next {@link #start()}.
+     */
+    public synchronized void stop() {
         if (!started) {
             return;
         }
+        started = false;
         driver.stop();
         try {
             dispatcher.drainAndStop(shutdownTimeout);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
+            subscriptions.values().forEach(a -> a.route = null);
             driver.close();
-            subscriptions.values().forEach(a -> a.subscription.markCancelled());
-            subscriptions.clear();
         }
     }
 
+    /** {@link #stop()}, then cancels every subscription; this client cannot start again. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        stop();
+        subscriptions.values().forEach(a -> a.subscription.markCancelled());
+        subscriptions.clear();
+    }
+
+    private void route(Active active) {
+        active.route = dispatcher.add(active.subscription.id(), active.matcher, active.table.name(), active.listener,
+                active.maxBatch);
+    }
+
     private void activate(Active active) {
-        TableName table = active.table.name();
-        active.route = dispatcher.add(active.subscription.id(), active.matcher, table, active.listener);
+        route(active);
         try {
-            driver.capture(active.table, capturedOperations(table));
+            driver.capture(active.table, capturedOperations(active.table.name()));
         } catch (RuntimeException e) {
             dispatcher.remove(active.route, shutdownTimeout);
             active.route = null;
@@ -193,14 +262,17 @@ public final class PgFlash implements AutoCloseable {
         final Subscription subscription;
         final TableMetadata table;
         final SubscriptionMatcher matcher;
-        final ChangeListener listener;
+        final BatchChangeListener listener;
+        final int maxBatch;
         Dispatcher.Route route;
 
-        Active(Subscription subscription, TableMetadata table, SubscriptionMatcher matcher, ChangeListener listener) {
+        Active(Subscription subscription, TableMetadata table, SubscriptionMatcher matcher,
+                BatchChangeListener listener, int maxBatch) {
             this.subscription = subscription;
             this.table = table;
             this.matcher = matcher;
             this.listener = listener;
+            this.maxBatch = maxBatch;
         }
     }
 
@@ -208,6 +280,7 @@ public final class PgFlash implements AutoCloseable {
         private ConnectionFactory connections;
         private ChangeDriver driver;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private PgFlashObserver observer = new PgFlashObserver() { };
 
         /** The database; pgflash opens its own unpooled connections with these settings. */
         public Builder jdbcUrl(String jdbcUrl, String user, String password) {
@@ -229,6 +302,12 @@ public final class PgFlash implements AutoCloseable {
         /** How long {@link #close()} waits for listeners to handle what was read (default 30 s). */
         public Builder shutdownTimeout(Duration timeout) {
             this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /** Hooks for metrics and health (default: none). */
+        public Builder observer(PgFlashObserver observer) {
+            this.observer = Objects.requireNonNull(observer, "observer");
             return this;
         }
 

@@ -47,6 +47,11 @@ public abstract class FlashTestBase {
         return flash;
     }
 
+    /** Closes {@code flash} when the test ends. */
+    protected void closeAfterTest(PgFlash flash) {
+        clients.add(flash);
+    }
+
     /** Number of pgflash triggers on a table. */
     protected static long triggerCount(String table) {
         try (var connection = db.connect();

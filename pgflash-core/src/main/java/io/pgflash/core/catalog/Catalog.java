@@ -3,6 +3,7 @@ package io.pgflash.core.catalog;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.TableName;
 import io.pgflash.core.value.PgType;
+import io.pgflash.core.value.TypeOids;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -94,6 +95,11 @@ public final class Catalog {
         return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity);
     }
 
+    /** The decoding type for a type oid if already known, else null. */
+    public synchronized PgType cachedType(int oid) {
+        return types.get(oid);
+    }
+
     /** The decoding type for a type oid (domains resolved to their base, arrays to their element); cached. */
     public synchronized PgType type(Connection connection, int oid) throws SQLException {
         PgType known = types.get(oid);
@@ -104,7 +110,8 @@ public final class Catalog {
             statement.setInt(1, oid);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {
-                    throw new PgFlashException("Type oid " + oid + " is unknown");
+                    // a type dropped since the change was written (a replayed WAL record): keep its text
+                    return new PgType(oid, TypeOids.TEXT, null, ',', "unknown type " + oid);
                 }
                 String typtype = rs.getString(1);
                 int baseType = rs.getInt(2);

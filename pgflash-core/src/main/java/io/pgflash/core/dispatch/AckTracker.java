@@ -13,6 +13,7 @@ public final class AckTracker {
 
     private final Consumer<Position> confirm;
     private final Deque<Batch> open = new ArrayDeque<>();
+    private boolean halted;
 
     public AckTracker(Consumer<Position> confirm) {
         this.confirm = confirm;
@@ -25,9 +26,20 @@ public final class AckTracker {
         return batch;
     }
 
+    /**
+     * Confirms nothing more: a shutdown is giving up on events it could not deliver, and must not let them count as
+     * handled (the next start gets them again).
+     */
+    public synchronized void halt() {
+        halted = true;
+    }
+
     private void completed() {
         Position confirmed = null;
         synchronized (this) {
+            if (halted) {
+                return;
+            }
             while (!open.isEmpty() && open.peekFirst().pending == 0) {
                 Position position = open.pollFirst().position;
                 confirmed = position != null ? position : confirmed;

@@ -1,7 +1,8 @@
 package io.pgflash.core.dispatch;
 
 import io.pgflash.core.ChangeEvent;
-import io.pgflash.core.ChangeListener;
+import io.pgflash.core.BatchChangeListener;
+import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
@@ -24,16 +25,29 @@ public final class Dispatcher implements EventSink {
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
     private final Map<TableName, List<Route>> routes = new ConcurrentHashMap<>();
-    private final AckTracker acks;
+    private final Consumer<Position> confirm;
+    private final PgFlashObserver observer;
+    private volatile AckTracker acks;
 
-    public Dispatcher(Consumer<Position> confirm) {
+    public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer) {
+        this.confirm = confirm;
+        this.observer = observer;
         this.acks = new AckTracker(confirm);
     }
 
-    /** Starts delivering the table's matching events to {@code listener} on the subscription's own threads. */
-    public Route add(String id, SubscriptionMatcher matcher, TableName table, ChangeListener listener) {
-        SubscriptionWorker worker = new SubscriptionWorker(id, listener, matcher.spec().errorPolicy(),
-                matcher.spec().concurrency());
+    /** Starts acknowledging afresh, for a new run of the driver. */
+    public void reset() {
+        acks = new AckTracker(confirm);
+    }
+
+    /**
+     * Starts delivering the table's matching events to {@code listener} on the subscription's own threads, up to
+     * {@code maxBatch} at a time.
+     */
+    public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
+            int maxBatch) {
+        SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
+                matcher.spec().concurrency(), observer);
         Route route = new Route(id, table, matcher, worker);
         routes.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>()).add(route);
         return route;
@@ -48,12 +62,20 @@ public final class Dispatcher implements EventSink {
         route.worker.cancel(timeout);
     }
 
-    /** Delivers what every subscription has queued, then stops their threads, within {@code timeout} in all. */
+    /** A listener of single events as the batch listener the workers call, one event at a time. */
+    public static BatchChangeListener single(io.pgflash.core.ChangeListener listener) {
+        return SubscriptionWorker.asBatch(listener);
+    }
+
+    /**
+     * Delivers what every subscription has queued, then stops their threads, within {@code timeout} in all. If that
+     * is not enough, nothing more is confirmed to the driver, so what is dropped comes again after a restart.
+     */
     public void drainAndStop(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         for (List<Route> list : routes.values()) {
             for (Route route : list) {
-                route.worker.drainAndStop(deadline);
+                route.worker.drainAndStop(deadline, acks::halt);
             }
         }
         routes.clear();
@@ -64,6 +86,7 @@ public final class Dispatcher implements EventSink {
         AckTracker.Batch batch = acks.open(upTo);
         try {
             for (ChangeEvent event : events) {
+                observer.received(event);
                 List<Route> list = routes.get(event.table());
                 if (list == null) {
                     continue;

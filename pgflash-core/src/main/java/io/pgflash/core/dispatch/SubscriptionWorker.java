@@ -1,8 +1,10 @@
 package io.pgflash.core.dispatch;
 
+import io.pgflash.core.BatchChangeListener;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
 import io.pgflash.core.ErrorPolicy;
+import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
 import java.time.Duration;
@@ -28,16 +30,27 @@ final class SubscriptionWorker {
     private static final int QUEUE_CAPACITY = 1024;
 
     private final String id;
-    private final ChangeListener listener;
+    private final BatchChangeListener listener;
+    private final int maxBatch;
     private final ErrorPolicy errorPolicy;
+    private final PgFlashObserver observer;
     private final List<Lane> lanes = new ArrayList<>();
     /** Set when cancelled or when a shutdown gives up waiting: queued events are dropped, not delivered. */
     private volatile boolean cancelled;
 
+    /** One event at a time to {@code listener}. */
     SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
+        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { });
+    }
+
+    /** Up to {@code maxBatch} queued events at a time to {@code listener}. */
+    SubscriptionWorker(String id, BatchChangeListener listener, int maxBatch, ErrorPolicy errorPolicy, int concurrency,
+            PgFlashObserver observer) {
         this.id = id;
         this.listener = listener;
+        this.maxBatch = maxBatch;
         this.errorPolicy = errorPolicy;
+        this.observer = observer;
         for (int i = 0; i < concurrency; i++) {
             Lane lane = new Lane("pgflash-" + id + (concurrency > 1 ? "-" + i : ""));
             lanes.add(lane);
@@ -65,6 +78,20 @@ final class SubscriptionWorker {
         }
     }
 
+    static BatchChangeListener asBatch(ChangeListener listener) {
+        return new BatchChangeListener() {
+            @Override
+            public void onChanges(List<ChangeEvent> events) throws Exception {
+                listener.onChange(events.get(0));
+            }
+
+            @Override
+            public void onGap(StreamGap gap) {
+                listener.onGap(gap);
+            }
+        };
+    }
+
     private static int keyHash(Row key) {
         int hash = 17;
         if (key != null) {
@@ -85,22 +112,26 @@ final class SubscriptionWorker {
             lane.dropQueued();
             lane.queue.offer(Item.STOP);
         }
-        join(System.nanoTime() + timeout.toNanos());
+        join(System.nanoTime() + timeout.toNanos(), () -> { });
     }
 
-    /** Delivers what is queued, then stops; after {@code deadline} (nanoTime) drops the rest and interrupts. */
-    void drainAndStop(long deadline) throws InterruptedException {
+    /**
+     * Delivers what is queued, then stops. After {@code deadline} (nanoTime) it calls {@code beforeGivingUp} (so the
+     * events it is about to drop are not acknowledged), drops the rest and interrupts the listener.
+     */
+    void drainAndStop(long deadline, Runnable beforeGivingUp) throws InterruptedException {
         for (Lane lane : lanes) {
             if (!lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                beforeGivingUp.run();
                 cancelled = true;
                 lane.dropQueued();
                 lane.queue.offer(Item.STOP);
             }
         }
-        join(deadline);
+        join(deadline, beforeGivingUp);
     }
 
-    private void join(long deadline) {
+    private void join(long deadline, Runnable beforeGivingUp) {
         for (Lane lane : lanes) {
             if (lane.thread == Thread.currentThread()) {
                 continue; // cancelled by its own listener: it stops when the listener returns
@@ -112,17 +143,20 @@ final class SubscriptionWorker {
             }
             if (lane.thread.isAlive()) {
                 log.warn("Subscription {} did not finish in time; interrupting its listener", id);
+                beforeGivingUp.run();
                 cancelled = true;
                 lane.thread.interrupt();
             }
         }
     }
 
-    /** Tries the event as the error policy says; false when the lane must stop (interrupted by a shutdown). */
-    private boolean deliver(ChangeEvent event) {
+    /** Tries the events as the error policy says; false when the lane must stop (interrupted by a shutdown). */
+    private boolean deliver(List<ChangeEvent> events) {
+        long start = System.nanoTime();
         for (int attempt = 1; ; attempt++) {
             try {
-                listener.onChange(event);
+                listener.onChanges(events);
+                observer.delivered(id, events, PgFlashObserver.Outcome.SUCCESS, Duration.ofNanos(System.nanoTime() - start));
                 return true;
             } catch (Throwable e) { // Errors too (AssertionError, NoClassDefFoundError): the lane must not die
                 if (cancelled) {
@@ -132,12 +166,13 @@ final class SubscriptionWorker {
                     Thread.interrupted(); // the listener's own interruption, not a shutdown: a failure like others
                 }
                 if (attempt >= errorPolicy.maxAttempts()) {
-                    giveUp(event, e, attempt);
+                    PgFlashObserver.Outcome outcome = giveUp(events, e, attempt);
+                    observer.delivered(id, events, outcome, Duration.ofNanos(System.nanoTime() - start));
                     return true;
                 }
                 Duration delay = errorPolicy.backOff().delay(attempt);
-                log.debug("Subscription {} failed on {} (attempt {}), retrying in {}", id, event.position(), attempt,
-                        delay, e);
+                log.debug("Subscription {} failed on {} (attempt {}), retrying in {}", id, events.get(0).position(),
+                        attempt, delay, e);
                 try {
                     Thread.sleep(delay.toMillis());
                 } catch (InterruptedException interrupted) {
@@ -147,19 +182,22 @@ final class SubscriptionWorker {
         }
     }
 
-    private void giveUp(ChangeEvent event, Throwable error, int attempts) {
+    private PgFlashObserver.Outcome giveUp(List<ChangeEvent> events, Throwable error, int attempts) {
         if (errorPolicy.recoverer() == null) {
-            log.error("Subscription {} skips event {} on {} after {} attempt(s)", id, event.position(), event.table(),
-                    attempts, error);
-            return;
+            log.error("Subscription {} skips {} event(s) from {} on {} after {} attempt(s)", id, events.size(),
+                    events.get(0).position(), events.get(0).table(), attempts, error);
+            return PgFlashObserver.Outcome.SKIPPED;
         }
-        try {
-            errorPolicy.recoverer().recover(event, error);
-        } catch (Throwable recoverError) {
-            recoverError.addSuppressed(error);
-            log.error("Subscription {}: the recoverer failed on event {}; skipping it", id, event.position(),
-                    recoverError);
+        for (ChangeEvent event : events) {
+            try {
+                errorPolicy.recoverer().recover(event, error);
+            } catch (Throwable recoverError) {
+                recoverError.addSuppressed(error);
+                log.error("Subscription {}: the recoverer failed on event {}; skipping it", id, event.position(),
+                        recoverError);
+            }
         }
+        return PgFlashObserver.Outcome.RECOVERED;
     }
 
     private record Item(ChangeEvent event, StreamGap gap, AckTracker.Batch batch) {
@@ -189,26 +227,17 @@ final class SubscriptionWorker {
 
         @Override
         public void run() {
+            List<Item> items = new ArrayList<>();
             try {
                 while (true) {
-                    Item item = queue.take();
-                    if (item == Item.STOP) {
+                    items.add(queue.take());
+                    if (maxBatch > 1) {
+                        queue.drainTo(items, maxBatch - 1);
+                    }
+                    if (!handle(items)) {
                         return;
                     }
-                    try {
-                        if (cancelled) {
-                            continue;
-                        }
-                        if (item.gap != null) {
-                            listener.onGap(item.gap);
-                        } else if (!deliver(item.event)) {
-                            return;
-                        }
-                    } catch (Throwable e) {
-                        log.error("Subscription {}: listener failed on a stream gap notice", id, e);
-                    } finally {
-                        item.release();
-                    }
+                    items.clear();
                 }
             } catch (InterruptedException e) {
                 log.debug("Subscription {} lane interrupted", id);
@@ -216,5 +245,48 @@ final class SubscriptionWorker {
                 dropQueued();
             }
         }
+
+        /**
+         * Handles items in order: runs of events go to the listener together (up to the batch size), gap notices
+         * alone. Releases every item. False once the lane must stop.
+         */
+        private boolean handle(List<Item> items) {
+            try {
+                List<ChangeEvent> events = new ArrayList<>();
+                for (Item item : items) {
+                    if (item.event != null) {
+                        events.add(item.event);
+                        continue;
+                    }
+                    if (!events.isEmpty() && !deliverUnlessCancelled(events)) {
+                        return false;
+                    }
+                    events = new ArrayList<>();
+                    if (item == Item.STOP) {
+                        return false;
+                    }
+                    notifyGap(item.gap);
+                }
+                return events.isEmpty() || deliverUnlessCancelled(events);
+            } finally {
+                items.forEach(Item::release);
+            }
+        }
+
+        private boolean deliverUnlessCancelled(List<ChangeEvent> events) {
+            return cancelled || deliver(events);
+        }
+
+        private void notifyGap(StreamGap gap) {
+            if (cancelled) {
+                return;
+            }
+            try {
+                listener.onGap(gap);
+            } catch (Throwable e) {
+                log.error("Subscription {}: listener failed on a stream gap notice", id, e);
+            }
+        }
+
     }
 }

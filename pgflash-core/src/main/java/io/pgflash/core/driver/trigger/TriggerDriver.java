@@ -165,6 +165,11 @@ public final class TriggerDriver implements ChangeDriver {
     }
 
     @Override
+    public String name() {
+        return "trigger";
+    }
+
+    @Override
     public DriverState state() {
         return state;
     }
@@ -278,6 +283,7 @@ public final class TriggerDriver implements ChangeDriver {
                 }
                 failures++;
                 state = DriverState.RECONNECTING;
+                context.observer().reconnecting();
                 Duration delay = reconnectBackOff.delay(failures);
                 log.warn("Listening on channel {} failed ({}); reconnecting in {}", sql.channel(), e.getMessage(), delay);
                 closeQuietly(listening);

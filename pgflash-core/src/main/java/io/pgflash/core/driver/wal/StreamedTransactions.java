@@ -36,11 +36,14 @@ final class StreamedTransactions {
         current.changes.add(change);
     }
 
-    /** The committed transaction's changes in order, without those of aborted subtransactions. */
+    /**
+     * The committed transaction's messages in order (changes and the relation messages sent inside it), without the
+     * changes of aborted subtransactions.
+     */
     List<PgOutputMessage> commit(int xid) {
         Buffer buffer = open.remove(xid);
         if (buffer == null) {
-            return List.of();
+            throw new IllegalStateException("pgoutput committed streamed transaction " + xid + " it never streamed");
         }
         List<PgOutputMessage> kept = new ArrayList<>(buffer.changes.size());
         for (PgOutputMessage change : buffer.changes) {
@@ -80,7 +83,7 @@ final class StreamedTransactions {
         if (change instanceof PgOutputMessage.Truncate truncate) {
             return truncate.xid();
         }
-        return 0;
+        return 0; // relation messages belong to no subtransaction
     }
 
     private static final class Buffer {

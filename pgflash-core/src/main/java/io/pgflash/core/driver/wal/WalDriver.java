@@ -24,8 +24,10 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -66,8 +68,8 @@ public final class WalDriver implements ChangeDriver {
     private volatile DriverState state = DriverState.STOPPED;
 
     // reader-thread state
-    private Connection replicationConnection;
-    private PGReplicationStream stream;
+    private volatile Connection replicationConnection;
+    private volatile PGReplicationStream stream;
     private final PgOutputDecoder decoder = new PgOutputDecoder();
     private Begin transaction;
     private List<ChangeEvent> pending = new ArrayList<>();
@@ -165,11 +167,14 @@ public final class WalDriver implements ChangeDriver {
         if (thread != null && thread != Thread.currentThread()) {
             try {
                 thread.join(Duration.ofSeconds(10).toMillis());
+                if (thread.isAlive()) {
+                    // stuck in a call that ignores interrupts: closing the connection ends it
+                    thread.interrupt();
+                    closeStream();
+                    thread.join(Duration.ofSeconds(5).toMillis());
+                }
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                thread.interrupt();
             }
         }
         state = DriverState.STOPPED;
@@ -189,6 +194,11 @@ public final class WalDriver implements ChangeDriver {
         if (dropSlotOnShutdown) {
             dropSlotAndPublication();
         }
+    }
+
+    @Override
+    public String name() {
+        return "wal";
     }
 
     @Override
@@ -236,7 +246,7 @@ public final class WalDriver implements ChangeDriver {
         transaction = null;
         pending = new ArrayList<>();
         streamed.clear();
-        flushed = confirmed.get();
+        flushed = 0; // report the confirmed position on the new stream too
     }
 
     private void closeStream() {
@@ -290,6 +300,7 @@ public final class WalDriver implements ChangeDriver {
                 }
                 failures++;
                 state = DriverState.RECONNECTING;
+                context.observer().reconnecting();
                 Duration delay = reconnectBackOff.delay(failures);
                 log.warn("Replication from slot {} failed ({}); reconnecting in {}", setup.slot(), e.getMessage(),
                         delay, e);
@@ -302,7 +313,7 @@ public final class WalDriver implements ChangeDriver {
                 }
             }
         }
-        closeStream();
+        // the stream stays open: close() reports the final confirmed position once listeners are done
     }
 
     private void handle(PgOutputMessage message) throws SQLException, InterruptedException {
@@ -312,7 +323,7 @@ public final class WalDriver implements ChangeDriver {
         } else if (message instanceof Commit commit) {
             flushPending(new Position(commit.endLsn(), 0));
             transaction = null;
-        } else if (message instanceof Relation relation) {
+        } else if (message instanceof Relation relation && !streamed.inStream()) {
             events.relation(relation);
         } else if (message instanceof LogicalMessage logical) {
             if (!logical.transactional() && HEARTBEAT_PREFIX.equals(logical.prefix())) {
@@ -337,7 +348,10 @@ public final class WalDriver implements ChangeDriver {
 
     private void addChanges(PgOutputMessage change, long commitLsn, long xid, Instant time)
             throws InterruptedException {
-        List<ChangeEvent> decoded = events.events(change, commitLsn, index, Integer.toUnsignedLong((int) xid), time);
+        addDecoded(events.events(change, commitLsn, index, Integer.toUnsignedLong((int) xid), time));
+    }
+
+    private void addDecoded(List<ChangeEvent> decoded) throws InterruptedException {
         index += decoded.size();
         pending.addAll(decoded);
         if (pending.size() >= CHUNK) {
@@ -345,13 +359,24 @@ public final class WalDriver implements ChangeDriver {
         }
     }
 
-    /** A streamed transaction committed: its changes go out now, in order, without the aborted subtransactions'. */
-    private void deliverStreamed(StreamCommit commit) throws InterruptedException {
+    /**
+     * A streamed transaction committed: its changes go out now, in order, without the aborted subtransactions', each
+     * decoded with the table shape the transaction itself described.
+     */
+    private void deliverStreamed(StreamCommit commit) throws SQLException, InterruptedException {
         index = 0;
         Instant time = WalEvents.time(commit.commitMicros());
-        for (PgOutputMessage change : streamed.commit(commit.xid())) {
-            addChanges(change, commit.commitLsn(), commit.xid(), time);
+        Map<Integer, WalEvents.RelationInfo> shapes = new HashMap<>();
+        for (PgOutputMessage message : streamed.commit(commit.xid())) {
+            if (message instanceof Relation relation) {
+                shapes.put(relation.relid(), events.describe(relation));
+            } else {
+                List<ChangeEvent> decoded = events.events(message, commit.commitLsn(), index,
+                        Integer.toUnsignedLong(commit.xid()), time, shapes);
+                addDecoded(decoded);
+            }
         }
+        events.adopt(shapes);
         flushPending(new Position(commit.endLsn(), 0));
     }
 

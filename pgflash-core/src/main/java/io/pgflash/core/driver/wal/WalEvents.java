@@ -9,6 +9,7 @@ import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.value.PgType;
 import io.pgflash.core.driver.wal.PgOutputMessage.Delete;
 import io.pgflash.core.driver.wal.PgOutputMessage.Insert;
 import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
@@ -50,30 +51,63 @@ final class WalEvents {
         return POSTGRES_EPOCH.plus(micros, ChronoUnit.MICROS);
     }
 
+    /** Applies a relation message outside a streamed transaction. */
     void relation(Relation relation) throws SQLException {
+        relations.put(relation.relid(), describe(relation));
+    }
+
+    /**
+     * After a streamed transaction commits, the server counts the relations it described inside it as described for
+     * the session too.
+     */
+    void adopt(Map<Integer, RelationInfo> described) {
+        relations.putAll(described);
+    }
+
+    /** Column names, decoding types and key of a relation message; connects only for types not seen before. */
+    RelationInfo describe(Relation relation) throws SQLException {
         List<Column> columns = new ArrayList<>();
         List<String> key = new ArrayList<>();
-        try (Connection connection = connections.open()) {
+        Connection connection = null;
+        try {
             for (RelationColumn column : relation.columns()) {
-                columns.add(new Column(column.name(), catalog.type(connection, column.typeOid())));
+                PgType type = catalog.cachedType(column.typeOid());
+                if (type == null) {
+                    connection = connection != null ? connection : connections.open();
+                    type = catalog.type(connection, column.typeOid());
+                }
+                columns.add(new Column(column.name(), type));
                 if (column.key()) {
                     key.add(column.name());
                 }
             }
+        } finally {
+            if (connection != null) {
+                connection.close();
+            }
         }
-        relations.put(relation.relid(), new RelationInfo(TableName.of(relation.schema(), relation.name()), columns, key));
+        return new RelationInfo(TableName.of(relation.schema(), relation.name()), columns, key);
     }
 
     /** The events of one change message, numbered from {@code index} within a transaction committed at {@code commitLsn}. */
     List<ChangeEvent> events(PgOutputMessage change, long commitLsn, int index, long xid, Instant time) {
+        return events(change, commitLsn, index, xid, time, Map.of());
+    }
+
+    /**
+     * The same, with relations described inside a streamed transaction ({@code overlay}) taking precedence over the
+     * session's, as they describe the tables at the time of that transaction's changes.
+     */
+    List<ChangeEvent> events(PgOutputMessage change, long commitLsn, int index, long xid, Instant time,
+            Map<Integer, RelationInfo> overlay) {
         Position position = new Position(commitLsn, index);
         if (change instanceof Insert insert) {
-            RelationInfo relation = relation(insert.relid());
+            RelationInfo relation = relation(insert.relid(), overlay);
             return List.of(event(Operation.INSERT, relation, row(relation, insert.newTuple()), null, Set.of(), xid, time,
                     position));
         }
         if (change instanceof Update update) {
-            RelationInfo relation = relation(update.relid());
+            RelationInfo relation = relation(update.relid(), overlay);
             Row oldRow = update.oldTuple() == null ? null : oldRow(relation, update.oldTuple(), update.oldIsKeyOnly());
             Row newRow = row(relation, update.newTuple());
             boolean fullOld = oldRow != null && !update.oldIsKeyOnly();
@@ -84,14 +118,14 @@ final class WalEvents {
             return List.of(event(Operation.UPDATE, relation, newRow, oldRow, changed, xid, time, position));
         }
         if (change instanceof Delete delete) {
-            RelationInfo relation = relation(delete.relid());
+            RelationInfo relation = relation(delete.relid(), overlay);
             Row oldRow = oldRow(relation, delete.oldTuple(), delete.oldIsKeyOnly());
             return List.of(event(Operation.DELETE, relation, null, oldRow, Set.of(), xid, time, position));
         }
         if (change instanceof Truncate truncate) {
             List<ChangeEvent> events = new ArrayList<>();
             for (int relid : truncate.relids()) {
-                events.add(event(Operation.TRUNCATE, relation(relid), null, null, Set.of(), xid, time,
+                events.add(event(Operation.TRUNCATE, relation(relid, overlay), null, null, Set.of(), xid, time,
                         new Position(commitLsn, index + events.size())));
             }
             return events;
@@ -104,8 +138,8 @@ final class WalEvents {
         return new ChangeEvent(operation, operation, relation.name, newRow, oldRow, null, changed, xid, time, position);
     }
 
-    private RelationInfo relation(int relid) {
-        RelationInfo relation = relations.get(relid);
+    private RelationInfo relation(int relid, Map<Integer, RelationInfo> overlay) {
+        RelationInfo relation = overlay.getOrDefault(relid, relations.get(relid));
         if (relation == null) {
             throw new IllegalStateException("pgoutput sent a change of relation " + relid + " before describing it");
         }
@@ -130,7 +164,7 @@ final class WalEvents {
         return new Row(values);
     }
 
-    private record RelationInfo(TableName name, List<Column> columns, List<String> key) {
+    record RelationInfo(TableName name, List<Column> columns, List<String> key) {
         List<String> columnNames() {
             return columns.stream().map(Column::name).toList();
         }

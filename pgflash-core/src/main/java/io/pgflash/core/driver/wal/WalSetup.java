@@ -41,7 +41,10 @@ final class WalSetup {
     void checkPreconditions(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement();
                 ResultSet rs = statement.executeQuery("SELECT current_setting('wal_level'), current_user,"
-                        + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user),"
+                        // managed services grant replication through a role (Amazon RDS: rds_replication)
+                        + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)"
+                        + " OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'rds_replication'"
+                        + " AND pg_has_role(current_user, r.oid, 'member')),"
                         + " current_setting('max_replication_slots')")) {
             rs.next();
             if (!rs.getString(1).equals("logical")) {

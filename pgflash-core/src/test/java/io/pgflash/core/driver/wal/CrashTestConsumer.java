@@ -21,11 +21,11 @@ public final class CrashTestConsumer {
         OutputStream out = new FileOutputStream(args[4], true);
         PgFlash flash = PgFlash.builder().jdbcUrl(args[0], args[1], args[2])
                 .driver(WalDriver.builder().group(args[3]).statusInterval(Duration.ofMillis(100)).build()).build();
-        flash.start();
         flash.subscribe(SubscriptionSpec.table("crash_items").build(), event -> {
             out.write((event.newRow().get("id") + " " + event.position() + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();
         });
+        flash.start(); // after subscribing, so what the slot replays finds its subscription
         System.out.println("READY");
         System.out.flush();
         Thread.currentThread().join();

@@ -169,9 +169,8 @@ class WalDriverTest extends FlashTestBase {
 
         db.execute("INSERT INTO posts VALUES (2, 'while stopped', 0)", "UPDATE posts SET views = 7 WHERE id = 1");
 
-        PgFlash again = startFlash(WalDriver.builder().group(groupOf(first)).dropSlotOnShutdown(true).build());
         Recorder after = new Recorder();
-        again.subscribe(SubscriptionSpec.table("posts").build(), after);
+        restart(groupOf(first), after);
         List<ChangeEvent> events = after.awaitEvents(2);
         assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.UPDATE);
         assertThat(events.get(0).newRow().get("title")).isEqualTo("while stopped");
@@ -262,5 +261,39 @@ class WalDriverTest extends FlashTestBase {
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }
+    }
+
+    @Test
+    void eventsAShutdownGaveUpOnComeAgainAfterRestart() throws Exception {
+        WalDriver first = walDriver().dropSlotOnShutdown(false).build();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(first)
+                .shutdownTimeout(Duration.ofMillis(300)).build();
+        flash.start();
+        java.util.concurrent.CountDownLatch stuck = new java.util.concurrent.CountDownLatch(1);
+        Recorder handled = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
+            if (event.newRow().get("id").equals(2)) {
+                stuck.await(); // never released: the shutdown has to give up on it
+            }
+            handled.onChange(event);
+        });
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)", "INSERT INTO posts VALUES (2, 'b', 0)",
+                "INSERT INTO posts VALUES (3, 'c', 0)");
+        handled.awaitSingle();
+
+        flash.close();
+
+        Recorder after = new Recorder();
+        restart(groupOf(first), after);
+        assertThat(after.awaitEvents(2)).extracting(e -> e.newRow().get("id")).startsWith(2, 3);
+    }
+
+    /** A new client of the group, subscribed before it starts so it gets what the slot replays. */
+    private void restart(String group, Recorder recorder) {
+        PgFlash again = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(WalDriver.builder().group(group).dropSlotOnShutdown(true).build()).build();
+        again.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        again.start();
+        closeAfterTest(again);
     }
 }

@@ -60,4 +60,26 @@ class WalStreamingTest extends FlashTestBase {
             return rs.getLong(1);
         }
     }
+
+    @Test
+    void streamedTransactionThatAltersItsTableDecodesEachRowWithItsShape() throws Exception {
+        db.execute("ALTER ROLE " + db.user() + " IN DATABASE " + db.name() + " SET logical_decoding_work_mem = '64kB'",
+                "CREATE TABLE shapes (id int PRIMARY KEY, b text)");
+        PgFlash flash = startFlash(walDriver().streaming(true).build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("shapes").operations(Operation.INSERT).build(), recorder);
+
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+            connection.setAutoCommit(false);
+            statement.execute("INSERT INTO shapes SELECT g, 'bee' FROM generate_series(1, 3000) g");
+            statement.execute("ALTER TABLE shapes DROP COLUMN b");
+            statement.execute("ALTER TABLE shapes ADD COLUMN c text");
+            statement.execute("INSERT INTO shapes SELECT g, 'sea' FROM generate_series(3001, 6000) g");
+            connection.commit();
+        }
+
+        List<ChangeEvent> events = recorder.awaitEvents(6000);
+        assertThat(events.get(0).newRow().asMap()).containsEntry("b", "bee").doesNotContainKey("c");
+        assertThat(events.get(5999).newRow().asMap()).containsEntry("c", "sea").doesNotContainKey("b");
+    }
 }
