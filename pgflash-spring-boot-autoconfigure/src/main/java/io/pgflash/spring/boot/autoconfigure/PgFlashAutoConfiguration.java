@@ -1,0 +1,109 @@
+package io.pgflash.spring.boot.autoconfigure;
+
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ErrorPolicy;
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.wal.WalDriver;
+import io.pgflash.spring.annotation.PgChangeListenerAnnotationBeanPostProcessor;
+import io.pgflash.spring.health.LastEventTracker;
+import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import java.util.List;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.beans.factory.config.BeanDefinition;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProperty;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Role;
+import org.springframework.core.env.Environment;
+
+/**
+ * Auto-configuration of pgflash: the change driver, the client, {@code @PgChangeListener} processing and the
+ * listener registry that is their lifecycle. Active when a database is configured ({@code pgflash.connection.url}
+ * or a {@code spring.datasource} connection); every bean backs off when the application defines its own.
+ */
+@AutoConfiguration(afterName = "org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration")
+@ConditionalOnClass(PgFlash.class)
+@ConditionalOnBooleanProperty(name = "pgflash.enabled", matchIfMissing = true)
+@Conditional(OnPgFlashConnectionCondition.class)
+@EnableConfigurationProperties(PgFlashProperties.class)
+public final class PgFlashAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgFlashConnectionDetails pgFlashConnectionDetails(PgFlashProperties properties,
+            ObjectProvider<org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails> jdbc) {
+        return PgFlashConnectionDetails.resolve(properties.getConnection(), jdbc::getIfAvailable);
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ChangeDriver pgFlashDriver(PgFlashProperties properties, Environment environment) {
+        String group = properties.getGroup() != null ? properties.getGroup()
+                : environment.getProperty("spring.application.name", "default");
+        return switch (properties.getDriver()) {
+            case TRIGGER -> TriggerDriver.builder()
+                    .schema(properties.getTrigger().getSchema())
+                    .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
+                    .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown())
+                    .build();
+            case WAL -> WalDriver.builder()
+                    .group(group)
+                    .slotName(properties.getWal().getSlotName())
+                    .publicationName(properties.getWal().getPublicationName())
+                    .heartbeatInterval(properties.getWal().getHeartbeatInterval())
+                    .statusInterval(properties.getWal().getStatusInterval())
+                    .replicaIdentityFull(properties.getWal().isReplicaIdentityFull())
+                    .streaming(properties.getWal().isStreaming())
+                    .dropSlotOnShutdown(properties.isRemoveObjectsOnShutdown())
+                    .build();
+        };
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    LastEventTracker pgFlashLastEventTracker() {
+        return new LastEventTracker();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgFlash pgFlash(PgFlashProperties properties, PgFlashConnectionDetails connection, ChangeDriver driver,
+            ObjectProvider<PgFlashObserver> observers) {
+        List<PgFlashObserver> all = observers.orderedStream().toList();
+        return PgFlash.builder()
+                .connections(ConnectionFactory.of(connection.url(), connection.username(), connection.password()))
+                .driver(driver)
+                .shutdownTimeout(properties.getShutdownTimeout())
+                .observer(new CompositeObserver(all))
+                .build();
+    }
+
+    @Bean
+    @ConditionalOnMissingBean
+    ListenerEndpointRegistry pgFlashListenerEndpointRegistry(PgFlash flash) {
+        return new ListenerEndpointRegistry(flash);
+    }
+
+    @Bean
+    @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
+    static PgChangeListenerAnnotationBeanPostProcessor pgChangeListenerAnnotationBeanPostProcessor(
+            ObjectProvider<PgFlashProperties> properties) {
+        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()),
+                ApplicationConversionService::getSharedInstance);
+    }
+
+    static ErrorPolicy errorPolicy(PgFlashProperties properties) {
+        PgFlashProperties.Error error = properties.getError();
+        return ErrorPolicy.retry(error.getMaxAttempts(),
+                new BackOff(error.getBackOffInitial(), error.getBackOffMultiplier(), error.getBackOffMax()));
+    }
+}

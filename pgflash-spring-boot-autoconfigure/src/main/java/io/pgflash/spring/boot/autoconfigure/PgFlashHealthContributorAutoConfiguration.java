@@ -1,0 +1,32 @@
+package io.pgflash.spring.boot.autoconfigure;
+
+import io.pgflash.core.PgFlash;
+import io.pgflash.spring.health.LastEventTracker;
+import io.pgflash.spring.health.PgFlashHealthIndicator;
+import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.boot.health.autoconfigure.contributor.ConditionalOnEnabledHealthIndicator;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.context.annotation.Bean;
+
+/** The {@code pgflash} health indicator, when Actuator's health support is present ({@code management.health.pgflash.enabled}). */
+@AutoConfiguration(after = PgFlashAutoConfiguration.class)
+@ConditionalOnClass({HealthIndicator.class, ConditionalOnEnabledHealthIndicator.class})
+@ConditionalOnBean(PgFlash.class)
+@ConditionalOnEnabledHealthIndicator("pgflash")
+public final class PgFlashHealthContributorAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean(name = "pgflashHealthIndicator")
+    PgFlashHealthIndicator pgflashHealthIndicator(PgFlash flash, ListenerEndpointRegistry registry,
+            LastEventTracker lastEvent, PgFlashProperties properties) {
+        PgFlashProperties.Health health = properties.getHealth();
+        return new PgFlashHealthIndicator(flash, registry, lastEvent, new PgFlashHealthIndicator.Thresholds(
+                health.getNotifyQueueUsageThreshold(), health.getSlotLagThreshold().toBytes(),
+                new Status(health.getThresholdStatus())));
+    }
+}

@@ -1,0 +1,22 @@
+package io.pgflash.spring.boot.autoconfigure;
+
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pgflash.core.PgFlash;
+import io.pgflash.spring.metrics.PgFlashMetrics;
+import org.springframework.beans.factory.ObjectProvider;
+import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
+import org.springframework.context.annotation.Bean;
+
+/** pgflash's Micrometer meters, when Micrometer is present; bound to the application's registries. */
+@AutoConfiguration(before = PgFlashAutoConfiguration.class)
+@ConditionalOnClass({MeterBinder.class, PgFlash.class})
+public final class PgFlashMetricsAutoConfiguration {
+
+    @Bean
+    @ConditionalOnMissingBean
+    PgFlashMetrics pgFlashMetrics(ObjectProvider<PgFlash> flash) {
+        return new PgFlashMetrics(flash);
+    }
+}

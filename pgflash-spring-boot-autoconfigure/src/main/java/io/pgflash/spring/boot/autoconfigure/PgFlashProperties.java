@@ -1,0 +1,349 @@
+package io.pgflash.spring.boot.autoconfigure;
+
+import java.time.Duration;
+import org.springframework.boot.context.properties.ConfigurationProperties;
+import org.springframework.util.unit.DataSize;
+
+/**
+ * Configuration of pgflash ({@code pgflash.*}).
+ */
+@ConfigurationProperties("pgflash")
+public class PgFlashProperties {
+
+    /** Whether to stream changes at all. */
+    private boolean enabled = true;
+
+    /** Where changes come from: trigger (LISTEN/NOTIFY, any PostgreSQL) or wal (logical replication). */
+    private Driver driver = Driver.TRIGGER;
+
+    /**
+     * The consumer group: instances of one group share a WAL slot. Defaults to spring.application.name, else
+     * "default".
+     */
+    private String group;
+
+    /** How long shutdown waits for listeners to handle the events already read. */
+    private Duration shutdownTimeout = Duration.ofSeconds(30);
+
+    /**
+     * Whether to remove pgflash's database objects on shutdown: the trigger schema when no other application
+     * listens, or the WAL slot and publication (which loses what is not confirmed).
+     */
+    private boolean removeObjectsOnShutdown;
+
+    private final Connection connection = new Connection();
+
+    private final Trigger trigger = new Trigger();
+
+    private final Wal wal = new Wal();
+
+    private final Error error = new Error();
+
+    private final Health health = new Health();
+
+    public boolean isEnabled() {
+        return enabled;
+    }
+
+    public void setEnabled(boolean enabled) {
+        this.enabled = enabled;
+    }
+
+    public Driver getDriver() {
+        return driver;
+    }
+
+    public void setDriver(Driver driver) {
+        this.driver = driver;
+    }
+
+    public String getGroup() {
+        return group;
+    }
+
+    public void setGroup(String group) {
+        this.group = group;
+    }
+
+    public Duration getShutdownTimeout() {
+        return shutdownTimeout;
+    }
+
+    public void setShutdownTimeout(Duration shutdownTimeout) {
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public boolean isRemoveObjectsOnShutdown() {
+        return removeObjectsOnShutdown;
+    }
+
+    public void setRemoveObjectsOnShutdown(boolean removeObjectsOnShutdown) {
+        this.removeObjectsOnShutdown = removeObjectsOnShutdown;
+    }
+
+    public Connection getConnection() {
+        return connection;
+    }
+
+    public Trigger getTrigger() {
+        return trigger;
+    }
+
+    public Wal getWal() {
+        return wal;
+    }
+
+    public Error getError() {
+        return error;
+    }
+
+    public Health getHealth() {
+        return health;
+    }
+
+    /** The change sources. */
+    public enum Driver {
+        /** Statement-level triggers and LISTEN/NOTIFY. */
+        TRIGGER,
+        /** Logical replication with pgoutput. */
+        WAL
+    }
+
+    /** The trigger driver's delivery modes. */
+    public enum TriggerMode {
+        /** Rows travel in NOTIFY payloads; nothing is kept while no application listens. */
+        NOTIFY
+    }
+
+    /**
+     * The dedicated listening or replication connection. pgflash never takes it from the pool: by default it opens
+     * its own connections with spring.datasource.url, username and password.
+     */
+    public static class Connection {
+
+        /** JDBC URL; defaults to spring.datasource.url. */
+        private String url;
+
+        /** Login user; defaults to spring.datasource.username. */
+        private String username;
+
+        /** Login password; defaults to spring.datasource.password. */
+        private String password;
+
+        public String getUrl() {
+            return url;
+        }
+
+        public void setUrl(String url) {
+            this.url = url;
+        }
+
+        public String getUsername() {
+            return username;
+        }
+
+        public void setUsername(String username) {
+            this.username = username;
+        }
+
+        public String getPassword() {
+            return password;
+        }
+
+        public void setPassword(String password) {
+            this.password = password;
+        }
+    }
+
+    /** The trigger driver. */
+    public static class Trigger {
+
+        /** Delivery mode. */
+        private TriggerMode mode = TriggerMode.NOTIFY;
+
+        /** Schema for pgflash's functions and tables; also the NOTIFY channel. */
+        private String schema = "pgflash";
+
+        /** After this long without notifications the listening connection is checked. */
+        private Duration connectionCheckInterval = Duration.ofSeconds(5);
+
+        public TriggerMode getMode() {
+            return mode;
+        }
+
+        public void setMode(TriggerMode mode) {
+            this.mode = mode;
+        }
+
+        public String getSchema() {
+            return schema;
+        }
+
+        public void setSchema(String schema) {
+            this.schema = schema;
+        }
+
+        public Duration getConnectionCheckInterval() {
+            return connectionCheckInterval;
+        }
+
+        public void setConnectionCheckInterval(Duration connectionCheckInterval) {
+            this.connectionCheckInterval = connectionCheckInterval;
+        }
+    }
+
+    /** The WAL driver. */
+    public static class Wal {
+
+        /** Replication slot name; defaults to pgflash_ and the group. */
+        private String slotName;
+
+        /** Publication name; defaults to pgflash_ and the group. */
+        private String publicationName;
+
+        /** How often a heartbeat moves an idle slot; 0 turns heartbeats off. */
+        private Duration heartbeatInterval = Duration.ofSeconds(10);
+
+        /** How often the confirmed position is reported to the server. */
+        private Duration statusInterval = Duration.ofSeconds(1);
+
+        /** Set REPLICA IDENTITY FULL on subscribed tables so UPDATE and DELETE carry the whole old row. */
+        private boolean replicaIdentityFull;
+
+        /** Let the server stream large transactions before commit (protocol 2); held in memory until commit. */
+        private boolean streaming;
+
+        public String getSlotName() {
+            return slotName;
+        }
+
+        public void setSlotName(String slotName) {
+            this.slotName = slotName;
+        }
+
+        public String getPublicationName() {
+            return publicationName;
+        }
+
+        public void setPublicationName(String publicationName) {
+            this.publicationName = publicationName;
+        }
+
+        public Duration getHeartbeatInterval() {
+            return heartbeatInterval;
+        }
+
+        public void setHeartbeatInterval(Duration heartbeatInterval) {
+            this.heartbeatInterval = heartbeatInterval;
+        }
+
+        public Duration getStatusInterval() {
+            return statusInterval;
+        }
+
+        public void setStatusInterval(Duration statusInterval) {
+            this.statusInterval = statusInterval;
+        }
+
+        public boolean isReplicaIdentityFull() {
+            return replicaIdentityFull;
+        }
+
+        public void setReplicaIdentityFull(boolean replicaIdentityFull) {
+            this.replicaIdentityFull = replicaIdentityFull;
+        }
+
+        public boolean isStreaming() {
+            return streaming;
+        }
+
+        public void setStreaming(boolean streaming) {
+            this.streaming = streaming;
+        }
+    }
+
+    /** What happens when a listener throws (per listener: maxAttempts and recoverer on the annotation). */
+    public static class Error {
+
+        /** Attempts in all before an event is handed to the recoverer or logged and skipped. */
+        private int maxAttempts = 3;
+
+        /** Wait before the first retry. */
+        private Duration backOffInitial = Duration.ofMillis(100);
+
+        /** Factor by which the wait grows per retry. */
+        private double backOffMultiplier = 2;
+
+        /** Longest wait between retries. */
+        private Duration backOffMax = Duration.ofSeconds(2);
+
+        public int getMaxAttempts() {
+            return maxAttempts;
+        }
+
+        public void setMaxAttempts(int maxAttempts) {
+            this.maxAttempts = maxAttempts;
+        }
+
+        public Duration getBackOffInitial() {
+            return backOffInitial;
+        }
+
+        public void setBackOffInitial(Duration backOffInitial) {
+            this.backOffInitial = backOffInitial;
+        }
+
+        public double getBackOffMultiplier() {
+            return backOffMultiplier;
+        }
+
+        public void setBackOffMultiplier(double backOffMultiplier) {
+            this.backOffMultiplier = backOffMultiplier;
+        }
+
+        public Duration getBackOffMax() {
+            return backOffMax;
+        }
+
+        public void setBackOffMax(Duration backOffMax) {
+            this.backOffMax = backOffMax;
+        }
+    }
+
+    /** Thresholds of the pgflash health indicator. */
+    public static class Health {
+
+        /** NOTIFY queue fill (0 to 1) from which health reports threshold-status. */
+        private double notifyQueueUsageThreshold = 0.5;
+
+        /** Replication slot lag from which health reports threshold-status. */
+        private DataSize slotLagThreshold = DataSize.ofGigabytes(1);
+
+        /** The status reported past a threshold, e.g. DOWN or a custom one such as WARNING. */
+        private String thresholdStatus = "DOWN";
+
+        public double getNotifyQueueUsageThreshold() {
+            return notifyQueueUsageThreshold;
+        }
+
+        public void setNotifyQueueUsageThreshold(double notifyQueueUsageThreshold) {
+            this.notifyQueueUsageThreshold = notifyQueueUsageThreshold;
+        }
+
+        public DataSize getSlotLagThreshold() {
+            return slotLagThreshold;
+        }
+
+        public void setSlotLagThreshold(DataSize slotLagThreshold) {
+            this.slotLagThreshold = slotLagThreshold;
+        }
+
+        public String getThresholdStatus() {
+            return thresholdStatus;
+        }
+
+        public void setThresholdStatus(String thresholdStatus) {
+            this.thresholdStatus = thresholdStatus;
+        }
+    }
+}

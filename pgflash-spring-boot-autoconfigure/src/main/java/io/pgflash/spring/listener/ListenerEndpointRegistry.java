@@ -1,0 +1,124 @@
+package io.pgflash.spring.listener;
+
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Subscription;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.springframework.context.SmartLifecycle;
+
+/**
+ * The single lifecycle of pgflash in a Spring application: starts the client and subscribes the
+ * {@code @PgChangeListener} endpoints once the context is ready (a late phase), stops them gracefully on shutdown
+ * (an early phase), rejects duplicate ids, and starts or stops single listeners by id at run time.
+ */
+public class ListenerEndpointRegistry implements SmartLifecycle {
+
+    /** Start after everything else, stop before it. */
+    public static final int PHASE = Integer.MAX_VALUE - 1000;
+
+    private final PgFlash flash;
+    private final Map<String, ListenerEndpoint> endpoints = new LinkedHashMap<>();
+    private final Map<String, Subscription> running = new LinkedHashMap<>();
+    private boolean started;
+
+    public ListenerEndpointRegistry(PgFlash flash) {
+        this.flash = flash;
+    }
+
+    /** Adds an endpoint; its id must be new. */
+    public synchronized void register(ListenerEndpoint endpoint) {
+        ListenerEndpoint existing = endpoints.putIfAbsent(endpoint.id(), endpoint);
+        if (existing != null) {
+            throw new InvalidListenerException("@PgChangeListener id '" + endpoint.id() + "' is used by both "
+                    + existing.listener() + " and " + endpoint.listener() + "; ids must be unique");
+        }
+        if (started && endpoint.autoStartup()) {
+            subscribe(endpoint);
+        }
+    }
+
+    /** The ids of all endpoints, running or not. */
+    public synchronized List<String> listenerIds() {
+        return new ArrayList<>(endpoints.keySet());
+    }
+
+    /** Whether the listener with this id is subscribed now. */
+    public synchronized boolean isRunning(String id) {
+        return running.containsKey(id);
+    }
+
+    /** Subscribes one listener (no-op if it runs). */
+    public synchronized void start(String id) {
+        ListenerEndpoint endpoint = endpoint(id);
+        if (!running.containsKey(id)) {
+            subscribe(endpoint);
+        }
+    }
+
+    /** Cancels one listener; the event in hand finishes. */
+    public synchronized void stop(String id) {
+        endpoint(id);
+        Subscription subscription = running.remove(id);
+        if (subscription != null) {
+            subscription.cancel();
+        }
+    }
+
+    @Override
+    public synchronized void start() {
+        if (started) {
+            return;
+        }
+        flash.start();
+        started = true;
+        for (ListenerEndpoint endpoint : endpoints.values()) {
+            if (endpoint.autoStartup()) {
+                subscribe(endpoint);
+            }
+        }
+    }
+
+    @Override
+    public synchronized void stop() {
+        if (!started) {
+            return;
+        }
+        started = false;
+        running.values().forEach(Subscription::cancel);
+        running.clear();
+        flash.stop();
+    }
+
+    @Override
+    public synchronized boolean isRunning() {
+        return started;
+    }
+
+    @Override
+    public int getPhase() {
+        return PHASE;
+    }
+
+    private void subscribe(ListenerEndpoint endpoint) {
+        try {
+            Subscription subscription = endpoint.listener().isBatch()
+                    ? flash.subscribeBatch(endpoint.spec(), endpoint.listener())
+                    : flash.subscribe(endpoint.spec(), endpoint.listener());
+            running.put(endpoint.id(), subscription);
+        } catch (PgFlashException e) {
+            throw new InvalidListenerException("@PgChangeListener " + endpoint.listener() + " (id '" + endpoint.id()
+                    + "'): " + e.getMessage(), e);
+        }
+    }
+
+    private ListenerEndpoint endpoint(String id) {
+        ListenerEndpoint endpoint = endpoints.get(id);
+        if (endpoint == null) {
+            throw new IllegalArgumentException("No @PgChangeListener with id '" + id + "'; known: " + endpoints.keySet());
+        }
+        return endpoint;
+    }
+}

@@ -1,0 +1,193 @@
+package io.pgflash.spring.boot.autoconfigure;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.micrometer.core.instrument.binder.MeterBinder;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.wal.WalDriver;
+import io.pgflash.spring.annotation.PgChangeListener;
+import io.pgflash.spring.health.PgFlashHealthIndicator;
+import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.spring.metrics.PgFlashMetrics;
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.diagnostics.FailureAnalysis;
+import org.springframework.boot.health.autoconfigure.contributor.HealthContributorAutoConfiguration;
+import org.springframework.boot.health.contributor.HealthIndicator;
+import org.springframework.boot.health.contributor.Status;
+import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
+import org.springframework.boot.test.context.FilteredClassLoader;
+import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Configuration;
+
+/** Every conditional branch of the auto-configuration, against a real PostgreSQL. */
+class PgFlashAutoConfigurationTest {
+
+    static TestDatabase db;
+
+    private final ApplicationContextRunner runner = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(DataSourceAutoConfiguration.class, PgFlashAutoConfiguration.class,
+                    PgFlashHealthContributorAutoConfiguration.class, PgFlashMetricsAutoConfiguration.class,
+                    HealthContributorAutoConfiguration.class));
+
+    @BeforeAll
+    static void database() {
+        db = TestPostgres.shared().createDatabase();
+        db.execute("CREATE TABLE posts (id bigint PRIMARY KEY, title text, status text)");
+    }
+
+    /** No DataSource auto-configuration: an application without spring.datasource. */
+    private final ApplicationContextRunner withoutDataSource = new ApplicationContextRunner()
+            .withConfiguration(AutoConfigurations.of(PgFlashAutoConfiguration.class,
+                    PgFlashHealthContributorAutoConfiguration.class, PgFlashMetricsAutoConfiguration.class));
+
+    private ApplicationContextRunner withDatabase() {
+        return runner.withPropertyValues("spring.datasource.url=" + db.jdbcUrl(),
+                "spring.datasource.username=" + db.user(), "spring.datasource.password=" + db.password());
+    }
+
+    @Test
+    void backsOffWithoutADatabase() {
+        withoutDataSource.run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgFlash.class)
+                .doesNotHaveBean(ListenerEndpointRegistry.class));
+    }
+
+    @Test
+    void usesTheDataSourceSettingsWithTheTriggerDriverByDefault() {
+        withDatabase().run(context -> {
+            assertThat(context).hasNotFailed().hasSingleBean(PgFlash.class).hasSingleBean(ListenerEndpointRegistry.class);
+            assertThat(context.getBean(ChangeDriver.class)).isInstanceOf(TriggerDriver.class);
+            assertThat(context.getBean(PgFlash.class).isRunning()).isTrue();
+        });
+    }
+
+    @Test
+    void ownConnectionSettingsNeedNoDataSource() {
+        withoutDataSource.withPropertyValues("pgflash.connection.url=" + db.jdbcUrl(), "pgflash.connection.username=" + db.user(),
+                "pgflash.connection.password=" + db.password())
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(PgFlash.class));
+    }
+
+    @Test
+    void walDriverWhenAsked() {
+        withDatabase().withPropertyValues("pgflash.driver=wal", "pgflash.group=" + db.name() + "_runner",
+                "pgflash.remove-objects-on-shutdown=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    WalDriver driver = context.getBean(WalDriver.class);
+                    assertThat(driver.slotName()).isEqualTo("pgflash_" + db.name() + "_runner");
+                });
+    }
+
+    @Test
+    void disabledByProperty() {
+        withDatabase().withPropertyValues("pgflash.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(PgFlash.class));
+    }
+
+    @Test
+    void backsOffForUserBeans() {
+        withDatabase().withUserConfiguration(OwnDriver.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            assertThat(context.getBean(ChangeDriver.class)).isSameAs(context.getBean("ownDriver"));
+            assertThat(((TriggerDriver) context.getBean(ChangeDriver.class)).schema()).isEqualTo("own_schema");
+        });
+    }
+
+    @Test
+    void healthIndicatorWithActuatorUnlessDisabled() {
+        withDatabase().run(context -> assertThat(context).hasSingleBean(PgFlashHealthIndicator.class));
+        withDatabase().withPropertyValues("management.health.pgflash.enabled=false")
+                .run(context -> assertThat(context).doesNotHaveBean(PgFlashHealthIndicator.class));
+        withDatabase().withClassLoader(new FilteredClassLoader(HealthIndicator.class))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgFlashHealthIndicator.class));
+    }
+
+    @Test
+    void healthTurnsToTheThresholdStatusPastAThreshold() {
+        withDatabase().withPropertyValues("pgflash.health.notify-queue-usage-threshold=0",
+                "pgflash.health.threshold-status=WARNING").run(context -> {
+                    var health = context.getBean(PgFlashHealthIndicator.class).health(true);
+                    assertThat(health.getStatus()).isEqualTo(new Status("WARNING"));
+                    assertThat(health.getDetails()).containsEntry("driver", "trigger")
+                            .containsKey("notifyQueueUsage");
+                    assertThat((String) health.getDetails().get("reason")).contains("NOTIFY queue is 0.0% full");
+                });
+    }
+
+    @Test
+    void metricsOnlyWithMicrometer() {
+        withDatabase().run(context -> assertThat(context).hasSingleBean(PgFlashMetrics.class));
+        withDatabase().withClassLoader(new FilteredClassLoader(MeterBinder.class))
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgFlashMetrics.class));
+    }
+
+    @Test
+    void invalidDriverNameFailsStartUp() {
+        withDatabase().withPropertyValues("pgflash.driver=kafka").run(context -> assertThat(context).hasFailed()
+                .getFailure().rootCause().hasMessageContaining("kafka"));
+    }
+
+    @Test
+    void malformedFilterFailsWithAnAnalysisNamingTheMethod() {
+        withDatabase().withUserConfiguration(BadFilter.class).run(context -> {
+            assertThat(context).hasFailed();
+            FailureAnalysis analysis = new PgFlashFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("BadFilter.onPost", "status=like.x", "unknown operator");
+            assertThat(analysis.getAction()).contains("@PgChangeListener");
+        });
+    }
+
+    @Test
+    void unknownTableFailsWithAnAnalysisNamingTable() {
+        withDatabase().withUserConfiguration(UnknownTable.class).run(context -> {
+            assertThat(context).hasFailed();
+            FailureAnalysis analysis = new PgFlashFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("UnknownTable.onPost", "\"postz\" does not exist");
+        });
+    }
+
+    @Test
+    void walDriverAgainstWalLevelReplicaFailsWithAnAnalysis() {
+        assumeTrue(TestPostgres.canStartDedicated());
+        try (TestPostgres.Dedicated server = TestPostgres.dedicated(Map.of("wal_level", "replica"))) {
+            TestDatabase replica = server.postgres().createDatabase();
+            runner.withPropertyValues("spring.datasource.url=" + replica.jdbcUrl(),
+                    "spring.datasource.username=" + replica.user(), "pgflash.driver=wal").run(context -> {
+                        assertThat(context).hasFailed();
+                        FailureAnalysis analysis = new PgFlashFailureAnalyzer().analyze(context.getStartupFailure());
+                        assertThat(analysis.getDescription()).contains("wal_level is 'replica'");
+                        assertThat(analysis.getAction()).contains("pgflash.driver=trigger");
+                    });
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnDriver {
+        @Bean
+        ChangeDriver ownDriver() {
+            return TriggerDriver.builder().schema("own_schema").build();
+        }
+    }
+
+    static class BadFilter {
+        @PgChangeListener(value = "posts", filter = "status=like.x")
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+    }
+
+    static class UnknownTable {
+        @PgChangeListener(value = "postz", ops = Operation.INSERT)
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+    }
+}
