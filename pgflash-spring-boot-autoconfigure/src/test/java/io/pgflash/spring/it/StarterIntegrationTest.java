@@ -1,0 +1,134 @@
+package io.pgflash.spring.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.Operation;
+import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeEach;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.SpringBootTest;
+import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
+
+/**
+ * The starter in a running web application against real PostgreSQL: annotated methods with each parameter style,
+ * filters and partial fields from annotations, listener control by id, health and metrics over HTTP. Subclasses pick
+ * the driver.
+ */
+@SpringBootTest(classes = BlogApplication.class, webEnvironment = SpringBootTest.WebEnvironment.RANDOM_PORT,
+        properties = {"spring.config.name=quickstart", "pgflash.shutdown-timeout=5s"})
+abstract class StarterIntegrationTest {
+
+    @Autowired
+    Received received;
+
+    @Autowired
+    ListenerEndpointRegistry registry;
+
+    @LocalServerPort
+    int port;
+
+    static TestDatabase newDatabase(DynamicPropertyRegistry properties) {
+        TestDatabase db = TestPostgres.shared().createDatabase();
+        db.execute("CREATE TABLE posts (id bigint PRIMARY KEY, title text, status text, author_id bigint)",
+                "CREATE TABLE comments (id bigint PRIMARY KEY, post_id bigint, body text)");
+        properties.add("spring.datasource.url", db::jdbcUrl);
+        properties.add("spring.datasource.username", db::user);
+        properties.add("spring.datasource.password", db::password);
+        return db;
+    }
+
+    abstract TestDatabase db();
+
+    @BeforeEach
+    void clean() {
+        db().execute("DELETE FROM comments");
+        received.published.clear();
+        received.titleChanges.clear();
+        received.removed.clear();
+        received.commentBatches.clear();
+    }
+
+    @Test
+    void annotatedMethodsReceiveTheirChanges() {
+        db().execute("INSERT INTO posts VALUES (1, 'Draft', 'draft', 7), (2, 'Hello', 'published', 7)",
+                "UPDATE posts SET status = 'archived' WHERE id = 1",
+                "UPDATE posts SET title = 'Hello, world' WHERE id = 2",
+                "DELETE FROM posts WHERE id = 1",
+                "TRUNCATE posts CASCADE",
+                "INSERT INTO comments SELECT g, 2, 'c' || g FROM generate_series(1, 3) g");
+
+        await().until(() -> received.removed.size() == 2
+                && received.commentBatches.stream().mapToInt(java.util.List::size).sum() == 3);
+        assertThat(received.published).containsExactly(new Post(2L, "Hello", "published", 7L));
+        assertThat(received.titleChanges).containsExactly("Hello -> Hello, world");
+        assertThat(received.removed).containsExactly(Operation.DELETE, Operation.TRUNCATE);
+        assertThat(received.commentBatches).allSatisfy(batch -> assertThat(batch).isNotEmpty());
+    }
+
+    @Test
+    void listenersStartAndStopById() {
+        assertThat(registry.isRunning("paused")).isFalse();
+        registry.start("paused");
+        db().execute("INSERT INTO posts VALUES (100, 'x', 'draft', 1)");
+        await().until(() -> received.paused.size() == 1);
+        registry.stop("paused");
+        assertThat(registry.isRunning("paused")).isFalse();
+        assertThat(registry.listenerIds()).contains("comment-batches", "paused");
+    }
+
+    @Test
+    void healthAndMetricsOverHttp() throws Exception {
+        db().execute("INSERT INTO posts VALUES (200, 'm', 'published', 1)");
+        await().until(() -> !received.published.isEmpty());
+
+        JsonNode health = json(get("/actuator/health")).at("/components/pgflash");
+        assertThat(health.at("/status").asString()).isEqualTo("UP");
+        assertThat(health.at("/details/driver").asString()).isEqualTo(driverName());
+        assertThat(health.at("/details/state").asString()).isEqualTo("streaming");
+        assertThat(health.at("/details/notifyQueueUsage").isNumber()).isTrue();
+        assertThat(health.at("/details/listeners/comment-batches").asString()).isEqualTo("running");
+        assertThat(health.at("/details/listeners/paused").asString()).isEqualTo("stopped");
+        assertThat(health.at("/details/lastEventAge").asString()).endsWith("ms");
+        await().untilAsserted(() -> assertThat(get("/actuator/metrics/pgflash.events.received"))
+                .contains("\"name\":\"pgflash.events.received\""));
+        assertThat(get("/actuator/metrics/pgflash.listener.duration")).contains("pgflash.listener.duration");
+        assertThat(get("/actuator/prometheus")).contains("pgflash_events_delivered_total{", "pgflash_notify_queue_usage");
+    }
+
+    abstract String driverName();
+
+    static JsonNode json(String text) {
+        return new ObjectMapper().readTree(text);
+    }
+
+    String get(String path) throws Exception {
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                URI.create("http://localhost:" + port + path)).timeout(Duration.ofSeconds(10)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        return response.body();
+    }
+
+    @Test
+    void readmeQuickStartIsThisApplication() throws Exception {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        String source = Files.readString(Path.of("src/test/java/io/pgflash/spring/it/PostListeners.java"));
+        String listeners = source.substring(source.indexOf("// README-START\n") + "// README-START\n".length(),
+                source.indexOf("// README-END")).stripIndent();
+        String yaml = Files.readString(Path.of("src/test/resources/quickstart.yml"));
+        assertThat(readme).contains(listeners).contains(yaml.strip());
+    }
+}

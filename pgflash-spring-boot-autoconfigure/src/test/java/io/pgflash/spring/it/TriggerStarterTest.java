@@ -1,0 +1,26 @@
+package io.pgflash.spring.it;
+
+import io.pgflash.test.TestDatabase;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+class TriggerStarterTest extends StarterIntegrationTest {
+
+    static TestDatabase db;
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry properties) {
+        db = newDatabase(properties);
+        properties.add("pgflash.driver", () -> "trigger");
+    }
+
+    @Override
+    TestDatabase db() {
+        return db;
+    }
+
+    @Override
+    String driverName() {
+        return "trigger";
+    }
+}

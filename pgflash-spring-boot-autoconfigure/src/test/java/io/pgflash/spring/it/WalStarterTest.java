@@ -1,0 +1,41 @@
+package io.pgflash.spring.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgflash.test.TestDatabase;
+import org.junit.jupiter.api.Test;
+import org.springframework.test.context.DynamicPropertyRegistry;
+import org.springframework.test.context.DynamicPropertySource;
+
+class WalStarterTest extends StarterIntegrationTest {
+
+    static TestDatabase db;
+
+    @DynamicPropertySource
+    static void database(DynamicPropertyRegistry properties) {
+        db = newDatabase(properties);
+        properties.add("pgflash.driver", () -> "wal");
+        properties.add("pgflash.group", () -> db.name() + "_starter");
+        // old rows for the partial-field listener, and no slot left behind
+        properties.add("pgflash.wal.replica-identity-full", () -> "true");
+        properties.add("pgflash.remove-objects-on-shutdown", () -> "true");
+    }
+
+    @Override
+    TestDatabase db() {
+        return db;
+    }
+
+    @Override
+    String driverName() {
+        return "wal";
+    }
+
+    @Test
+    void healthShowsTheSlot() throws Exception {
+        var slot = json(get("/actuator/health")).at("/components/pgflash/details/slot");
+        assertThat(slot.at("/name").asString()).isEqualTo("pgflash_" + db.name() + "_starter");
+        assertThat(slot.at("/active").asBoolean()).isTrue();
+        assertThat(slot.at("/lagBytes").isNumber()).isTrue();
+    }
+}

@@ -1,0 +1,75 @@
+package io.pgflash.spring.listener;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.pgflash.core.Row;
+import java.math.BigDecimal;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.springframework.boot.convert.ApplicationConversionService;
+
+class RowBinderTest {
+
+    private final RowBinder binder = new RowBinder(ApplicationConversionService.getSharedInstance());
+
+    record Article(long id, String title, BigDecimal price, Status status, boolean featured) {
+    }
+
+    enum Status { DRAFT, PUBLISHED }
+
+    public static class ArticleBean {
+        private Long id;
+        private String authorName;
+        private Status status;
+
+        public Long getId() {
+            return id;
+        }
+
+        public void setId(Long id) {
+            this.id = id;
+        }
+
+        public String getAuthorName() {
+            return authorName;
+        }
+
+        public void setAuthorName(String authorName) {
+            this.authorName = authorName;
+        }
+
+        public Status getStatus() {
+            return status;
+        }
+
+        public void setStatus(Status status) {
+            this.status = status;
+        }
+    }
+
+    private static Row row() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("id", 7);
+        values.put("title", "Hello");
+        values.put("price", "12.50");
+        values.put("status", "PUBLISHED");
+        values.put("author_name", "Ada");
+        values.put("unrelated", "ignored");
+        return new Row(values);
+    }
+
+    @Test
+    void bindsARecordConvertingValues() {
+        assertThat(binder.bind(row(), Article.class))
+                .isEqualTo(new Article(7L, "Hello", new BigDecimal("12.50"), Status.PUBLISHED, false));
+    }
+
+    @Test
+    void bindsAJavaBeanBySnakeCaseColumnNames() {
+        ArticleBean bean = binder.bind(row(), ArticleBean.class);
+        assertThat(bean.getId()).isEqualTo(7L);
+        assertThat(bean.getAuthorName()).isEqualTo("Ada");
+        assertThat(bean.getStatus()).isEqualTo(Status.PUBLISHED);
+    }
+}
