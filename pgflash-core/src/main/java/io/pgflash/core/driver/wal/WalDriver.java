@@ -55,6 +55,7 @@ public final class WalDriver implements ChangeDriver {
     private final WalSetup setup;
     private final Duration statusInterval;
     private final Duration heartbeatInterval;
+    private final Duration connectionCheckInterval;
     private final BackOff reconnectBackOff;
     private final boolean replicaIdentityFull;
     private final boolean streaming;
@@ -84,6 +85,7 @@ public final class WalDriver implements ChangeDriver {
                 builder.publication != null ? builder.publication : derivedName(group));
         this.statusInterval = builder.statusInterval;
         this.heartbeatInterval = builder.heartbeatInterval;
+        this.connectionCheckInterval = builder.connectionCheckInterval;
         this.reconnectBackOff = builder.reconnectBackOff;
         this.replicaIdentityFull = builder.replicaIdentityFull;
         this.streaming = builder.streaming;
@@ -168,9 +170,9 @@ public final class WalDriver implements ChangeDriver {
             try {
                 thread.join(Duration.ofSeconds(10).toMillis());
                 if (thread.isAlive()) {
-                    // stuck in a call that ignores interrupts: closing the connection ends it
+                    // stuck in a call that ignores interrupts: dropping the connection ends it
                     thread.interrupt();
-                    closeStream();
+                    abortStream();
                     thread.join(Duration.ofSeconds(5).toMillis());
                 }
             } catch (InterruptedException e) {
@@ -249,8 +251,12 @@ public final class WalDriver implements ChangeDriver {
         flushed = 0; // report the confirmed position on the new stream too
     }
 
+    /** Ends the stream politely (the server hears CopyDone), waiting at most a few seconds for an answer. */
     private void closeStream() {
         try {
+            if (replicationConnection != null) {
+                replicationConnection.setNetworkTimeout(Runnable::run, (int) Duration.ofSeconds(5).toMillis());
+            }
             if (stream != null) {
                 stream.close();
             }
@@ -268,9 +274,24 @@ public final class WalDriver implements ChangeDriver {
         replicationConnection = null;
     }
 
+    /** Drops a broken or stuck connection at once: a polite close would wait on a dead peer. */
+    private void abortStream() {
+        Connection connection = replicationConnection;
+        stream = null;
+        replicationConnection = null;
+        if (connection != null) {
+            try {
+                connection.abort(Runnable::run);
+            } catch (SQLException e) {
+                log.debug("Aborting the replication connection failed", e);
+            }
+        }
+    }
+
     private void readLoop() {
         int failures = 0;
         long lastHeartbeat = System.nanoTime();
+        long lastCheck = System.nanoTime();
         while (running) {
             try {
                 if (stream == null) {
@@ -286,6 +307,10 @@ public final class WalDriver implements ChangeDriver {
                     if (heartbeatInterval.toNanos() > 0 && System.nanoTime() - lastHeartbeat > heartbeatInterval.toNanos()) {
                         heartbeat();
                         lastHeartbeat = System.nanoTime();
+                    }
+                    if (System.nanoTime() - lastCheck > connectionCheckInterval.toNanos()) {
+                        checkStillServed();
+                        lastCheck = System.nanoTime();
                     }
                     TimeUnit.MILLISECONDS.sleep(1);
                     continue;
@@ -304,7 +329,7 @@ public final class WalDriver implements ChangeDriver {
                 Duration delay = reconnectBackOff.delay(failures);
                 log.warn("Replication from slot {} failed ({}); reconnecting in {}", setup.slot(), e.getMessage(),
                         delay, e);
-                closeStream();
+                abortStream();
                 try {
                     TimeUnit.MILLISECONDS.sleep(delay.toMillis());
                 } catch (InterruptedException interrupted) {
@@ -411,6 +436,34 @@ public final class WalDriver implements ChangeDriver {
         }
     }
 
+    /**
+     * A silently dead connection shows nothing on this side: the server ends its walsender after wal_sender_timeout,
+     * and from then on the slot is no longer streamed to this connection's backend.
+     */
+    private void checkStillServed() throws SQLException {
+        int ours = replicationConnection.unwrap(PGConnection.class).getBackendPID();
+        Integer served = slotBackend();
+        if (served != null && served != ours) {
+            throw new SQLException("slot " + setup.slot() + " is no longer streamed to this connection (backend "
+                    + ours + "); the connection is dead");
+        }
+    }
+
+    /** The backend streaming the slot now (0 when none), or null when the server cannot be asked. */
+    private Integer slotBackend() {
+        try (Connection connection = context.connections().open();
+                PreparedStatement statement = connection.prepareStatement(
+                        "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
+            statement.setString(1, setup.slot());
+            try (java.sql.ResultSet rs = statement.executeQuery()) {
+                return rs.next() ? rs.getInt(1) : null;
+            }
+        } catch (SQLException e) {
+            log.debug("Could not check the replication connection: {}", e.getMessage());
+            return null;
+        }
+    }
+
     private void heartbeat() {
         try (Connection connection = context.connections().open();
                 PreparedStatement statement = connection.prepareStatement(
@@ -428,6 +481,7 @@ public final class WalDriver implements ChangeDriver {
         private String publication;
         private Duration statusInterval = Duration.ofSeconds(1);
         private Duration heartbeatInterval = Duration.ofSeconds(10);
+        private Duration connectionCheckInterval = Duration.ofSeconds(10);
         private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
         private boolean replicaIdentityFull;
         private boolean streaming;
@@ -460,6 +514,15 @@ public final class WalDriver implements ChangeDriver {
         /** How often a heartbeat message moves an idle slot (default 10 s; zero turns heartbeats off). */
         public Builder heartbeatInterval(Duration interval) {
             this.heartbeatInterval = interval;
+            return this;
+        }
+
+        /**
+         * How often an idle stream checks that the server still streams to it (default 10 s). A silently dead
+         * connection is noticed once the server's wal_sender_timeout (default 60 s) has ended its side.
+         */
+        public Builder connectionCheckInterval(Duration interval) {
+            this.connectionCheckInterval = interval;
             return this;
         }
 

@@ -3,6 +3,7 @@ package io.pgflash.core.driver.wal;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.FlashTestBase;
@@ -12,7 +13,12 @@ import io.pgflash.core.Recorder;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.TableName;
 import io.pgflash.core.Subscription;
+import io.pgflash.core.BackOff;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.test.TcpProxy;
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
+import java.util.Map;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -295,5 +301,33 @@ class WalDriverTest extends FlashTestBase {
         again.subscribe(SubscriptionSpec.table("posts").build(), recorder);
         again.start();
         closeAfterTest(again);
+    }
+
+    @Test
+    void noticesASilentlyDeadReplicationConnection() {
+        assumeTrue(TestPostgres.canStartDedicated());
+        // the server gives up on a silent walsender after wal_sender_timeout
+        try (TestPostgres.Dedicated server = TestPostgres.dedicated(Map.of("wal_sender_timeout", "2s"));
+                TcpProxy proxy = TcpProxy.inFrontOf(server.postgres().createDatabase().jdbcUrl())) {
+            TestDatabase database = server.postgres().createDatabase();
+            database.execute("CREATE TABLE posts (id int PRIMARY KEY, title text, views int)");
+            PgFlash flash = PgFlash.builder().jdbcUrl(proxy.rewrite(database.jdbcUrl()), database.user(),
+                    database.password()).driver(WalDriver.builder().group("silent").dropSlotOnShutdown(true)
+                    .connectionCheckInterval(Duration.ofMillis(500))
+                    .reconnectBackOff(BackOff.fixed(Duration.ofMillis(100))).build()).build();
+            Recorder recorder = new Recorder();
+            flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+            try (flash) {
+                flash.start();
+                database.execute("INSERT INTO posts VALUES (1, 'before', 0)");
+                recorder.awaitSingle();
+
+                proxy.freeze();
+                database.execute("INSERT INTO posts VALUES (2, 'after', 0)");
+
+                // at-least-once: "before" may come again if its confirmation had not reached the server
+                await().until(() -> recorder.events().stream().anyMatch(e -> e.newRow().get("title").equals("after")));
+            }
+        }
     }
 }
