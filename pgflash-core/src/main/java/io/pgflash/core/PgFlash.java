@@ -165,10 +165,12 @@ public final class PgFlash implements AutoCloseable {
     /** The fill of the server's NOTIFY queue, 0 to 1 ({@code pg_notification_queue_usage()}). */
     public double notifyQueueUsage() {
         try (Connection connection = connections.open();
-                java.sql.Statement statement = connection.createStatement();
-                java.sql.ResultSet rs = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
-            rs.next();
-            return rs.getDouble(1);
+                java.sql.Statement statement = connection.createStatement()) {
+            statement.setQueryTimeout(5); // health checks must not hang on a stuck server
+            try (java.sql.ResultSet rs = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
+                rs.next();
+                return rs.getDouble(1);
+            }
         } catch (SQLException e) {
             throw new PgFlashException("Could not read the NOTIFY queue usage: " + e.getMessage(), e);
         }
@@ -221,6 +223,11 @@ public final class PgFlash implements AutoCloseable {
         stop();
         subscriptions.values().forEach(a -> a.subscription.markCancelled());
         subscriptions.clear();
+        try {
+            driver.shutdown();
+        } catch (RuntimeException e) {
+            log.warn("Could not remove the driver's database objects: {}", e.getMessage());
+        }
     }
 
     private void route(Active active) {

@@ -86,6 +86,30 @@ class DispatchTest extends FlashTestBase {
     }
 
     @Test
+    void aFailingObserverDoesNotMakeTheListenerRunAgain() {
+        PgFlash observed = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .observer(new PgFlashObserver() {
+                    @Override
+                    public void delivered(String id, List<ChangeEvent> events, Outcome outcome, Duration time) {
+                        throw new IllegalStateException("broken metrics");
+                    }
+                }).build();
+        closeAfterTest(observed);
+        observed.start();
+        AtomicInteger calls = new AtomicInteger();
+        Recorder recorder = new Recorder();
+        observed.subscribe(SubscriptionSpec.table("counters").build(), event -> {
+            calls.incrementAndGet();
+            recorder.onChange(event);
+        });
+
+        db.execute("INSERT INTO counters VALUES (1, 0)", "INSERT INTO counters VALUES (2, 0)");
+
+        recorder.awaitEvents(2);
+        assertThat(calls).hasValue(2);
+    }
+
+    @Test
     void concurrencyKeepsEachKeysEventsInOrder() {
         Map<Object, List<Integer>> byKey = new ConcurrentHashMap<>();
         Set<String> threads = ConcurrentHashMap.newKeySet();

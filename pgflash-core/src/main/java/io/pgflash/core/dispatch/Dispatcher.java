@@ -86,7 +86,7 @@ public final class Dispatcher implements EventSink {
         AckTracker.Batch batch = acks.open(upTo);
         try {
             for (ChangeEvent event : events) {
-                observer.received(event);
+                observeReceived(event);
                 List<Route> list = routes.get(event.table());
                 if (list == null) {
                     continue;
@@ -99,6 +99,14 @@ public final class Dispatcher implements EventSink {
             }
         } finally {
             batch.seal();
+        }
+    }
+
+    private void observeReceived(ChangeEvent event) {
+        try {
+            observer.received(event);
+        } catch (RuntimeException e) {
+            log.warn("Observer failed on a received event: {}", e.toString());
         }
     }
 

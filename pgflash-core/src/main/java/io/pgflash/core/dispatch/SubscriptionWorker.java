@@ -156,8 +156,6 @@ final class SubscriptionWorker {
         for (int attempt = 1; ; attempt++) {
             try {
                 listener.onChanges(events);
-                observer.delivered(id, events, PgFlashObserver.Outcome.SUCCESS, Duration.ofNanos(System.nanoTime() - start));
-                return true;
             } catch (Throwable e) { // Errors too (AssertionError, NoClassDefFoundError): the lane must not die
                 if (cancelled) {
                     return false;
@@ -166,8 +164,7 @@ final class SubscriptionWorker {
                     Thread.interrupted(); // the listener's own interruption, not a shutdown: a failure like others
                 }
                 if (attempt >= errorPolicy.maxAttempts()) {
-                    PgFlashObserver.Outcome outcome = giveUp(events, e, attempt);
-                    observer.delivered(id, events, outcome, Duration.ofNanos(System.nanoTime() - start));
+                    observe(events, giveUp(events, e, attempt), start);
                     return true;
                 }
                 Duration delay = errorPolicy.backOff().delay(attempt);
@@ -178,7 +175,19 @@ final class SubscriptionWorker {
                 } catch (InterruptedException interrupted) {
                     return false;
                 }
+                continue;
             }
+            observe(events, PgFlashObserver.Outcome.SUCCESS, start);
+            return true;
+        }
+    }
+
+    /** Reports to the observer; its failure must not count as the listener's (that would deliver twice). */
+    private void observe(List<ChangeEvent> events, PgFlashObserver.Outcome outcome, long start) {
+        try {
+            observer.delivered(id, events, outcome, Duration.ofNanos(System.nanoTime() - start));
+        } catch (RuntimeException e) {
+            log.warn("Observer failed for subscription {}: {}", id, e.toString());
         }
     }
 

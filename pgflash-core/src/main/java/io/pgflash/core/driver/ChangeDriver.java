@@ -38,8 +38,12 @@ public interface ChangeDriver {
     /** Stops reading; no event reaches the sink after this returns. */
     void stop();
 
-    /** Releases the database state of this session (after {@link #stop()}). */
+    /** Releases the database state of this session (after {@link #stop()}); the driver may start again. */
     void close();
+
+    /** The client is closed for good (after {@link #close()}): drop what the driver was told to drop then. */
+    default void shutdown() {
+    }
 
     DriverState state();
 }

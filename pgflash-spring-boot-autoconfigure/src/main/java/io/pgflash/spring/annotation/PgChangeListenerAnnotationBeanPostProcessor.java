@@ -21,6 +21,7 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
+import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.convert.ConversionService;
@@ -35,18 +36,14 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton {
 
     private final Supplier<ErrorPolicy> defaultErrorPolicy;
-    private final Supplier<ConversionService> conversionService;
+    /** Methods found before all singletons existed; later beans (lazy, prototype) register at once. */
     private final List<Found> found = new ArrayList<>();
     private ConfigurableBeanFactory beanFactory;
+    private ListenerEndpointRegistry registry;
 
-    /**
-     * @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built)
-     * @param conversionService converts row values to the types listener parameters ask for
-     */
-    public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy,
-            Supplier<ConversionService> conversionService) {
+    /** @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built) */
+    public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy) {
         this.defaultErrorPolicy = defaultErrorPolicy;
-        this.conversionService = conversionService;
     }
 
     @Override
@@ -67,19 +64,33 @@ public class PgChangeListenerAnnotationBeanPostProcessor
             Method invocable = AopUtils.selectInvocableMethod(method, bean.getClass());
             int index = 0;
             for (PgChangeListener annotation : annotations) {
-                found.add(new Found(bean, beanName, invocable, annotation, annotations.size() > 1 ? index++ : -1));
+                add(new Found(bean, beanName, invocable, annotation, annotations.size() > 1 ? index++ : -1));
             }
         });
         return bean;
     }
 
+    private synchronized void add(Found each) {
+        if (registry != null) {
+            registry.register(endpoint(each));
+        } else {
+            found.add(each);
+        }
+    }
+
     @Override
-    public void afterSingletonsInstantiated() {
-        ListenerEndpointRegistry registry = beanFactory.getBean(ListenerEndpointRegistry.class);
+    public synchronized void afterSingletonsInstantiated() {
+        registry = beanFactory.getBean(ListenerEndpointRegistry.class);
         for (Found each : found) {
             registry.register(endpoint(each));
         }
         found.clear();
+    }
+
+    /** The application's conversion service if it set one on the bean factory, else Boot's shared one. */
+    private ConversionService conversionService() {
+        ConversionService own = beanFactory.getConversionService();
+        return own != null ? own : ApplicationConversionService.getSharedInstance();
     }
 
     private ListenerEndpoint endpoint(Found found) {
@@ -90,7 +101,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         if (table.isEmpty()) {
             throw new InvalidListenerException(where + ": name a table, e.g. @PgChangeListener(\"posts\")");
         }
-        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService.get());
+        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService());
         try {
             SubscriptionSpec.Builder spec = SubscriptionSpec.table(table)
                     .operations(annotation.ops())

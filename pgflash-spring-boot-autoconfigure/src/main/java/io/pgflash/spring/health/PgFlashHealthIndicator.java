@@ -2,6 +2,7 @@ package io.pgflash.spring.health;
 
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.SlotStatus;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
@@ -62,16 +63,12 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
             listeners.put(id, registry.isRunning(id) ? "running" : "stopped");
         }
         builder.withDetail("listeners", listeners);
-        Instant last = lastEvent.lastEventAt();
+        Instant last = lastEvent == null ? null : lastEvent.lastEventAt();
         if (last != null) {
             builder.withDetail("lastEventAge", Duration.between(last, Instant.now()).toMillis() + "ms");
         }
-        double usage = flash.notifyQueueUsage();
-        builder.withDetail("notifyQueueUsage", usage);
-        if (usage >= thresholds.notifyQueueUsage()) {
-            builder.status(thresholds.status()).withDetail("reason", "NOTIFY queue is " + percent(usage)
-                    + " full (threshold " + percent(thresholds.notifyQueueUsage()) + "): a session that LISTENs"
-                    + " but does not read, or a long open transaction, holds it back");
+        if (flash.driver() instanceof TriggerDriver) {
+            checkNotifyQueue(builder);
         }
         if (flash.driver() instanceof WalDriver wal && state != DriverState.STOPPED) {
             SlotStatus slot = wal.slotStatus();
@@ -85,6 +82,16 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
                         + slot.lagBytes() + " bytes behind (threshold " + thresholds.slotLagBytes() + "): the server"
                         + " keeps that much WAL on disk until pgflash catches up");
             }
+        }
+    }
+
+    private void checkNotifyQueue(Health.Builder builder) {
+        double usage = flash.notifyQueueUsage();
+        builder.withDetail("notifyQueueUsage", usage);
+        if (usage >= thresholds.notifyQueueUsage()) {
+            builder.status(thresholds.status()).withDetail("reason", "NOTIFY queue is " + percent(usage)
+                    + " full (threshold " + percent(thresholds.notifyQueueUsage()) + "): a session that LISTENs"
+                    + " but does not read, or a long open transaction, holds it back");
         }
     }
 

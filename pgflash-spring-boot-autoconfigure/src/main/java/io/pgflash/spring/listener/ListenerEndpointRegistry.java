@@ -23,6 +23,8 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     private final Map<String, ListenerEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Subscription> running = new LinkedHashMap<>();
     private boolean started;
+    /** Whether the auto-start listeners were subscribed; subscriptions outlive stop() and start() again with it. */
+    private boolean initialized;
 
     public ListenerEndpointRegistry(PgFlash flash) {
         this.flash = flash;
@@ -35,7 +37,7 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
             throw new InvalidListenerException("@PgChangeListener id '" + endpoint.id() + "' is used by both "
                     + existing.listener() + " and " + endpoint.listener() + "; ids must be unique");
         }
-        if (started && endpoint.autoStartup()) {
+        if (initialized && endpoint.autoStartup()) {
             subscribe(endpoint);
         }
     }
@@ -45,9 +47,9 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         return new ArrayList<>(endpoints.keySet());
     }
 
-    /** Whether the listener with this id is subscribed now. */
+    /** Whether the listener with this id is subscribed and the client runs. */
     public synchronized boolean isRunning(String id) {
-        return running.containsKey(id);
+        return started && running.containsKey(id);
     }
 
     /** Subscribes one listener (no-op if it runs). */
@@ -67,28 +69,37 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         }
     }
 
+    /**
+     * Subscribes the auto-start listeners (the first time), then starts the client, so what a WAL slot replays at
+     * start finds them.
+     */
     @Override
     public synchronized void start() {
         if (started) {
             return;
         }
+        if (!initialized) {
+            for (ListenerEndpoint endpoint : endpoints.values()) {
+                if (endpoint.autoStartup() && !running.containsKey(endpoint.id())) {
+                    subscribe(endpoint);
+                }
+            }
+            initialized = true;
+        }
         flash.start();
         started = true;
-        for (ListenerEndpoint endpoint : endpoints.values()) {
-            if (endpoint.autoStartup()) {
-                subscribe(endpoint);
-            }
-        }
     }
 
+    /**
+     * Stops the client: it delivers what it read (within the shutdown timeout) and keeps the subscriptions, and with
+     * them the database objects, for the next start.
+     */
     @Override
     public synchronized void stop() {
         if (!started) {
             return;
         }
         started = false;
-        running.values().forEach(Subscription::cancel);
-        running.clear();
         flash.stop();
     }
 

@@ -3,8 +3,13 @@ package io.pgflash.spring.listener;
 import io.pgflash.core.Row;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.beans.BeanUtils;
 import org.springframework.beans.BeanWrapper;
 import org.springframework.beans.PropertyAccessorFactory;
@@ -16,22 +21,24 @@ import org.springframework.core.convert.TypeDescriptor;
  * Binds a row to a record (through its canonical constructor) or a JavaBean (through its setters), matching each
  * component or property by name or by its snake_case form ({@code authorId} reads column {@code author_id}), and
  * converting values with a {@link ConversionService}. Columns without a matching property are ignored; properties
- * without a column keep their default.
+ * without a column, or whose column is NULL, keep their default. The reflective work is done once per type.
  */
 final class RowBinder {
 
     private final ConversionService conversionService;
+    private final Map<Class<?>, Plan> plans = new ConcurrentHashMap<>();
 
     RowBinder(ConversionService conversionService) {
         this.conversionService = conversionService;
     }
 
-    /** Whether {@code type} can be bound (a record, or a class with a no-argument constructor). */
+    /** Whether {@code type} can be bound (a record, or a concrete class with a no-argument constructor). */
     static boolean canBind(Class<?> type) {
         if (type.isRecord()) {
             return true;
         }
-        if (type.isPrimitive() || type.isInterface() || type.isArray() || type.getName().startsWith("java.")) {
+        if (type.isPrimitive() || type.isInterface() || type.isArray() || Modifier.isAbstract(type.getModifiers())
+                || type.getName().startsWith("java.")) {
             return false;
         }
         try {
@@ -46,60 +53,86 @@ final class RowBinder {
         if (row == null) {
             return null;
         }
-        return type.isRecord() ? bindRecord(row, type) : bindBean(row, type);
+        return type.cast(plans.computeIfAbsent(type, this::plan).bind(row));
     }
 
-    private <T> T bindRecord(Row row, Class<T> type) {
+    private Plan plan(Class<?> type) {
+        return type.isRecord() ? recordPlan(type) : beanPlan(type);
+    }
+
+    private Plan recordPlan(Class<?> type) {
         RecordComponent[] components = type.getRecordComponents();
         Class<?>[] parameterTypes = new Class<?>[components.length];
         for (int i = 0; i < components.length; i++) {
             parameterTypes[i] = components[i].getType();
         }
-        Constructor<T> constructor;
+        Constructor<?> constructor;
         try {
             constructor = type.getDeclaredConstructor(parameterTypes);
         } catch (NoSuchMethodException e) {
             throw new IllegalStateException("Record " + type.getName() + " has no canonical constructor", e);
         }
-        Object[] arguments = new Object[components.length];
+        List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < components.length; i++) {
-            String column = column(row, components[i].getName());
-            Object value = column == null ? null : row.get(column);
-            TypeDescriptor target = new TypeDescriptor(new MethodParameter(constructor, i));
-            arguments[i] = value == null ? defaultValue(parameterTypes[i])
-                    : conversionService.convert(value, TypeDescriptor.forObject(value), target);
+            slots.add(new Slot(components[i].getName(), snakeCase(components[i].getName()), parameterTypes[i],
+                    new TypeDescriptor(new MethodParameter(constructor, i))));
         }
-        return BeanUtils.instantiateClass(constructor, arguments);
+        return row -> {
+            Object[] arguments = new Object[slots.size()];
+            for (int i = 0; i < arguments.length; i++) {
+                Slot slot = slots.get(i);
+                Object value = slot.value(row);
+                arguments[i] = value == null ? defaultValue(slot.type)
+                        : conversionService.convert(value, TypeDescriptor.forObject(value), slot.target);
+            }
+            return BeanUtils.instantiateClass(constructor, arguments);
+        };
     }
 
-    private <T> T bindBean(Row row, Class<T> type) {
-        T bean = BeanUtils.instantiateClass(type);
-        BeanWrapper wrapper = PropertyAccessorFactory.forBeanPropertyAccess(bean);
-        wrapper.setConversionService(conversionService);
-        for (var descriptor : wrapper.getPropertyDescriptors()) {
-            String property = descriptor.getName();
-            if (!wrapper.isWritableProperty(property)) {
-                continue;
-            }
-            String column = column(row, property);
-            if (column != null) {
-                wrapper.setPropertyValue(property, row.get(column));
+    private Plan beanPlan(Class<?> type) {
+        List<Slot> slots = new ArrayList<>();
+        BeanWrapper probe = PropertyAccessorFactory.forBeanPropertyAccess(BeanUtils.instantiateClass(type));
+        for (var descriptor : probe.getPropertyDescriptors()) {
+            if (probe.isWritableProperty(descriptor.getName())) {
+                slots.add(new Slot(descriptor.getName(), snakeCase(descriptor.getName()), descriptor.getPropertyType(),
+                        null));
             }
         }
-        return bean;
+        return row -> {
+            Object bean = BeanUtils.instantiateClass(type);
+            BeanWrapper wrapper = PropertyAccessorFactory.forBeanPropertyAccess(bean);
+            wrapper.setConversionService(conversionService);
+            for (Slot slot : slots) {
+                Object value = slot.value(row);
+                if (value != null) {
+                    wrapper.setPropertyValue(slot.name, value);
+                }
+            }
+            return bean;
+        };
     }
 
-    /** The row's column for a property: same name, or its snake_case form. */
-    private static String column(Row row, String property) {
-        if (row.contains(property)) {
-            return property;
-        }
-        String snake = property.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
-        return row.contains(snake) ? snake : null;
+    private static String snakeCase(String property) {
+        return property.replaceAll("([a-z0-9])([A-Z])", "$1_$2").toLowerCase(Locale.ROOT);
     }
 
     /** null, or the zero of a primitive type. */
     private static Object defaultValue(Class<?> type) {
         return type.isPrimitive() ? Array.get(Array.newInstance(type, 1), 0) : null;
+    }
+
+    @FunctionalInterface
+    private interface Plan {
+        Object bind(Row row);
+    }
+
+    /** A property or component: its name, its snake_case column name, its type. */
+    private record Slot(String name, String column, Class<?> type, TypeDescriptor target) {
+        Object value(Row row) {
+            if (row.contains(name)) {
+                return row.get(name);
+            }
+            return row.contains(column) ? row.get(column) : null;
+        }
     }
 }

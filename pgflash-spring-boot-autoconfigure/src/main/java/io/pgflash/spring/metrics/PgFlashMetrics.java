@@ -8,11 +8,15 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
 import org.springframework.beans.factory.ObjectProvider;
 
@@ -24,27 +28,52 @@ import org.springframework.beans.factory.ObjectProvider;
  * <li>{@code pgflash.listener.duration} (listener): time in the listener, retries included;</li>
  * <li>{@code pgflash.delivery.latency} (listener): from the commit (or statement) to the listener's return;</li>
  * <li>{@code pgflash.reconnects}: lost connections;</li>
- * <li>{@code pgflash.notify.queue.usage} and {@code pgflash.slot.lag} (bytes, WAL driver): read when scraped.</li>
+ * <li>{@code pgflash.notify.queue.usage} (trigger driver) and {@code pgflash.slot.lag} (bytes, WAL driver): read
+ * from the server when scraped.</li>
  * </ul>
  */
 public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
 
     private final ObjectProvider<PgFlash> flash;
+    private final ChangeDriver driver;
+    private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
-    /** @param flash the client, looked up lazily: it is built with this observer */
-    public PgFlashMetrics(ObjectProvider<PgFlash> flash) {
+    /**
+     * @param flash the client, looked up lazily: it is built with this observer
+     * @param driver its driver, which decides the gauges
+     */
+    public PgFlashMetrics(ObjectProvider<PgFlash> flash, ChangeDriver driver) {
         this.flash = flash;
+        this.driver = driver;
     }
 
     @Override
     public void bindTo(MeterRegistry meterRegistry) {
         this.registry = meterRegistry;
-        Gauge.builder("pgflash.notify.queue.usage", () -> safely(() -> flash.getObject().notifyQueueUsage()))
-                .description("Fill of the server's NOTIFY queue (0 to 1)").register(meterRegistry);
-        Gauge.builder("pgflash.slot.lag", () -> safely(() -> flash.getObject().driver() instanceof WalDriver wal
-                        ? wal.slotStatus().lagBytes() : 0))
-                .description("WAL the replication slot holds back").baseUnit("bytes").register(meterRegistry);
+        if (driver instanceof TriggerDriver) {
+            Gauge.builder("pgflash.notify.queue.usage", () -> safely(() -> flash.getObject().notifyQueueUsage()))
+                    .description("Fill of the server's NOTIFY queue (0 to 1)").register(meterRegistry);
+        }
+        if (driver instanceof WalDriver wal) {
+            Gauge.builder("pgflash.slot.lag", () -> safely(() -> wal.slotStatus().lagBytes()))
+                    .description("WAL the replication slot holds back").baseUnit("bytes").register(meterRegistry);
+        }
+    }
+
+    private Counter counter(MeterRegistry meters, String name, String description, String... tags) {
+        List<String> key = new java.util.ArrayList<>(List.of(tags));
+        key.add(0, name);
+        return counters.computeIfAbsent(key, k -> Counter.builder(name).description(description).tags(tags)
+                .register(meters));
+    }
+
+    private Timer timer(MeterRegistry meters, String name, String description, String... tags) {
+        List<String> key = new java.util.ArrayList<>(List.of(tags));
+        key.add(0, name);
+        return timers.computeIfAbsent(key, k -> Timer.builder(name).description(description).tags(tags)
+                .register(meters));
     }
 
     private static double safely(Supplier<Number> value) {
@@ -59,9 +88,8 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
     public void received(ChangeEvent event) {
         MeterRegistry meters = registry;
         if (meters != null) {
-            Counter.builder("pgflash.events.received").description("Changes read by the driver")
-                    .tag("table", event.table().toString()).tag("operation", name(event.operation()))
-                    .register(meters).increment();
+            counter(meters, "pgflash.events.received", "Changes read by the driver",
+                    "table", event.table().toString(), "operation", name(event.operation())).increment();
         }
     }
 
@@ -72,16 +100,14 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
             return;
         }
         Instant now = Instant.now();
-        Timer.builder("pgflash.listener.duration").description("Time spent in the listener, retries included")
-                .tag("listener", subscriptionId).register(meters).record(listenerTime);
-        Timer latency = Timer.builder("pgflash.delivery.latency")
-                .description("From the commit (or writing statement) to the listener's return")
-                .tag("listener", subscriptionId).register(meters);
+        timer(meters, "pgflash.listener.duration", "Time spent in the listener, retries included",
+                "listener", subscriptionId).record(listenerTime);
+        Timer latency = timer(meters, "pgflash.delivery.latency",
+                "From the commit (or writing statement) to the listener's return", "listener", subscriptionId);
         for (ChangeEvent event : events) {
-            Counter.builder("pgflash.events.delivered").description("Events a subscription is done with")
-                    .tag("listener", subscriptionId).tag("table", event.table().toString())
-                    .tag("operation", name(event.operation())).tag("outcome", name(outcome))
-                    .register(meters).increment();
+            counter(meters, "pgflash.events.delivered", "Events a subscription is done with", "listener",
+                    subscriptionId, "table", event.table().toString(), "operation", name(event.operation()),
+                    "outcome", name(outcome)).increment();
             latency.record(Duration.between(event.timestamp(), now));
         }
     }
@@ -90,8 +116,7 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
     public void reconnecting() {
         MeterRegistry meters = registry;
         if (meters != null) {
-            Counter.builder("pgflash.reconnects").description("Connections pgflash lost and re-opened")
-                    .register(meters).increment();
+            counter(meters, "pgflash.reconnects", "Connections pgflash lost and re-opened").increment();
         }
     }
 

@@ -91,6 +91,17 @@ abstract class StarterIntegrationTest {
     }
 
     @Test
+    void theRegistryStopsAndStartsAgain() {
+        registry.stop();
+        assertThat(registry.isRunning("comment-batches")).isFalse();
+        registry.start();
+
+        db().execute("INSERT INTO posts VALUES (301, 'After restart', 'published', 3)");
+        await().until(() -> received.published.stream().anyMatch(p -> p.id() == 301L));
+        assertThat(registry.isRunning("comment-batches")).isTrue();
+    }
+
+    @Test
     void healthAndMetricsOverHttp() throws Exception {
         db().execute("INSERT INTO posts VALUES (200, 'm', 'published', 1)");
         await().until(() -> !received.published.isEmpty());
@@ -99,17 +110,23 @@ abstract class StarterIntegrationTest {
         assertThat(health.at("/status").asString()).isEqualTo("UP");
         assertThat(health.at("/details/driver").asString()).isEqualTo(driverName());
         assertThat(health.at("/details/state").asString()).isEqualTo("streaming");
-        assertThat(health.at("/details/notifyQueueUsage").isNumber()).isTrue();
+        assertThat(health.at("/details/" + driverHealthDetail()).isMissingNode()).isFalse();
         assertThat(health.at("/details/listeners/comment-batches").asString()).isEqualTo("running");
         assertThat(health.at("/details/listeners/paused").asString()).isEqualTo("stopped");
         assertThat(health.at("/details/lastEventAge").asString()).endsWith("ms");
         await().untilAsserted(() -> assertThat(get("/actuator/metrics/pgflash.events.received"))
                 .contains("\"name\":\"pgflash.events.received\""));
         assertThat(get("/actuator/metrics/pgflash.listener.duration")).contains("pgflash.listener.duration");
-        assertThat(get("/actuator/prometheus")).contains("pgflash_events_delivered_total{", "pgflash_notify_queue_usage");
+        assertThat(get("/actuator/prometheus")).contains("pgflash_events_delivered_total{", driverGauge());
     }
 
     abstract String driverName();
+
+    /** The health detail only this driver reports. */
+    abstract String driverHealthDetail();
+
+    /** The Prometheus gauge only this driver has. */
+    abstract String driverGauge();
 
     static JsonNode json(String text) {
         return new ObjectMapper().readTree(text);

@@ -20,6 +20,16 @@ class TriggerStarterTest extends StarterIntegrationTest {
     }
 
     @Override
+    String driverHealthDetail() {
+        return "notifyQueueUsage";
+    }
+
+    @Override
+    String driverGauge() {
+        return "pgflash_notify_queue_usage";
+    }
+
+    @Override
     String driverName() {
         return "trigger";
     }

@@ -1,6 +1,7 @@
 package io.pgflash.spring.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.pgflash.test.TestDatabase;
 import org.junit.jupiter.api.Test;
@@ -27,8 +28,27 @@ class WalStarterTest extends StarterIntegrationTest {
     }
 
     @Override
+    String driverHealthDetail() {
+        return "slot";
+    }
+
+    @Override
+    String driverGauge() {
+        return "pgflash_slot_lag_bytes";
+    }
+
+    @Override
     String driverName() {
         return "wal";
+    }
+
+    @Test
+    void changesWhileTheRegistryIsStoppedArriveAfterItStartsAgain() {
+        registry.stop();
+        db.execute("INSERT INTO posts VALUES (300, 'While stopped', 'published', 3)");
+        registry.start();
+
+        await().until(() -> received.published.stream().anyMatch(p -> p.id() == 300L));
     }
 
     @Test

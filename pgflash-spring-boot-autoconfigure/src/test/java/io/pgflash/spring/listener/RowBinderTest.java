@@ -19,9 +19,18 @@ class RowBinderTest {
     enum Status { DRAFT, PUBLISHED }
 
     public static class ArticleBean {
+        private long views;
         private Long id;
         private String authorName;
         private Status status;
+
+        public long getViews() {
+            return views;
+        }
+
+        public void setViews(long views) {
+            this.views = views;
+        }
 
         public Long getId() {
             return id;
@@ -56,6 +65,7 @@ class RowBinderTest {
         values.put("status", "PUBLISHED");
         values.put("author_name", "Ada");
         values.put("unrelated", "ignored");
+        values.put("views", null);
         return new Row(values);
     }
 
@@ -71,5 +81,6 @@ class RowBinderTest {
         assertThat(bean.getId()).isEqualTo(7L);
         assertThat(bean.getAuthorName()).isEqualTo("Ada");
         assertThat(bean.getStatus()).isEqualTo(Status.PUBLISHED);
+        assertThat(bean.getViews()).isZero(); // NULL into a primitive keeps the default
     }
 }

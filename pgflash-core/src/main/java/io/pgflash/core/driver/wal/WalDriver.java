@@ -193,7 +193,12 @@ public final class WalDriver implements ChangeDriver {
             }
         }
         closeStream();
-        if (dropSlotOnShutdown) {
+    }
+
+    /** Drops the slot and publication if configured to: only when the client is closed, never on a stop. */
+    @Override
+    public void shutdown() {
+        if (dropSlotOnShutdown && context != null) {
             dropSlotAndPublication();
         }
     }

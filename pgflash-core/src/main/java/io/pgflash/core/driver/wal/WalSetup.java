@@ -187,6 +187,7 @@ final class WalSetup {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT active, pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn)::bigint,"
                         + " confirmed_flush_lsn::text FROM pg_replication_slots WHERE slot_name = ?")) {
+            statement.setQueryTimeout(5); // health checks must not hang on a stuck server
             statement.setString(1, slot);
             try (ResultSet rs = statement.executeQuery()) {
                 if (!rs.next()) {

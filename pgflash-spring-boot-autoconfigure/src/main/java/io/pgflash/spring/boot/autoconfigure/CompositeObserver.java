@@ -4,9 +4,14 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlashObserver;
 import java.time.Duration;
 import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Hands each callback to every observer bean (metrics, health). */
 final class CompositeObserver implements PgFlashObserver {
+
+    private static final Logger log = LoggerFactory.getLogger(CompositeObserver.class);
 
     private final List<PgFlashObserver> observers;
 
@@ -16,16 +21,27 @@ final class CompositeObserver implements PgFlashObserver {
 
     @Override
     public void received(ChangeEvent event) {
-        observers.forEach(o -> o.received(event));
+        each(o -> o.received(event));
     }
 
     @Override
     public void delivered(String subscriptionId, List<ChangeEvent> events, Outcome outcome, Duration listenerTime) {
-        observers.forEach(o -> o.delivered(subscriptionId, events, outcome, listenerTime));
+        each(o -> o.delivered(subscriptionId, events, outcome, listenerTime));
     }
 
     @Override
     public void reconnecting() {
-        observers.forEach(PgFlashObserver::reconnecting);
+        each(PgFlashObserver::reconnecting);
+    }
+
+    /** One failing observer must not keep the others (or delivery) from going on. */
+    private void each(Consumer<PgFlashObserver> call) {
+        for (PgFlashObserver observer : observers) {
+            try {
+                call.accept(observer);
+            } catch (RuntimeException e) {
+                log.warn("pgflash observer {} failed: {}", observer, e.toString());
+            }
+        }
     }
 }

@@ -19,7 +19,6 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
-import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Role;
@@ -40,11 +39,13 @@ public final class PgFlashAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     PgFlashConnectionDetails pgFlashConnectionDetails(PgFlashProperties properties,
-            ObjectProvider<org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails> jdbc) {
-        return PgFlashConnectionDetails.resolve(properties.getConnection(), jdbc::getIfAvailable);
+            ObjectProvider<org.springframework.boot.jdbc.autoconfigure.JdbcConnectionDetails> jdbc,
+            Environment environment) {
+        return PgFlashConnectionDetails.resolve(properties.getConnection(), jdbc::getIfAvailable, environment);
     }
 
-    @Bean
+    /** Closed by the client that owns it, not by the context (no inferred destroy method). */
+    @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
     ChangeDriver pgFlashDriver(PgFlashProperties properties, Environment environment) {
         String group = properties.getGroup() != null ? properties.getGroup()
@@ -97,8 +98,7 @@ public final class PgFlashAutoConfiguration {
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static PgChangeListenerAnnotationBeanPostProcessor pgChangeListenerAnnotationBeanPostProcessor(
             ObjectProvider<PgFlashProperties> properties) {
-        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()),
-                ApplicationConversionService::getSharedInstance);
+        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()));
     }
 
     static ErrorPolicy errorPolicy(PgFlashProperties properties) {

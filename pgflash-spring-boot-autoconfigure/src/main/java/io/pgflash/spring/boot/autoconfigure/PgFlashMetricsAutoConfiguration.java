@@ -2,21 +2,24 @@ package io.pgflash.spring.boot.autoconfigure;
 
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.spring.metrics.PgFlashMetrics;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
+import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.context.annotation.Bean;
 
 /** pgflash's Micrometer meters, when Micrometer is present; bound to the application's registries. */
-@AutoConfiguration(before = PgFlashAutoConfiguration.class)
+@AutoConfiguration(after = PgFlashAutoConfiguration.class)
 @ConditionalOnClass({MeterBinder.class, PgFlash.class})
+@ConditionalOnBean({PgFlash.class, ChangeDriver.class})
 public final class PgFlashMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    PgFlashMetrics pgFlashMetrics(ObjectProvider<PgFlash> flash) {
-        return new PgFlashMetrics(flash);
+    PgFlashMetrics pgFlashMetrics(ObjectProvider<PgFlash> flash, ChangeDriver driver) {
+        return new PgFlashMetrics(flash, driver);
     }
 }

@@ -171,6 +171,73 @@ class PgFlashAutoConfigurationTest {
         }
     }
 
+    @Test
+    void userClientWithoutDataSourceStartsWithoutTheRest() {
+        withoutDataSource.withUserConfiguration(OwnClient.class)
+                .run(context -> assertThat(context).hasNotFailed().doesNotHaveBean(PgFlashHealthIndicator.class));
+    }
+
+    @Test
+    void applicationDataSourceBeanWithDataSourceUrl() {
+        withoutDataSource.withUserConfiguration(OwnDataSource.class)
+                .withPropertyValues("spring.datasource.url=" + db.jdbcUrl(), "spring.datasource.username=" + db.user())
+                .run(context -> assertThat(context).hasNotFailed().hasSingleBean(PgFlash.class));
+    }
+
+    @Test
+    void applicationDataSourceBeanWithoutAnyUrlFailsLoudly() {
+        withoutDataSource.withUserConfiguration(OwnDataSource.class).run(context -> {
+            assertThat(context).hasFailed();
+            FailureAnalysis analysis = new PgFlashFailureAnalyzer().analyze(context.getStartupFailure());
+            assertThat(analysis.getDescription()).contains("pgflash.connection.url");
+        });
+    }
+
+    @Test
+    void listenersOfLazyBeansRegisterWhenTheBeanIsCreated() {
+        withDatabase().withUserConfiguration(LazyListenerConfig.class).run(context -> {
+            ListenerEndpointRegistry registry = context.getBean(ListenerEndpointRegistry.class);
+            assertThat(registry.listenerIds()).doesNotContain("lazy-one");
+            context.getBean(LazyListener.class);
+            assertThat(registry.listenerIds()).contains("lazy-one");
+            assertThat(registry.isRunning("lazy-one")).isTrue();
+        });
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnClient {
+        @Bean
+        PgFlash ownClient() {
+            return PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).build();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class OwnDataSource {
+        @Bean
+        javax.sql.DataSource dataSource() {
+            org.postgresql.ds.PGSimpleDataSource dataSource = new org.postgresql.ds.PGSimpleDataSource();
+            dataSource.setURL(db.jdbcUrl());
+            dataSource.setUser(db.user());
+            return dataSource;
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class LazyListenerConfig {
+        @Bean
+        @org.springframework.context.annotation.Lazy
+        LazyListener lazyListener() {
+            return new LazyListener();
+        }
+    }
+
+    static class LazyListener {
+        @PgChangeListener(value = "posts", id = "lazy-one")
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnDriver {
         @Bean
