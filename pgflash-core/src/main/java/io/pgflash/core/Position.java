@@ -9,8 +9,6 @@ package io.pgflash.core;
  */
 public record Position(long major, long minor) implements Comparable<Position> {
 
-    public static final Position ZERO = new Position(0, 0);
-
     @Override
     public int compareTo(Position other) {
         int byMajor = Long.compareUnsigned(major, other.major);

@@ -51,11 +51,6 @@ public record TableName(String schema, String name) {
         return '"' + identifier.replace("\"", "\"\"") + '"';
     }
 
-    /** With the schema filled in when this name had none. */
-    public TableName withSchema(String resolvedSchema) {
-        return new TableName(resolvedSchema, name);
-    }
-
     @Override
     public String toString() {
         return quoted();

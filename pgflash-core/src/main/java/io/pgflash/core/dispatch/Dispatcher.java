@@ -130,12 +130,6 @@ public final class Dispatcher implements EventSink {
         }
     }
 
-    /** Whether any subscription is routed for {@code table}. */
-    public boolean hasRoutes(TableName table) {
-        List<Route> list = routes.get(table);
-        return list != null && !list.isEmpty();
-    }
-
     /** One subscription's place in the routing table. */
     public static final class Route {
         private final String id;

@@ -153,7 +153,7 @@ public final class TriggerDriver implements ChangeDriver {
     public synchronized void close() {
         try {
             if (installer != null) {
-                installer.unregisterAll(token, removeSchemaOnShutdown);
+                installer.unregisterAll(token, false);
             }
         } catch (RuntimeException e) {
             log.warn("Could not remove this session's triggers; the next start reconciles them: {}", e.getMessage());
@@ -161,6 +161,18 @@ public final class TriggerDriver implements ChangeDriver {
             closeQuietly(listening);
             listening = null;
             captures.clear();
+        }
+    }
+
+    /** Drops the schema if configured to and no other application listens: only when the client is closed. */
+    @Override
+    public void shutdown() {
+        if (removeSchemaOnShutdown && installer != null) {
+            try {
+                installer.unregisterAll(token, true);
+            } catch (RuntimeException e) {
+                log.warn("Could not drop schema {}: {}", sql.schema(), e.getMessage());
+            }
         }
     }
 
@@ -475,7 +487,10 @@ public final class TriggerDriver implements ChangeDriver {
             return this;
         }
 
-        /** Drop the schema on close when no other application listens (default false: it stays, triggers go). */
+        /**
+         * Drop the schema when the client is closed and no other application listens (default false: it stays;
+         * this client's triggers go on every stop).
+         */
         public Builder removeSchemaOnShutdown(boolean remove) {
             this.removeSchemaOnShutdown = remove;
             return this;

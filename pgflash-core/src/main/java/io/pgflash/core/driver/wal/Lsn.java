@@ -3,8 +3,6 @@ package io.pgflash.core.driver.wal;
 /** A WAL position, printed as PostgreSQL does ({@code 16/B374D848}). Compared unsigned. */
 public record Lsn(long value) implements Comparable<Lsn> {
 
-    public static final Lsn INVALID = new Lsn(0);
-
     public static Lsn parse(String text) {
         int slash = text.indexOf('/');
         if (slash < 0) {
