@@ -22,24 +22,33 @@ record Notification(long relid, Operation operation, long transactionId, long st
             head[i] = payload.substring(start, bar);
             start = bar + 1;
         }
-        Operation operation = switch (head[2]) {
+        return new Notification(Long.parseLong(head[1]), operation(head[2]), Long.parseLong(head[3]),
+                Long.parseLong(head[4]), items(payload, start));
+    }
+
+    /** The operation of its first letter (I, U, D, T), as TG_OP starts. */
+    static Operation operation(String letter) {
+        return switch (letter) {
             case "I" -> Operation.INSERT;
             case "U" -> Operation.UPDATE;
             case "D" -> Operation.DELETE;
             case "T" -> Operation.TRUNCATE;
-            default -> throw new IllegalArgumentException("unknown operation '" + head[2] + "'");
+            default -> throw new IllegalArgumentException("unknown operation '" + letter + "'");
         };
+    }
+
+    /** The {@code <length>:<item>} sequence from {@code start} on, lengths in characters. */
+    static List<String> items(String text, int start) {
         List<String> items = new ArrayList<>();
         int index = start;
-        while (index < payload.length()) {
-            int colon = payload.indexOf(':', index);
-            int length = Integer.parseInt(payload.substring(index, colon));
-            int end = payload.offsetByCodePoints(colon + 1, length);
-            items.add(payload.substring(colon + 1, end));
+        while (index < text.length()) {
+            int colon = text.indexOf(':', index);
+            int length = Integer.parseInt(text.substring(index, colon));
+            int end = text.offsetByCodePoints(colon + 1, length);
+            items.add(text.substring(colon + 1, end));
             index = end;
         }
-        return new Notification(Long.parseLong(head[1]), operation, Long.parseLong(head[3]), Long.parseLong(head[4]),
-                items);
+        return items;
     }
 
     /** Splits an update item's text (after the 'U') into old and new row text. */

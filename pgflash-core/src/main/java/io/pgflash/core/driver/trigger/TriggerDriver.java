@@ -5,15 +5,11 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
-import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
-import io.pgflash.core.driver.RowDecoder;
-import io.pgflash.core.driver.RowDecoder.TableShapeChangedException;
-import io.pgflash.core.value.RecordLiteral;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -59,7 +55,7 @@ public final class TriggerDriver implements ChangeDriver {
     /** The current listening session's server process and start, to end it if it outlives its connection. */
     private int listenerPid;
     private java.sql.Timestamp listenerStart;
-    private final Map<Long, Capture> captures = new ConcurrentHashMap<>();
+    private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
 
     private DriverContext context;
     private TriggerInstaller installer;
@@ -112,8 +108,8 @@ public final class TriggerDriver implements ChangeDriver {
     @Override
     public void capture(TableMetadata table, Set<Operation> operations) {
         synchronized (registrationLock) {
-            Capture previous = operations.isEmpty() ? captures.remove(table.oid())
-                    : captures.put(table.oid(), new Capture(table, Set.copyOf(operations)));
+            CapturedTable previous = operations.isEmpty() ? captures.remove(table.oid())
+                    : captures.put(table.oid(), new CapturedTable(table, operations));
             try {
                 installer.register(token, table.oid(), operations, table.name().toString());
             } catch (RuntimeException e) {
@@ -258,9 +254,9 @@ public final class TriggerDriver implements ChangeDriver {
                         break;
                     }
                     synchronized (registrationLock) {
-                        for (Capture capture : captures.values()) {
-                            installer.register(token, capture.table.oid(), capture.operations,
-                                    capture.table.name().toString());
+                        for (CapturedTable capture : captures.values()) {
+                            installer.register(token, capture.table().oid(), capture.operations(),
+                                    capture.table().name().toString());
                         }
                         installer.unregisterAll(previousToken, false);
                     }
@@ -325,7 +321,7 @@ public final class TriggerDriver implements ChangeDriver {
             long sequence;
             try {
                 Notification parsed = Notification.parse(message);
-                Capture capture = captures.get(parsed.relid());
+                CapturedTable capture = captures.get(parsed.relid());
                 if (capture == null) {
                     continue; // a table another application captures through the same schema
                 }
@@ -340,50 +336,12 @@ public final class TriggerDriver implements ChangeDriver {
         }
     }
 
-    private List<ChangeEvent> decode(Notification notification, Capture capture, long sequence) throws SQLException {
-        Instant timestamp = Instant.EPOCH.plus(notification.statementMicros(), java.time.temporal.ChronoUnit.MICROS);
-        if (notification.operation() == Operation.TRUNCATE) {
-            return List.of(new ChangeEvent(Operation.TRUNCATE, Operation.TRUNCATE, capture.table.name(), null, null,
-                    null, Set.of(), notification.transactionId(), timestamp, new Position(sequence, 0)));
-        }
-        List<String> items = resolveOverflow(notification.items());
-        List<ChangeEvent> events = new ArrayList<>(items.size());
-        for (int i = 0; i < items.size(); i++) {
-            String item = items.get(i);
-            if (item == null) {
-                continue;
-            }
-            Row newRow = null;
-            Row oldRow = null;
-            switch (item.charAt(0)) {
-                case 'N' -> newRow = row(capture, item.substring(1));
-                case 'O' -> oldRow = row(capture, item.substring(1));
-                case 'U' -> {
-                    String[] rows = Notification.splitUpdate(item.substring(1));
-                    oldRow = row(capture, rows[0]);
-                    newRow = row(capture, rows[1]);
-                }
-                default -> throw new IllegalStateException("unknown item kind '" + item.charAt(0) + "'");
-            }
-            Set<String> changed = oldRow != null && newRow != null ? RowDecoder.changedColumns(oldRow, newRow) : Set.of();
-            events.add(new ChangeEvent(notification.operation(), notification.operation(), capture.table.name(),
-                    newRow, oldRow, null, changed, notification.transactionId(), timestamp,
-                    new Position(sequence, i)));
-        }
-        return events;
-    }
-
-    private Row row(Capture capture, String text) throws SQLException {
-        List<String> fields = RecordLiteral.fields(text);
-        try {
-            return RowDecoder.decode(capture.table, fields);
-        } catch (TableShapeChangedException | IllegalArgumentException e) {
-            // the table was altered since we described it
-            try (Connection connection = context.connections().open()) {
-                capture.table = context.catalog().describe(connection, capture.table.oid());
-            }
-            return RowDecoder.decode(capture.table, fields);
-        }
+    private List<ChangeEvent> decode(Notification notification, CapturedTable capture, long sequence)
+            throws SQLException {
+        Instant time = Instant.EPOCH.plus(notification.statementMicros(), java.time.temporal.ChronoUnit.MICROS);
+        List<String> items = notification.operation() == Operation.TRUNCATE ? List.of()
+                : resolveOverflow(notification.items());
+        return capture.events(notification.operation(), notification.transactionId(), time, items, sequence, context);
     }
 
     /** Replaces overflow references ({@code X<id>}) with the parked items; a missing one becomes null and is logged. */
@@ -436,17 +394,6 @@ public final class TriggerDriver implements ChangeDriver {
             } catch (SQLException e) {
                 log.debug("Closing a connection failed", e);
             }
-        }
-    }
-
-    /** A captured table (its description is refreshed when the table changes shape) and its operations. */
-    private static final class Capture {
-        volatile TableMetadata table;
-        final Set<Operation> operations;
-
-        Capture(TableMetadata table, Set<Operation> operations) {
-            this.table = table;
-            this.operations = operations;
         }
     }
 
