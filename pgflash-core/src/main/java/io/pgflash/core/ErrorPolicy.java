@@ -30,6 +30,20 @@ public record ErrorPolicy(int maxAttempts, BackOff backOff, Recoverer recoverer)
         return new ErrorPolicy(1, DEFAULT_BACK_OFF, null);
     }
 
+    /**
+     * Retries an event until it succeeds, waiting {@code backOff} between tries: the subscription delivers nothing
+     * after it meanwhile, and (with the durable and WAL drivers) its position is not confirmed. For consumers that
+     * must see every event in order.
+     */
+    public static ErrorPolicy block(BackOff backOff) {
+        return new ErrorPolicy(Integer.MAX_VALUE, backOff, null);
+    }
+
+    /** Whether this policy retries without end. */
+    public boolean blocks() {
+        return maxAttempts == Integer.MAX_VALUE;
+    }
+
     /** {@code attempts} tries in all with {@code backOff} between them, then log and skip. */
     public static ErrorPolicy retry(int attempts, BackOff backOff) {
         return new ErrorPolicy(attempts, backOff, null);

@@ -55,7 +55,7 @@ public final class PgFlash implements AutoCloseable {
         this.driver = builder.driver != null ? builder.driver : TriggerDriver.builder().build();
         this.shutdownTimeout = builder.shutdownTimeout;
         this.observer = builder.observer;
-        this.dispatcher = new Dispatcher(driver::confirm, observer);
+        this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter);
     }
 
     public static Builder builder() {

@@ -27,11 +27,19 @@ public final class Dispatcher implements EventSink {
     private final Map<TableName, List<Route>> routes = new ConcurrentHashMap<>();
     private final Consumer<Position> confirm;
     private final PgFlashObserver observer;
+    private final DeadLetters deadLetters;
     private volatile AckTracker acks;
 
-    public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer) {
+    /** Where events a subscription gave up on are reported. */
+    @FunctionalInterface
+    public interface DeadLetters {
+        void record(String subscriptionId, List<ChangeEvent> events, Throwable error);
+    }
+
+    public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters) {
         this.confirm = confirm;
         this.observer = observer;
+        this.deadLetters = deadLetters;
         this.acks = new AckTracker(confirm);
     }
 
@@ -47,7 +55,7 @@ public final class Dispatcher implements EventSink {
     public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
             int maxBatch) {
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
-                matcher.spec().concurrency(), observer);
+                matcher.spec().concurrency(), observer, deadLetters);
         Route route = new Route(id, table, matcher, worker);
         routes.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>()).add(route);
         return route;

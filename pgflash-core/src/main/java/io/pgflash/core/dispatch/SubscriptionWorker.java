@@ -34,23 +34,25 @@ final class SubscriptionWorker {
     private final int maxBatch;
     private final ErrorPolicy errorPolicy;
     private final PgFlashObserver observer;
+    private final Dispatcher.DeadLetters deadLetters;
     private final List<Lane> lanes = new ArrayList<>();
     /** Set when cancelled or when a shutdown gives up waiting: queued events are dropped, not delivered. */
     private volatile boolean cancelled;
 
     /** One event at a time to {@code listener}. */
     SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
-        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { });
+        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { }, (s, e, t) -> { });
     }
 
     /** Up to {@code maxBatch} queued events at a time to {@code listener}. */
     SubscriptionWorker(String id, BatchChangeListener listener, int maxBatch, ErrorPolicy errorPolicy, int concurrency,
-            PgFlashObserver observer) {
+            PgFlashObserver observer, Dispatcher.DeadLetters deadLetters) {
         this.id = id;
         this.listener = listener;
         this.maxBatch = maxBatch;
         this.errorPolicy = errorPolicy;
         this.observer = observer;
+        this.deadLetters = deadLetters;
         for (int i = 0; i < concurrency; i++) {
             Lane lane = new Lane("pgflash-" + id + (concurrency > 1 ? "-" + i : ""));
             lanes.add(lane);
@@ -192,6 +194,11 @@ final class SubscriptionWorker {
     }
 
     private PgFlashObserver.Outcome giveUp(List<ChangeEvent> events, Throwable error, int attempts) {
+        try {
+            deadLetters.record(id, events, error);
+        } catch (RuntimeException e) {
+            log.error("Subscription {}: could not record {} dead letter(s): {}", id, events.size(), e.getMessage());
+        }
         if (errorPolicy.recoverer() == null) {
             log.error("Subscription {} skips {} event(s) from {} on {} after {} attempt(s)", id, events.size(),
                     events.get(0).position(), events.get(0).table(), attempts, error);

@@ -1,9 +1,11 @@
 package io.pgflash.core.driver;
 
+import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
+import java.util.List;
 import java.util.Set;
 
 /**
@@ -30,6 +32,13 @@ public interface ChangeDriver {
      * table and the fix) before anything is installed. The default accepts everything.
      */
     default void validate(SubscriptionSpec spec, TableMetadata table) {
+    }
+
+    /**
+     * A subscription gave up on these events (its error policy ran out of attempts); a durable driver records them
+     * as dead letters. The default does nothing.
+     */
+    default void deadLetter(String subscriptionId, List<ChangeEvent> events, Throwable error) {
     }
 
     /** Every event up to {@code position} is handled; a durable driver may advance its stored position. */

@@ -1,7 +1,6 @@
 package io.pgflash.core.driver.trigger;
 
 import io.pgflash.core.Operation;
-import io.pgflash.core.PgFlashException;
 import io.pgflash.core.driver.ConnectionFactory;
 import java.sql.Array;
 import java.sql.Connection;
@@ -144,35 +143,7 @@ final class TriggerInstaller {
         return new HashSet<>(Arrays.asList((String[]) array.getArray()));
     }
 
-    private void inTransaction(String what, SqlWork work) {
-        try (Connection connection = connections.open()) {
-            connection.setAutoCommit(false);
-            try {
-                try (PreparedStatement lock = connection.prepareStatement(sql.lockInstall())) {
-                    lock.setString(1, sql.schema());
-                    lock.execute();
-                }
-                work.run(connection);
-                connection.commit();
-            } catch (SQLException | RuntimeException e) {
-                connection.rollback();
-                throw e;
-            }
-        } catch (SQLException e) {
-            throw new PgFlashException("Could not " + what + ": " + e.getMessage() + hint(e), e);
-        }
-    }
-
-    private static String hint(SQLException e) {
-        String state = e.getSQLState();
-        if ("42501".equals(state)) {
-            return " (pgflash's role needs CREATE on the database for its schema and must own the tables it watches)";
-        }
-        return "";
-    }
-
-    @FunctionalInterface
-    private interface SqlWork {
-        void run(Connection connection) throws SQLException;
+    private void inTransaction(String what, SchemaLock.SqlWork work) {
+        SchemaLock.inTransaction(connections, sql.schema(), what, work);
     }
 }

@@ -197,10 +197,6 @@ final class TriggerSql {
                 .formatted(quotedSchema);
     }
 
-    String lockInstall() {
-        return "SELECT pg_advisory_xact_lock(" + LOCK_NAMESPACE + ", hashtext(?))";
-    }
-
     String fetchOverflow() {
         return "SELECT id, item FROM " + quotedSchema + ".overflow WHERE id = ANY (?)";
     }

@@ -1,0 +1,519 @@
+package io.pgflash.core.driver.trigger;
+
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Position;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.DriverState;
+import java.sql.Array;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.postgresql.PGConnection;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The trigger driver's durable mode: statement-level triggers append changes to an event table, so nothing is lost
+ * while no application runs; NOTIFY only wakes an idle consumer.
+ * <p>
+ * Each consumer group keeps a cursor, advanced only after its subscriptions handled the events (at-least-once; a
+ * repeated event has the same position). Rows are numbered in the order consumers see them commit, so a transaction
+ * that commits late is never skipped. Writers notify only while a consumer waits: it arms its wake-up, looks once
+ * more for events (so none is missed), then waits. Consumed events are deleted in small batches; a group not seen for
+ * {@code groupExpiry} stops holding them back.
+ */
+public final class DurableTriggerDriver implements ChangeDriver {
+
+    private static final Logger log = LoggerFactory.getLogger(DurableTriggerDriver.class);
+
+    private final DurableSql sql;
+    private final String group;
+    private final int batchSize;
+    private final Duration pollInterval;
+    private final Duration retentionInterval;
+    private final Duration groupExpiry;
+    private final BackOff reconnectBackOff;
+    private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
+    private final AtomicLong confirmed = new AtomicLong();
+    private final AtomicLong expiredGroups = new AtomicLong();
+    private final AtomicLong retentionPasses = new AtomicLong();
+
+    private DriverContext context;
+    private volatile Connection connection;
+    private Thread reader;
+    private volatile boolean running;
+    private volatile DriverState state = DriverState.STOPPED;
+    private long cursor;
+    private long savedCursor;
+
+    private DurableTriggerDriver(Builder builder) {
+        this.sql = new DurableSql(builder.schema);
+        new TriggerSql(builder.schema); // validates the schema name
+        this.group = builder.group;
+        this.batchSize = builder.batchSize;
+        this.pollInterval = builder.pollInterval;
+        this.retentionInterval = builder.retentionInterval;
+        this.groupExpiry = builder.groupExpiry;
+        this.reconnectBackOff = builder.reconnectBackOff;
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    @Override
+    public String name() {
+        return "durable";
+    }
+
+    public String group() {
+        return group;
+    }
+
+    /** Groups not seen for longer than the expiry, which no longer hold events back (last count). */
+    public long expiredGroups() {
+        return expiredGroups.get();
+    }
+
+    /** How many times consumed events were cleaned up since start. */
+    public long retentionPasses() {
+        return retentionPasses.get();
+    }
+
+    /** Events of this group not yet consumed (rows in the event table past its cursor, numbered or not). */
+    public long backlog() {
+        try (Connection c = context.connections().open();
+                PreparedStatement statement = c.prepareStatement(sql.backlog())) {
+            statement.setQueryTimeout(5);
+            statement.setString(1, group);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not read the backlog of group " + group + ": " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public synchronized void start(DriverContext driverContext) {
+        this.context = driverContext;
+        state = DriverState.STARTING;
+        SchemaLock.inTransaction(driverContext.connections(), sql.schema(), "install the durable pgflash schema "
+                + sql.schema(), c -> {
+                    try (Statement statement = c.createStatement()) {
+                        for (String each : sql.installStatements()) {
+                            statement.execute(each);
+                        }
+                    }
+                    for (String join : new String[] {sql.joinGroup(), sql.ensureWakeup()}) {
+                        try (PreparedStatement statement = c.prepareStatement(join)) {
+                            statement.setString(1, group);
+                            statement.execute();
+                        }
+                    }
+                    reconcile(c);
+                });
+        try {
+            connection = connect();
+            cursor = readCursor();
+            savedCursor = cursor;
+            confirmed.set(cursor);
+        } catch (SQLException e) {
+            state = DriverState.STOPPED;
+            throw new PgFlashException("Could not open the durable consumer's connection: " + e.getMessage(), e);
+        }
+        running = true;
+        state = DriverState.STREAMING;
+        reader = new Thread(this::readLoop, "pgflash-durable-" + group);
+        reader.setDaemon(true);
+        reader.start();
+    }
+
+    /** Records that this group wants {@code operations} of the table, even while it is down, and syncs triggers. */
+    @Override
+    public void capture(TableMetadata table, Set<Operation> operations) {
+        if (operations.isEmpty()) {
+            captures.remove(table.oid());
+        } else {
+            captures.put(table.oid(), new CapturedTable(table, operations));
+        }
+        SchemaLock.inTransaction(context.connections(), sql.schema(), "capture " + operations + " on "
+                + table.name(), c -> {
+                    try (PreparedStatement delete = c.prepareStatement(sql.deleteCaptures())) {
+                        delete.setString(1, group);
+                        delete.setLong(2, table.oid());
+                        delete.executeUpdate();
+                    }
+                    try (PreparedStatement insert = c.prepareStatement(sql.insertCapture())) {
+                        for (Operation operation : operations) {
+                            insert.setString(1, group);
+                            insert.setLong(2, table.oid());
+                            insert.setString(3, operation.name());
+                            insert.addBatch();
+                        }
+                        insert.executeBatch();
+                    }
+                    reconcile(c);
+                });
+    }
+
+    private void reconcile(Connection c) throws SQLException {
+        try (PreparedStatement state = c.prepareStatement(sql.triggerState())) {
+            state.setString(1, sql.captureFunction());
+            state.setString(2, sql.captureFunction());
+            try (ResultSet rs = state.executeQuery(); Statement ddl = c.createStatement()) {
+                while (rs.next()) {
+                    String table = rs.getString(2);
+                    Set<String> wanted = strings(rs.getArray(3));
+                    Set<String> present = strings(rs.getArray(4));
+                    for (Operation operation : Operation.values()) {
+                        String name = sql.triggerName(operation);
+                        boolean want = wanted.contains(operation.name());
+                        if (want && !present.contains(name)) {
+                            ddl.execute(sql.createTrigger(table, operation));
+                        } else if (!want && present.contains(name)) {
+                            ddl.execute(sql.dropTrigger(table, name));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static Set<String> strings(Array array) throws SQLException {
+        return new HashSet<>(Arrays.asList((String[]) array.getArray()));
+    }
+
+    @Override
+    public void confirm(Position position) {
+        confirmed.accumulateAndGet(position.major(), Math::max);
+    }
+
+    @Override
+    public void deadLetter(String subscriptionId, List<ChangeEvent> events, Throwable error) {
+        try (Connection c = context.connections().open();
+                PreparedStatement insert = c.prepareStatement(sql.insertDeadLetter())) {
+            for (ChangeEvent event : events) {
+                insert.setString(1, group);
+                insert.setString(2, subscriptionId);
+                insert.setString(3, event.position().toString());
+                insert.setString(4, event.table().toString());
+                insert.setString(5, event.operation().name());
+                insert.setString(6, event.row() == null ? null : event.row().toString());
+                insert.setString(7, String.valueOf(error));
+                insert.addBatch();
+            }
+            insert.executeBatch();
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not record dead letters: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public void stop() {
+        running = false;
+        Thread thread = reader;
+        if (thread != null && thread != Thread.currentThread()) {
+            try {
+                thread.join(pollInterval.toMillis() * 4 + 5000);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (thread.isAlive()) {
+                thread.interrupt();
+            }
+        }
+        state = DriverState.STOPPED;
+    }
+
+    /** Saves the cursor of what listeners handled and closes the connection; the group and its triggers stay. */
+    @Override
+    public synchronized void close() {
+        try (Connection c = context.connections().open()) {
+            saveCursor(c);
+        } catch (SQLException | RuntimeException e) {
+            log.warn("Could not save the cursor of group {}; it resumes from the last saved one: {}", group,
+                    e.getMessage());
+        }
+        closeQuietly(connection);
+        connection = null;
+        captures.clear();
+    }
+
+    @Override
+    public DriverState state() {
+        return state;
+    }
+
+    private Connection connect() throws SQLException {
+        Connection c = context.connections().open();
+        try (Statement statement = c.createStatement()) {
+            statement.execute("LISTEN " + io.pgflash.core.TableName.quote(sql.channel()));
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw e;
+        }
+        return c;
+    }
+
+    private long readCursor() throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql.readCursor())) {
+            statement.setString(1, group);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        }
+    }
+
+    private void readLoop() {
+        int failures = 0;
+        long lastRetention = 0;
+        try {
+            while (running) {
+                try {
+                    if (connection == null) {
+                        connection = connect();
+                        state = DriverState.STREAMING;
+                        log.info("Durable group {} connected again after {} failed attempt(s)", group, failures);
+                        failures = 0;
+                    }
+                    saveCursor(connection);
+                    if (!deliverNext()) {
+                        waitForWork();
+                    }
+                    if (System.nanoTime() - lastRetention > retentionInterval.toNanos()) {
+                        deleteConsumed();
+                        lastRetention = System.nanoTime();
+                    }
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                } catch (SQLException | RuntimeException e) {
+                    if (!running) {
+                        return;
+                    }
+                    failures++;
+                    state = DriverState.RECONNECTING;
+                    context.observer().reconnecting();
+                    Duration delay = reconnectBackOff.delay(failures);
+                    log.warn("Durable group {} failed ({}); reconnecting in {}", group, e.getMessage(), delay);
+                    closeQuietly(connection);
+                    connection = null;
+                    try {
+                        TimeUnit.MILLISECONDS.sleep(delay.toMillis());
+                    } catch (InterruptedException interrupted) {
+                        Thread.currentThread().interrupt();
+                        return;
+                    }
+                }
+            }
+        } finally {
+            closeQuietly(connection);
+            connection = null;
+        }
+    }
+
+    /**
+     * Numbers newly committed events, then hands the next batch past the cursor to the sink (which waits while
+     * subscribers are full). False when there was nothing.
+     */
+    private boolean deliverNext() throws SQLException, InterruptedException {
+        sequence();
+        List<Row> rows = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql.fetch())) {
+            statement.setLong(1, cursor);
+            statement.setInt(2, batchSize);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    rows.add(new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4),
+                            rs.getTimestamp(5).toInstant(), rs.getString(6)));
+                }
+            }
+        }
+        for (Row row : rows) {
+            CapturedTable capture = captures.get(row.relid);
+            List<ChangeEvent> events = List.of();
+            if (capture != null) {
+                try {
+                    events = capture.events(Notification.operation(row.op), row.xid, row.stamp,
+                            Notification.items(row.body, 0), row.seq, context);
+                } catch (RuntimeException e) {
+                    log.error("Durable group {} skipped event {} it could not read: {}", group, row.seq,
+                            e.getMessage(), e);
+                }
+            }
+            context.sink().accept(events, new Position(row.seq, 0));
+            cursor = row.seq;
+        }
+        return !rows.isEmpty();
+    }
+
+    /** Gives committed, unnumbered events their numbers, in one transaction under the sequencer lock. */
+    private void sequence() throws SQLException {
+        connection.setAutoCommit(false);
+        try {
+            try (PreparedStatement lock = connection.prepareStatement(sql.lockSequencer())) {
+                lock.setString(1, sql.schema());
+                lock.execute();
+            }
+            try (Statement statement = connection.createStatement()) {
+                statement.executeUpdate(sql.sequence());
+            }
+            connection.commit();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
+    }
+
+    /** Arms the wake-up, looks once more (no wake-up may be lost), waits, then disarms. */
+    private void waitForWork() throws SQLException, InterruptedException {
+        arm(true);
+        try {
+            if (deliverNext()) {
+                return;
+            }
+            connection.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
+        } finally {
+            if (connection != null) {
+                arm(false);
+            }
+        }
+    }
+
+    private void arm(boolean armed) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql.arm())) {
+            statement.setBoolean(1, armed);
+            statement.setString(2, group);
+            statement.executeUpdate();
+        }
+    }
+
+    private void saveCursor(Connection c) throws SQLException {
+        long handled = confirmed.get();
+        if (handled <= savedCursor && c == connection) {
+            return;
+        }
+        try (PreparedStatement statement = c.prepareStatement(sql.saveCursor())) {
+            statement.setLong(1, handled);
+            statement.setString(2, group);
+            statement.executeUpdate();
+        }
+        savedCursor = handled;
+    }
+
+    /** Deletes consumed events in batches of 5,000, so no lock is held long. */
+    private void deleteConsumed() throws SQLException {
+        long expirySeconds = groupExpiry.toSeconds();
+        List<String> expired = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql.expiredGroups())) {
+            statement.setLong(1, expirySeconds);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    expired.add(rs.getString(1));
+                }
+            }
+        }
+        if (expired.size() != expiredGroups.getAndSet(expired.size()) && !expired.isEmpty()) {
+            log.warn("Consumer groups {} were not seen for {} and no longer hold events back", expired, groupExpiry);
+        }
+        int deleted;
+        do {
+            try (PreparedStatement statement = connection.prepareStatement(sql.deleteConsumed())) {
+                statement.setLong(1, expirySeconds);
+                deleted = statement.executeUpdate();
+            }
+        } while (deleted == 5000 && running);
+        retentionPasses.incrementAndGet();
+    }
+
+    private static void closeQuietly(Connection c) {
+        if (c != null) {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                log.debug("Closing a connection failed", e);
+            }
+        }
+    }
+
+    private record Row(long seq, long relid, String op, long xid, Instant stamp, String body) {
+    }
+
+    public static final class Builder {
+        private String schema = "pgflash";
+        private String group = "default";
+        private int batchSize = 200;
+        private Duration pollInterval = Duration.ofSeconds(1);
+        private Duration retentionInterval = Duration.ofSeconds(30);
+        private Duration groupExpiry = Duration.ofDays(7);
+        private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
+
+        /** The schema for pgflash's objects (default {@code pgflash}). */
+        public Builder schema(String schema) {
+            this.schema = schema;
+            return this;
+        }
+
+        /** The consumer group: it has one cursor, kept in the database (default {@code default}). */
+        public Builder group(String group) {
+            this.group = group;
+            return this;
+        }
+
+        /** Event-table rows (statements) fetched at once (default 200). */
+        public Builder batchSize(int batchSize) {
+            this.batchSize = batchSize;
+            return this;
+        }
+
+        /** Longest wait for a wake-up before looking anyway (default 1 s). */
+        public Builder pollInterval(Duration interval) {
+            this.pollInterval = interval;
+            return this;
+        }
+
+        /** How often consumed events are deleted (default 30 s). */
+        public Builder retentionInterval(Duration interval) {
+            this.retentionInterval = interval;
+            return this;
+        }
+
+        /** A group not seen for this long no longer holds events back (default 7 days). */
+        public Builder groupExpiry(Duration expiry) {
+            this.groupExpiry = expiry;
+            return this;
+        }
+
+        public Builder reconnectBackOff(BackOff backOff) {
+            this.reconnectBackOff = backOff;
+            return this;
+        }
+
+        public DurableTriggerDriver build() {
+            return new DurableTriggerDriver(this);
+        }
+    }
+}

@@ -1,0 +1,198 @@
+package io.pgflash.core.driver.trigger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.ErrorPolicy;
+import io.pgflash.core.FlashTestBase;
+import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.Recorder;
+import io.pgflash.core.SubscriptionSpec;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+class DurableTriggerDriverTest extends FlashTestBase {
+
+    private static int groups;
+    private String group;
+
+    @BeforeEach
+    void table() {
+        db.execute("DROP TABLE IF EXISTS posts CASCADE", "CREATE TABLE posts (id int PRIMARY KEY, title text)");
+        group = "g" + (++groups);
+    }
+
+    /** A driver of group {@code name} in this test's own schema (groups of other tests hold nothing back here). */
+    private DurableTriggerDriver.Builder driver(String name) {
+        return DurableTriggerDriver.builder().schema("durable_" + group).group(name).pollInterval(Duration.ofMillis(200))
+                .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50)));
+    }
+
+    /** A started client of {@code name}, subscribed to posts before it starts. */
+    private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder, ErrorPolicy policy) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
+        flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(policy).build(), recorder::onChange);
+        flash.start();
+        closeAfterTest(flash);
+        return flash;
+    }
+
+    private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder) {
+        return consumer(driver, recorder, ErrorPolicy.defaults());
+    }
+
+    private static List<Object> ids(List<ChangeEvent> events) {
+        return events.stream().map(e -> e.row().get("id")).toList();
+    }
+
+    @Test
+    void changesWrittenWhileStoppedArriveAfterTheNextStart() {
+        Recorder first = new Recorder();
+        PgFlash flash = consumer(driver(group).build(), first);
+        db.execute("INSERT INTO posts VALUES (1, 'running')");
+        first.awaitSingle();
+        flash.close();
+
+        db.execute("INSERT INTO posts VALUES (2, 'stopped')", "UPDATE posts SET title = 'changed' WHERE id = 1",
+                "DELETE FROM posts WHERE id = 2", "TRUNCATE posts");
+
+        Recorder second = new Recorder();
+        consumer(driver(group).build(), second);
+        List<ChangeEvent> events = second.awaitEvents(4);
+        assertThat(events).extracting(ChangeEvent::operation)
+                .containsExactly(Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
+        assertThat(events.get(1).oldRow().get("title")).isEqualTo("running");
+        assertThat(events).extracting(ChangeEvent::position).isSorted();
+    }
+
+    @Test
+    void twoGroupsConsumeIndependently() {
+        Recorder a = new Recorder();
+        Recorder b = new Recorder();
+        consumer(driver(group + "a").build(), a);
+        PgFlash second = consumer(driver(group + "b").build(), b);
+        db.execute("INSERT INTO posts VALUES (1, 'x')");
+        a.awaitSingle();
+        b.awaitSingle();
+        second.close();
+
+        db.execute("INSERT INTO posts VALUES (2, 'y')");
+
+        assertThat(ids(a.awaitEvents(2))).containsExactly(1, 2);
+        Recorder again = new Recorder();
+        consumer(driver(group + "b").build(), again);
+        assertThat(ids(again.awaitEvents(1))).containsExactly(2);
+    }
+
+    @Test
+    void aTransactionThatCommitsLateIsNotSkipped() throws Exception {
+        Recorder recorder = new Recorder();
+        consumer(driver(group).build(), recorder);
+
+        try (Connection early = db.connect(); Connection late = db.connect()) {
+            early.setAutoCommit(false);
+            early.createStatement().execute("INSERT INTO posts VALUES (1, 'lower id, commits last')");
+            late.setAutoCommit(false);
+            late.createStatement().execute("INSERT INTO posts VALUES (2, 'higher id, commits first')");
+            late.commit();
+            recorder.awaitSingle(); // the consumer has moved past the higher id
+            early.commit();
+        }
+
+        assertThat(ids(recorder.awaitEvents(2))).containsExactly(2, 1);
+    }
+
+    @Test
+    void consumedEventsAreDeletedAndUnconsumedOnesKeptUntilTheirGroupExpires() throws Exception {
+        consumer(driver(group + "slow").build(), new Recorder()).close(); // joins, then stays away
+        Recorder recorder = new Recorder();
+        DurableTriggerDriver active = driver(group + "fast").retentionInterval(Duration.ofMillis(100)).build();
+        consumer(active, recorder);
+        db.execute("INSERT INTO posts SELECT g, 't' FROM generate_series(1, 3) g",
+                "INSERT INTO posts VALUES (4, 'u')");
+        recorder.awaitEvents(4);
+        long passes = active.retentionPasses();
+
+        // cleaned up twice since: the slow group has not consumed them, so they are kept
+        await().until(() -> active.retentionPasses() >= passes + 2);
+        assertThat(eventRows()).isEqualTo(2);
+
+        db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
+                + " WHERE name = '" + group + "slow'");
+        await().until(() -> eventRows() == 0);
+        assertThat(active.expiredGroups()).isEqualTo(1);
+    }
+
+    private long eventRows() throws Exception {
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT count(*) FROM durable_" + group + ".events")) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    @Test
+    void blockPolicyRetriesTheFailingEventAndDeliversNothingAfterIt() {
+        AtomicBoolean broken = new AtomicBoolean(true);
+        Recorder recorder = new Recorder();
+        Recorder handled = new Recorder();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts")
+                .errorPolicy(ErrorPolicy.block(BackOff.fixed(Duration.ofMillis(20)))).build(), event -> {
+                    recorder.onChange(event);
+                    if (event.row().get("id").equals(2) && broken.get()) {
+                        throw new IllegalStateException("downstream is down");
+                    }
+                    handled.onChange(event);
+                });
+        flash.start();
+
+        db.execute("INSERT INTO posts VALUES (1, 'a')", "INSERT INTO posts VALUES (2, 'b')",
+                "INSERT INTO posts VALUES (3, 'c')");
+        await().until(() -> recorder.count() >= 5); // 1, then 2 tried again and again
+        assertThat(ids(handled.events())).containsExactly(1);
+
+        broken.set(false);
+        assertThat(ids(handled.awaitEvents(3))).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void eventsGivenUpOnAreRecordedAsDeadLetters() throws Exception {
+        Recorder handled = new Recorder();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").id("poisoned").errorPolicy(ErrorPolicy.skip()).build(),
+                event -> {
+                    if (event.row().get("id").equals(1)) {
+                        throw new IllegalArgumentException("poison");
+                    }
+                    handled.onChange(event);
+                });
+        flash.start();
+
+        db.execute("INSERT INTO posts VALUES (1, 'bad')", "INSERT INTO posts VALUES (2, 'good')");
+
+        assertThat(ids(handled.awaitEvents(1))).containsExactly(2);
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT grp, subscription, operation, row_data, error"
+                        + " FROM durable_" + group + ".dead_letters WHERE grp = '" + group + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(2)).isEqualTo("poisoned");
+            assertThat(rs.getString(3)).isEqualTo("INSERT");
+            assertThat(rs.getString(4)).contains("id=1", "bad");
+            assertThat(rs.getString(5)).contains("poison");
+        }
+    }
+}
