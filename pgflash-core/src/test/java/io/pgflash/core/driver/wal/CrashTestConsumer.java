@@ -2,6 +2,7 @@ package io.pgflash.core.driver.wal;
 
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -10,7 +11,7 @@ import java.time.Duration;
 /**
  * The consumer {@link WalCrashTest} runs in a JVM of its own and kills: it appends "id position" per event to a file
  * (before the event counts as handled) and never closes.
- * Arguments: jdbcUrl user password group file.
+ * Arguments: jdbcUrl user password group file [wal|durable].
  */
 public final class CrashTestConsumer {
 
@@ -19,8 +20,11 @@ public final class CrashTestConsumer {
 
     public static void main(String[] args) throws Exception {
         OutputStream out = new FileOutputStream(args[4], true);
+        boolean durable = args.length > 5 && args[5].equals("durable");
         PgFlash flash = PgFlash.builder().jdbcUrl(args[0], args[1], args[2])
-                .driver(WalDriver.builder().group(args[3]).statusInterval(Duration.ofMillis(100)).build()).build();
+                .driver(durable ? DurableTriggerDriver.builder().group(args[3]).build()
+                        : WalDriver.builder().group(args[3]).statusInterval(Duration.ofMillis(100)).build())
+                .build();
         flash.subscribe(SubscriptionSpec.table("crash_items").build(), event -> {
             out.write((event.newRow().get("id") + " " + event.position() + "\n").getBytes(StandardCharsets.UTF_8));
             out.flush();

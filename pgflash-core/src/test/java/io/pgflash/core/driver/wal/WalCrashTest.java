@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** A consumer JVM killed with SIGKILL mid-stream loses nothing, and repeats only what it had not confirmed. */
-class WalCrashTest extends FlashTestBase {
+public class WalCrashTest extends FlashTestBase {
 
-    private static final int ROWS = 5000;
+    public static final int ROWS = 5000;
 
     @Test
     void killedConsumerResumesFromTheSlotWithoutLoss() throws Exception {
@@ -79,10 +79,15 @@ class WalCrashTest extends FlashTestBase {
     }
 
     private static Process startConsumer(String group, Path file) throws Exception {
+        return startConsumer(group, file, "wal");
+    }
+
+    /** Starts {@link CrashTestConsumer} in a JVM of its own and waits until it subscribed. */
+    public static Process startConsumer(String group, Path file, String driver) throws Exception {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                CrashTestConsumer.class.getName(), db.jdbcUrl(), db.user(), db.password(), group, file.toString())
-                .redirectErrorStream(true).start();
+                CrashTestConsumer.class.getName(), db.jdbcUrl(), db.user(), db.password(), group, file.toString(),
+                driver).redirectErrorStream(true).start();
         BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
         String line;
@@ -93,7 +98,7 @@ class WalCrashTest extends FlashTestBase {
         return process;
     }
 
-    private static void write(AtomicInteger written) {
+    public static void write(AtomicInteger written) {
         try (Connection connection = db.connect();
                 PreparedStatement insert = connection.prepareStatement("INSERT INTO crash_items VALUES (?)")) {
             for (int id = 1; id <= ROWS; id++) {
@@ -117,11 +122,11 @@ class WalCrashTest extends FlashTestBase {
         }
     }
 
-    private static List<String> lines(Path file) throws Exception {
+    public static List<String> lines(Path file) throws Exception {
         return Files.readAllLines(file).stream().filter(l -> !l.isBlank()).toList();
     }
 
-    private static java.util.Set<String> ids(Path file) throws Exception {
+    public static java.util.Set<String> ids(Path file) throws Exception {
         return lines(file).stream().map(l -> l.split(" ")[0]).collect(java.util.stream.Collectors.toSet());
     }
 }
