@@ -2,6 +2,7 @@ package io.pgflash.spring.health;
 
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.SlotStatus;
 import io.pgflash.core.driver.wal.WalDriver;
@@ -67,8 +68,13 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
         if (last != null) {
             builder.withDetail("lastEventAge", Duration.between(last, Instant.now()).toMillis() + "ms");
         }
-        if (flash.driver() instanceof TriggerDriver) {
+        if (flash.driver() instanceof TriggerDriver || flash.driver() instanceof DurableTriggerDriver) {
             checkNotifyQueue(builder);
+        }
+        if (flash.driver() instanceof DurableTriggerDriver durable && state != DriverState.STOPPED) {
+            builder.withDetail("group", durable.group());
+            builder.withDetail("backlog", durable.backlog());
+            builder.withDetail("expiredGroups", durable.expiredGroups());
         }
         if (flash.driver() instanceof WalDriver wal && state != DriverState.STOPPED) {
             SlotStatus slot = wal.slotStatus();

@@ -9,6 +9,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.time.Duration;
@@ -28,8 +29,9 @@ import org.springframework.beans.factory.ObjectProvider;
  * <li>{@code pgflash.listener.duration} (listener): time in the listener, retries included;</li>
  * <li>{@code pgflash.delivery.latency} (listener): from the commit (or statement) to the listener's return;</li>
  * <li>{@code pgflash.reconnects}: lost connections;</li>
- * <li>{@code pgflash.notify.queue.usage} (trigger driver) and {@code pgflash.slot.lag} (bytes, WAL driver): read
- * from the server when scraped.</li>
+ * <li>{@code pgflash.notify.queue.usage} (trigger driver), {@code pgflash.durable.backlog} and
+ * {@code pgflash.durable.expired.groups} (durable mode) and {@code pgflash.slot.lag} (bytes, WAL driver): read from
+ * the server when scraped.</li>
  * </ul>
  */
 public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
@@ -55,6 +57,12 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
         if (driver instanceof TriggerDriver) {
             Gauge.builder("pgflash.notify.queue.usage", () -> safely(() -> flash.getObject().notifyQueueUsage()))
                     .description("Fill of the server's NOTIFY queue (0 to 1)").register(meterRegistry);
+        }
+        if (driver instanceof DurableTriggerDriver durable) {
+            Gauge.builder("pgflash.durable.backlog", () -> safely(durable::backlog))
+                    .description("Events of this consumer group not yet consumed").register(meterRegistry);
+            Gauge.builder("pgflash.durable.expired.groups", durable, d -> d.expiredGroups())
+                    .description("Consumer groups that no longer hold events back").register(meterRegistry);
         }
         if (driver instanceof WalDriver wal) {
             Gauge.builder("pgflash.slot.lag", () -> safely(() -> wal.slotStatus().lagBytes()))

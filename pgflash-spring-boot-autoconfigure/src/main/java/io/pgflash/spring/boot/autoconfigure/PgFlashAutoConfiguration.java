@@ -6,6 +6,7 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.annotation.PgChangeListenerAnnotationBeanPostProcessor;
@@ -51,7 +52,13 @@ public final class PgFlashAutoConfiguration {
         String group = properties.getGroup() != null ? properties.getGroup()
                 : environment.getProperty("spring.application.name", "default");
         return switch (properties.getDriver()) {
-            case TRIGGER -> TriggerDriver.builder()
+            case TRIGGER -> properties.getTrigger().getMode() == PgFlashProperties.TriggerMode.DURABLE
+                    ? DurableTriggerDriver.builder()
+                            .schema(properties.getTrigger().getSchema())
+                            .group(group)
+                            .groupExpiry(properties.getTrigger().getGroupExpiry())
+                            .build()
+                    : TriggerDriver.builder()
                     .schema(properties.getTrigger().getSchema())
                     .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
                     .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown())

@@ -112,7 +112,9 @@ public class PgFlashProperties {
     /** The trigger driver's delivery modes. */
     public enum TriggerMode {
         /** Rows travel in NOTIFY payloads; nothing is kept while no application listens. */
-        NOTIFY
+        NOTIFY,
+        /** Rows are kept in an event table per consumer group until consumed; NOTIFY only wakes consumers up. */
+        DURABLE
     }
 
     /**
@@ -164,8 +166,11 @@ public class PgFlashProperties {
         /** Schema for pgflash's functions and tables; also the NOTIFY channel. */
         private String schema = "pgflash";
 
-        /** After this long without notifications the listening connection is checked. */
+        /** After this long without notifications the listening connection is checked (notify mode). */
         private Duration connectionCheckInterval = Duration.ofSeconds(5);
+
+        /** A consumer group not seen for this long stops holding events back (durable mode). */
+        private Duration groupExpiry = Duration.ofDays(7);
 
         public TriggerMode getMode() {
             return mode;
@@ -185,6 +190,14 @@ public class PgFlashProperties {
 
         public Duration getConnectionCheckInterval() {
             return connectionCheckInterval;
+        }
+
+        public Duration getGroupExpiry() {
+            return groupExpiry;
+        }
+
+        public void setGroupExpiry(Duration groupExpiry) {
+            this.groupExpiry = groupExpiry;
         }
 
         public void setConnectionCheckInterval(Duration connectionCheckInterval) {
