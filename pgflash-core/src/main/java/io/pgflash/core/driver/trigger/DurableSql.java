@@ -43,16 +43,18 @@ final class DurableSql {
             "CREATE SCHEMA IF NOT EXISTS " + s,
             "REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
             "CREATE SEQUENCE IF NOT EXISTS " + s + ".event_seq",
+            // A writer's insert touches one small index (the unnumbered rows); numbered rows are found by seq.
             """
             CREATE TABLE IF NOT EXISTS %1$s.events (
-                id bigserial PRIMARY KEY,
-                seq bigint UNIQUE,
+                id bigserial NOT NULL,
+                seq bigint,
                 relid oid NOT NULL,
                 op char(1) NOT NULL,
                 xid bigint NOT NULL,
                 stamp timestamptz NOT NULL,
                 body text NOT NULL)""".formatted(s),
             "CREATE INDEX IF NOT EXISTS events_unsequenced ON " + s + ".events (id) WHERE seq IS NULL",
+            "CREATE UNIQUE INDEX IF NOT EXISTS events_sequenced ON " + s + ".events (seq) WHERE seq IS NOT NULL",
             """
             CREATE TABLE IF NOT EXISTS %1$s.groups (
                 name text PRIMARY KEY,
@@ -86,33 +88,34 @@ final class DurableSql {
             SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
             SET extra_float_digits = 1 SET timezone = 'UTC'
             AS $pgflash$
-            DECLARE
-                body text;
             BEGIN
                 IF TG_OP = 'INSERT' THEN
-                    SELECT string_agg(length(i) || ':' || i, '') INTO body
-                    FROM (SELECT 'N' || (n.*)::text AS i FROM new_rows n) x;
+                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
+                    SELECT TG_RELID, 'I', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                           string_agg(length(i) || ':' || i, '')
+                    FROM (SELECT 'N' || (n.*)::text AS i FROM new_rows n) x
+                    HAVING count(*) > 0;
                 ELSIF TG_OP = 'DELETE' THEN
-                    SELECT string_agg(length(i) || ':' || i, '') INTO body
-                    FROM (SELECT 'O' || (o.*)::text AS i FROM old_rows o) x;
+                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
+                    SELECT TG_RELID, 'D', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                           string_agg(length(i) || ':' || i, '')
+                    FROM (SELECT 'O' || (o.*)::text AS i FROM old_rows o) x
+                    HAVING count(*) > 0;
                 ELSIF TG_OP = 'UPDATE' THEN
                     -- OLD and NEW transition rows are stored in step, so their positions pair them up
-                    SELECT string_agg(length(i) || ':' || i, '') INTO body
+                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
+                    SELECT TG_RELID, 'U', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                           string_agg(length(i) || ':' || i, '')
                     FROM (SELECT 'U' || length(u.o) || ':' || u.o || u.n AS i
                           FROM unnest(ARRAY(SELECT (o.*)::text FROM old_rows o),
-                                      ARRAY(SELECT (n.*)::text FROM new_rows n)) AS u(o, n)) x;
+                                      ARRAY(SELECT (n.*)::text FROM new_rows n)) AS u(o, n)) x
+                    HAVING count(*) > 0;
                 ELSE
-                    body := '';
+                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
+                    VALUES (TG_RELID, 'T', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                            '');
                 END IF;
-                IF body IS NULL THEN
-                    RETURN NULL; -- the statement changed no row
-                END IF;
-                INSERT INTO %1$s.events (relid, op, xid, stamp, body)
-                VALUES (TG_RELID, left(TG_OP, 1), mod(pg_current_xact_id()::text::bigint, 4294967296),
-                        statement_timestamp(), body);
-                IF EXISTS (SELECT 1 FROM %1$s.wakeups WHERE armed) THEN
-                    PERFORM pg_notify(%2$s, '');
-                END IF;
+                PERFORM pg_notify(%2$s, '') FROM %1$s.wakeups WHERE armed LIMIT 1;
                 RETURN NULL;
             END
             $pgflash$""".formatted(s, channel),
@@ -187,7 +190,7 @@ final class DurableSql {
                 UPDATE %1$s.events e SET seq = n.seq
                 FROM (SELECT id, nextval('%2$s.event_seq') AS seq
                       FROM (SELECT id FROM %1$s.events WHERE seq IS NULL ORDER BY id LIMIT 10000) u) n
-                WHERE e.id = n.id""".formatted(s, s.replace("'", "''"));
+                WHERE e.id = n.id AND e.seq IS NULL""".formatted(s, s.replace("'", "''"));
     }
 
     String lockSequencer() {
@@ -195,17 +198,18 @@ final class DurableSql {
     }
 
     String fetch() {
-        return "SELECT seq, relid, op, xid, stamp, body FROM " + s + ".events WHERE seq > ? ORDER BY seq LIMIT ?";
+        return "SELECT seq, relid, op, xid, stamp, body FROM " + s + ".events WHERE seq > ? AND seq IS NOT NULL"
+                + " ORDER BY seq LIMIT ?";
     }
 
     /** Deletes, in one bounded batch, rows every live group has consumed. */
     String deleteConsumed() {
         return """
-                DELETE FROM %1$s.events WHERE id IN (
-                    SELECT id FROM %1$s.events
-                    WHERE seq <= (SELECT min(cursor) FROM %1$s.groups
-                                  WHERE seen_at > now() - make_interval(secs => ?))
-                    LIMIT 5000)""".formatted(s);
+                DELETE FROM %1$s.events WHERE seq IS NOT NULL AND seq IN (
+                    SELECT seq FROM %1$s.events
+                    WHERE seq IS NOT NULL AND seq <= (SELECT min(cursor) FROM %1$s.groups
+                                                      WHERE seen_at > now() - make_interval(secs => ?))
+                    ORDER BY seq LIMIT 5000)""".formatted(s);
     }
 
     String expiredGroups() {

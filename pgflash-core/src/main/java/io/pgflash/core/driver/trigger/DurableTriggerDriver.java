@@ -43,6 +43,12 @@ import org.slf4j.LoggerFactory;
 public final class DurableTriggerDriver implements ChangeDriver {
 
     private static final Logger log = LoggerFactory.getLogger(DurableTriggerDriver.class);
+    /** How often the cursor is written while events flow (at-least-once: a crash repeats at most this much). */
+    private static final Duration CURSOR_SAVE_INTERVAL = Duration.ofMillis(200);
+    /** The pause after a small batch, and between the looks before arming the wake-up. */
+    private static final Duration PACING = Duration.ofMillis(10);
+    /** Looks for new events before arming: writers notify only while armed, so a brief lull should not arm. */
+    private static final int LOOKS_BEFORE_ARMING = 3;
 
     private final DurableSql sql;
     private final String group;
@@ -288,6 +294,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private void readLoop() {
         int failures = 0;
         long lastRetention = 0;
+        long lastSave = 0;
         try {
             while (running) {
                 try {
@@ -297,9 +304,16 @@ public final class DurableTriggerDriver implements ChangeDriver {
                         log.info("Durable group {} connected again after {} failed attempt(s)", group, failures);
                         failures = 0;
                     }
-                    saveCursor(connection);
-                    if (!deliverNext()) {
+                    if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
+                        saveCursor(connection);
+                        lastSave = System.nanoTime();
+                    }
+                    int delivered = deliverNext();
+                    if (delivered == 0) {
                         waitForWork();
+                    } else if (delivered < batchSize / 2) {
+                        // a trickle: let a few more commit, so the consumer's own commits stay few
+                        TimeUnit.MILLISECONDS.sleep(PACING.toMillis());
                     }
                     if (System.nanoTime() - lastRetention > retentionInterval.toNanos()) {
                         deleteConsumed();
@@ -335,9 +349,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     /**
      * Numbers newly committed events, then hands the next batch past the cursor to the sink (which waits while
-     * subscribers are full). False when there was nothing.
+     * subscribers are full). Returns how many event rows there were.
      */
-    private boolean deliverNext() throws SQLException, InterruptedException {
+    private int deliverNext() throws SQLException, InterruptedException {
         sequence();
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.fetch())) {
@@ -365,7 +379,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             context.sink().accept(events, new Position(row.seq, 0));
             cursor = row.seq;
         }
-        return !rows.isEmpty();
+        return rows.size();
     }
 
     /** Gives committed, unnumbered events their numbers, in one transaction under the sequencer lock. */
@@ -388,11 +402,20 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    /** Arms the wake-up, looks once more (no wake-up may be lost), waits, then disarms. */
+    /**
+     * After a few quick looks, arms the wake-up, looks once more (no wake-up may be lost), waits, then disarms.
+     */
     private void waitForWork() throws SQLException, InterruptedException {
+        for (int look = 0; look < LOOKS_BEFORE_ARMING; look++) {
+            TimeUnit.MILLISECONDS.sleep(PACING.toMillis());
+            if (deliverNext() > 0) {
+                return;
+            }
+        }
+        saveCursor(connection);
         arm(true);
         try {
-            if (deliverNext()) {
+            if (deliverNext() > 0) {
                 return;
             }
             connection.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
@@ -411,6 +434,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
+    /** Writes the cursor if listeners handled more since the last time (always through another connection). */
     private void saveCursor(Connection c) throws SQLException {
         long handled = confirmed.get();
         if (handled <= savedCursor && c == connection) {
