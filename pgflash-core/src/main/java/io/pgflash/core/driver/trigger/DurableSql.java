@@ -122,32 +122,9 @@ final class DurableSql {
         };
     }
 
-    String createTrigger(String quotedTable, Operation operation) {
-        String referencing = switch (operation) {
-            case INSERT -> "REFERENCING NEW TABLE AS new_rows ";
-            case UPDATE -> "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
-            case DELETE -> "REFERENCING OLD TABLE AS old_rows ";
-            case TRUNCATE -> "";
-        };
-        return "CREATE TRIGGER " + TableName.quote(triggerName(operation)) + " AFTER " + operation.name() + " ON "
-                + quotedTable + " " + referencing + "FOR EACH STATEMENT EXECUTE FUNCTION " + captureFunction();
-    }
-
-    String dropTrigger(String quotedTable, String triggerName) {
-        return "DROP TRIGGER IF EXISTS " + TableName.quote(triggerName) + " ON " + quotedTable;
-    }
-
-    /** Per table with durable captures or durable triggers: the operations wanted and the triggers present. */
-    String triggerState() {
-        return """
-                SELECT c.oid, format('%%I.%%I', n.nspname, c.relname),
-                       ARRAY(SELECT DISTINCT d.operation FROM %1$s.durable_captures d WHERE d.relid = c.oid),
-                       ARRAY(SELECT t.tgname::text FROM pg_trigger t
-                             WHERE t.tgrelid = c.oid AND t.tgfoid = to_regprocedure(?))
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.oid IN (SELECT relid FROM %1$s.durable_captures
-                                UNION SELECT tgrelid FROM pg_trigger WHERE tgfoid = to_regprocedure(?))"""
-                .formatted(s);
+    /** The durable triggers, wanted by the consumer groups' rows in {@code durable_captures}. */
+    TriggerDdl ddl() {
+        return new TriggerDdl(captureFunction(), this::triggerName, s + ".durable_captures");
     }
 
     String deleteCaptures() {

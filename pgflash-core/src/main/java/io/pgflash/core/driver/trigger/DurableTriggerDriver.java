@@ -9,7 +9,6 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -18,8 +17,6 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -183,30 +180,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     private void reconcile(Connection c) throws SQLException {
-        try (PreparedStatement state = c.prepareStatement(sql.triggerState())) {
-            state.setString(1, sql.captureFunction());
-            state.setString(2, sql.captureFunction());
-            try (ResultSet rs = state.executeQuery(); Statement ddl = c.createStatement()) {
-                while (rs.next()) {
-                    String table = rs.getString(2);
-                    Set<String> wanted = strings(rs.getArray(3));
-                    Set<String> present = strings(rs.getArray(4));
-                    for (Operation operation : Operation.values()) {
-                        String name = sql.triggerName(operation);
-                        boolean want = wanted.contains(operation.name());
-                        if (want && !present.contains(name)) {
-                            ddl.execute(sql.createTrigger(table, operation));
-                        } else if (!want && present.contains(name)) {
-                            ddl.execute(sql.dropTrigger(table, name));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static Set<String> strings(Array array) throws SQLException {
-        return new HashSet<>(Arrays.asList((String[]) array.getArray()));
+        sql.ddl().reconcile(c);
     }
 
     @Override

@@ -2,14 +2,11 @@ package io.pgflash.core.driver.trigger;
 
 import io.pgflash.core.Operation;
 import io.pgflash.core.driver.ConnectionFactory;
-import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.Arrays;
-import java.util.HashSet;
 import java.util.Set;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,33 +111,7 @@ final class TriggerInstaller {
                 log.info("Removed {} registration(s) left by sessions that ended without cleaning up", dead);
             }
         }
-        try (PreparedStatement state = connection.prepareStatement(sql.triggerState())) {
-            state.setString(1, sql.captureFunction());
-            state.setString(2, sql.captureFunction());
-            try (ResultSet rs = state.executeQuery(); Statement ddl = connection.createStatement()) {
-                while (rs.next()) {
-                    String table = rs.getString(2);
-                    Set<String> wanted = strings(rs.getArray(3));
-                    Set<String> present = strings(rs.getArray(4));
-                    for (Operation operation : Operation.values()) {
-                        String name = sql.triggerName(operation);
-                        boolean want = wanted.contains(operation.name());
-                        boolean has = present.contains(name);
-                        if (want && !has) {
-                            ddl.execute(sql.createTrigger(table, operation));
-                            log.debug("Created trigger {} on {}", name, table);
-                        } else if (!want && has) {
-                            ddl.execute(sql.dropTrigger(table, name));
-                            log.debug("Dropped trigger {} on {}", name, table);
-                        }
-                    }
-                }
-            }
-        }
-    }
-
-    private static Set<String> strings(Array array) throws SQLException {
-        return new HashSet<>(Arrays.asList((String[]) array.getArray()));
+        sql.ddl().reconcile(connection);
     }
 
     private void inTransaction(String what, SchemaLock.SqlWork work) {

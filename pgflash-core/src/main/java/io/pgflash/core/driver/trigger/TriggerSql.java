@@ -144,19 +144,9 @@ final class TriggerSql {
         };
     }
 
-    String createTrigger(String quotedTable, Operation operation) {
-        String referencing = switch (operation) {
-            case INSERT -> "REFERENCING NEW TABLE AS new_rows ";
-            case UPDATE -> "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
-            case DELETE -> "REFERENCING OLD TABLE AS old_rows ";
-            case TRUNCATE -> "";
-        };
-        return "CREATE TRIGGER " + TableName.quote(triggerName(operation)) + " AFTER " + operation.name() + " ON "
-                + quotedTable + " " + referencing + "FOR EACH STATEMENT EXECUTE FUNCTION " + captureFunction();
-    }
-
-    String dropTrigger(String quotedTable, String triggerName) {
-        return "DROP TRIGGER IF EXISTS " + TableName.quote(triggerName) + " ON " + quotedTable;
+    /** The notify-mode triggers, wanted by the live sessions' rows in {@code listeners}. */
+    TriggerDdl ddl() {
+        return new TriggerDdl(captureFunction(), this::triggerName, quotedSchema + ".listeners");
     }
 
     /** Listener rows of sessions that no longer hold their advisory lock, or of tables that are gone. */
@@ -182,19 +172,6 @@ final class TriggerSql {
     String insertListener() {
         return "INSERT INTO " + quotedSchema + ".listeners (token, relid, operation) VALUES (?, ?, ?)"
                 + " ON CONFLICT DO NOTHING";
-    }
-
-    /** Per table with listeners or with our triggers: the operations wanted and the triggers present. */
-    String triggerState() {
-        return """
-                SELECT c.oid, format('%%I.%%I', n.nspname, c.relname),
-                       ARRAY(SELECT DISTINCT l.operation FROM %1$s.listeners l WHERE l.relid = c.oid),
-                       ARRAY(SELECT t.tgname::text FROM pg_trigger t
-                             WHERE t.tgrelid = c.oid AND t.tgfoid = to_regprocedure(?))
-                FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-                WHERE c.oid IN (SELECT relid FROM %1$s.listeners
-                                UNION SELECT tgrelid FROM pg_trigger WHERE tgfoid = to_regprocedure(?))"""
-                .formatted(quotedSchema);
     }
 
     String fetchOverflow() {

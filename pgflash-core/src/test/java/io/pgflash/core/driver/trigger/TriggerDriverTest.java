@@ -208,7 +208,7 @@ class TriggerDriverTest extends FlashTestBase {
             statement.execute("SELECT pg_advisory_lock(" + deadToken + ")");
             statement.execute("INSERT INTO pgflash.listeners (token, relid, operation)"
                     + " VALUES (" + deadToken + ", 'posts'::regclass, 'UPDATE')");
-            statement.execute(sql.createTrigger("public.posts", Operation.UPDATE));
+            statement.execute(sql.ddl().createTrigger("public.posts", Operation.UPDATE));
         }
         assertThat(triggerCount("posts")).isEqualTo(1);
 
