@@ -1,5 +1,7 @@
 package io.pgflash.core.driver.trigger;
 
+import static io.pgflash.core.driver.Reconnects.closeQuietly;
+
 import io.pgflash.core.BackOff;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
@@ -9,6 +11,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.Reconnects;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -266,7 +269,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     private void readLoop() {
-        int failures = 0;
+        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log, "Durable group " + group);
         long lastRetention = 0;
         long lastSave = 0;
         try {
@@ -275,8 +278,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     if (connection == null) {
                         connection = connect();
                         state = DriverState.STREAMING;
-                        log.info("Durable group {} connected again after {} failed attempt(s)", group, failures);
-                        failures = 0;
+                        reconnects.connected();
                     }
                     if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
                         saveCursor(connection);
@@ -300,17 +302,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     if (!running) {
                         return;
                     }
-                    failures++;
                     state = DriverState.RECONNECTING;
-                    context.observer().reconnecting();
-                    Duration delay = reconnectBackOff.delay(failures);
-                    log.warn("Durable group {} failed ({}); reconnecting in {}", group, e.getMessage(), delay);
                     closeQuietly(connection);
                     connection = null;
-                    try {
-                        TimeUnit.MILLISECONDS.sleep(delay.toMillis());
-                    } catch (InterruptedException interrupted) {
-                        Thread.currentThread().interrupt();
+                    if (!reconnects.failed(e)) {
                         return;
                     }
                 }
@@ -408,10 +403,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    /** Writes the cursor if listeners handled more since the last time (always through another connection). */
+    /** Writes the cursor if listeners handled more since the last time it was written. */
     private void saveCursor(Connection c) throws SQLException {
         long handled = confirmed.get();
-        if (handled <= savedCursor && c == connection) {
+        if (handled <= savedCursor) {
             return;
         }
         try (PreparedStatement statement = c.prepareStatement(sql.saveCursor())) {
@@ -445,16 +440,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
         } while (deleted == 5000 && running);
         retentionPasses.incrementAndGet();
-    }
-
-    private static void closeQuietly(Connection c) {
-        if (c != null) {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                log.debug("Closing a connection failed", e);
-            }
-        }
     }
 
     private record Row(long seq, long relid, String op, long xid, Instant stamp, String body) {

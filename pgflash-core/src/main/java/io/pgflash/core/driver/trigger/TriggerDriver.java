@@ -1,5 +1,7 @@
 package io.pgflash.core.driver.trigger;
 
+import static io.pgflash.core.driver.Reconnects.closeQuietly;
+
 import io.pgflash.core.BackOff;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
@@ -10,6 +12,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.Reconnects;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,7 +27,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.TimeUnit;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 import org.slf4j.Logger;
@@ -244,7 +246,8 @@ public final class TriggerDriver implements ChangeDriver {
     private void readUntilStopped() {
         long lastCheck = System.nanoTime();
         long lastCleanup = 0;
-        int failures = 0;
+        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log,
+                "Listening on channel " + sql.channel());
         while (running) {
             try {
                 if (listening == null) {
@@ -261,8 +264,7 @@ public final class TriggerDriver implements ChangeDriver {
                         installer.unregisterAll(previousToken, false);
                     }
                     state = DriverState.STREAMING;
-                    log.info("Listening again on channel {} after {} failed attempt(s)", sql.channel(), failures);
-                    failures = 0;
+                    reconnects.connected();
                     context.sink().gap(new StreamGap("the listening connection was lost; changes committed while"
                             + " reconnecting were not received", Instant.now()));
                 }
@@ -289,17 +291,10 @@ public final class TriggerDriver implements ChangeDriver {
                 if (!running) {
                     return;
                 }
-                failures++;
                 state = DriverState.RECONNECTING;
-                context.observer().reconnecting();
-                Duration delay = reconnectBackOff.delay(failures);
-                log.warn("Listening on channel {} failed ({}); reconnecting in {}", sql.channel(), e.getMessage(), delay);
                 closeQuietly(listening);
                 listening = null;
-                try {
-                    TimeUnit.MILLISECONDS.sleep(delay.toMillis());
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
+                if (!reconnects.failed(e)) {
                     return;
                 }
             }
@@ -384,16 +379,6 @@ public final class TriggerDriver implements ChangeDriver {
         try (PreparedStatement statement = listening.prepareStatement(sql.deleteOldOverflow())) {
             statement.setLong(1, overflowRetention.toSeconds());
             statement.executeUpdate();
-        }
-    }
-
-    private static void closeQuietly(Connection connection) {
-        if (connection != null) {
-            try {
-                connection.close();
-            } catch (SQLException e) {
-                log.debug("Closing a connection failed", e);
-            }
         }
     }
 

@@ -10,6 +10,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.Reconnects;
 import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
 import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
 import io.pgflash.core.driver.wal.PgOutputMessage.LogicalMessage;
@@ -294,7 +295,8 @@ public final class WalDriver implements ChangeDriver {
     }
 
     private void readLoop() {
-        int failures = 0;
+        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log,
+                "Replication from slot " + setup.slot());
         long lastHeartbeat = System.nanoTime();
         long lastCheck = System.nanoTime();
         while (running) {
@@ -302,8 +304,7 @@ public final class WalDriver implements ChangeDriver {
                 if (stream == null) {
                     openStream();
                     state = DriverState.STREAMING;
-                    log.info("Streaming again from slot {} after {} failed attempt(s)", setup.slot(), failures);
-                    failures = 0;
+                    reconnects.connected();
                 }
                 ByteBuffer message = stream.readPending();
                 sendConfirmed();
@@ -328,17 +329,9 @@ public final class WalDriver implements ChangeDriver {
                 if (!running) {
                     return;
                 }
-                failures++;
                 state = DriverState.RECONNECTING;
-                context.observer().reconnecting();
-                Duration delay = reconnectBackOff.delay(failures);
-                log.warn("Replication from slot {} failed ({}); reconnecting in {}", setup.slot(), e.getMessage(),
-                        delay, e);
                 abortStream();
-                try {
-                    TimeUnit.MILLISECONDS.sleep(delay.toMillis());
-                } catch (InterruptedException interrupted) {
-                    Thread.currentThread().interrupt();
+                if (!reconnects.failed(e)) {
                     return;
                 }
             }
