@@ -1,0 +1,152 @@
+package io.pgflash.benchmarks;
+
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import java.io.File;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * The one PostgreSQL every scenario of a run measures against: an embedded server with durable commits (fsync and
+ * synchronous_commit on, as in production), or the server {@code -Dbench.url} names. Writers are pgbench processes: a
+ * C client whose own CPU cost stays small on a 2-core machine.
+ */
+final class BenchServer implements AutoCloseable {
+
+    private final EmbeddedPostgres embedded;
+    final String url;
+    final String user;
+    final String password;
+
+    private BenchServer(EmbeddedPostgres embedded, String url, String user, String password) {
+        this.embedded = embedded;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    static BenchServer start() throws IOException {
+        String url = System.getProperty("bench.url");
+        if (url != null) {
+            return new BenchServer(null, url, System.getProperty("bench.user", "postgres"),
+                    System.getProperty("bench.password", ""));
+        }
+        EmbeddedPostgres postgres = EmbeddedPostgres.builder()
+                .setServerConfig("wal_level", "logical")
+                .setServerConfig("fsync", "on")
+                .setServerConfig("synchronous_commit", "on")
+                .setServerConfig("max_connections", "60")
+                .setServerConfig("max_wal_size", "4GB")
+                .start();
+        return new BenchServer(postgres, "jdbc:postgresql://localhost:" + postgres.getPort() + "/postgres",
+                "postgres", "");
+    }
+
+    Connection connect() throws SQLException {
+        return DriverManager.getConnection(url, user, password);
+    }
+
+    void execute(String... statements) throws SQLException {
+        try (Connection connection = connect(); Statement statement = connection.createStatement()) {
+            for (String sql : statements) {
+                statement.execute(sql);
+            }
+        }
+    }
+
+    String queryString(String sql) throws SQLException {
+        try (Connection connection = connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getString(1);
+        }
+    }
+
+    /** The server's version and the settings that matter for write throughput. */
+    String describe() throws SQLException {
+        return queryString("SELECT version() || '; fsync=' || current_setting('fsync') || ', synchronous_commit='"
+                + " || current_setting('synchronous_commit') || ', wal_level=' || current_setting('wal_level')"
+                + " || ', shared_buffers=' || current_setting('shared_buffers')");
+    }
+
+    /** A fresh {@code bench} table; {@code sent_at} is the insert's own clock, for latency. */
+    void recreateBenchTable() throws SQLException {
+        execute("DROP TABLE IF EXISTS bench CASCADE",
+                "CREATE TABLE bench (id bigserial PRIMARY KEY, payload text NOT NULL, n int NOT NULL,"
+                        + " sent_at timestamptz NOT NULL DEFAULT clock_timestamp())",
+                "CHECKPOINT");
+    }
+
+    /**
+     * Runs pgbench for {@code seconds} with one SQL line as its transaction.
+     *
+     * @param rate transactions per second in all (0: as fast as possible)
+     * @return the transactions per second pgbench reports
+     */
+    double pgbench(String transaction, int clients, int seconds, int rate) throws IOException, InterruptedException {
+        List<String> options = new ArrayList<>(List.of("-T", String.valueOf(seconds)));
+        if (rate > 0) {
+            options.addAll(List.of("-R", String.valueOf(rate)));
+        }
+        return pgbench(transaction, clients, options);
+    }
+
+    /** Runs {@code transactions} transactions in all (split over the clients) as fast as possible. */
+    double pgbenchCount(String transaction, int clients, int transactions) throws IOException, InterruptedException {
+        return pgbench(transaction, clients, List.of("-t", String.valueOf(transactions / clients)));
+    }
+
+    private double pgbench(String transaction, int clients, List<String> options)
+            throws IOException, InterruptedException {
+        URI server = URI.create(url.substring("jdbc:".length()));
+        Path script = Files.createTempFile("pgflash-bench", ".sql");
+        Files.writeString(script, transaction + "\n");
+        try {
+            List<String> command = new ArrayList<>(List.of(pgbenchPath(), "-n", "-c", String.valueOf(clients),
+                    "-j", String.valueOf(clients), "-f", script.toString(), "-h", server.getHost(),
+                    "-p", String.valueOf(server.getPort()), "-U", user));
+            command.addAll(options);
+            command.add(server.getPath().substring(1));
+            ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+            builder.environment().put("PGPASSWORD", password);
+            Process process = builder.start();
+            String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+            if (process.waitFor() != 0) {
+                throw new IllegalStateException("pgbench failed: " + command + "\n" + output);
+            }
+            Matcher tps = Pattern.compile("tps = ([0-9.]+)").matcher(output);
+            if (!tps.find()) {
+                throw new IllegalStateException("no tps in pgbench's output:\n" + output);
+            }
+            return Double.parseDouble(tps.group(1));
+        } finally {
+            Files.delete(script);
+        }
+    }
+
+    private static String pgbenchPath() {
+        return Stream.of(System.getenv("PATH").split(File.pathSeparator)).map(dir -> Path.of(dir, "pgbench"))
+                .filter(Files::isExecutable).map(Path::toString).findFirst()
+                .orElseThrow(() -> new IllegalStateException("The benchmarks drive their writers with pgbench, which"
+                        + " is not on the PATH: install it (Debian: apt-get install postgresql-client)"));
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (embedded != null) {
+            embedded.close();
+        }
+    }
+}

@@ -1,0 +1,93 @@
+package io.pgflash.benchmarks;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.LocalDate;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.runner.Runner;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+
+/**
+ * Every benchmark in one run, on one PostgreSQL: write overhead, sustained delivery, latency at fixed rates, backlog
+ * drain with memory (beside Debezium's embedded engine), and JMH micro-benchmarks of decoding. Writes
+ * {@code results.md} and PNG charts to {@code bench.out} (default {@code target/benchmarks}) and prints the targets as
+ * PASS/FAIL lines.
+ * <p>
+ * Settings (system properties): {@code bench.only} (comma list of write, sustained, latency, drain, jmh; all by
+ * default), {@code bench.seconds} (5), {@code bench.rounds} (3), {@code bench.backlog} (1000000), {@code bench.url}
+ * with {@code bench.user} and {@code bench.password} (an embedded PostgreSQL when empty).
+ */
+public final class BenchmarkSuite {
+
+    private BenchmarkSuite() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        System.setProperty("java.awt.headless", "true");
+        Set<String> only = Arrays.stream(System.getProperty("bench.only", "all").split(",")).map(String::trim)
+                .collect(Collectors.toSet());
+        int seconds = Integer.getInteger("bench.seconds", 5);
+        int rounds = Integer.getInteger("bench.rounds", 3);
+        int backlog = Integer.getInteger("bench.backlog", 1_000_000);
+        Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
+        Files.createDirectories(out);
+        if (System.getProperty("bench.url", "").isBlank()) {
+            System.clearProperty("bench.url");
+        }
+        Report report = new Report(new Charts(out));
+        try (BenchServer server = BenchServer.start()) {
+            report.header(server.describe(), LocalDate.now(), seconds, rounds, backlog);
+            if (selected(only, "write")) {
+                report.writeOverhead(new WriteOverhead(server, seconds, rounds).run(), rounds, seconds);
+            }
+            Delivery delivery = new Delivery(server, Math.max(seconds, 10));
+            if (selected(only, "sustained")) {
+                List<Consumers> kinds = new ArrayList<>(Consumers.PGFLASH);
+                kinds.add(Consumers.DEBEZIUM);
+                kinds.removeIf(kind -> !System.getProperty("bench.consumers", "all").equals("all")
+                        && !System.getProperty("bench.consumers").contains(kind.name()));
+                report.sustained(delivery.sustained(kinds));
+            }
+            if (selected(only, "latency")) {
+                report.latency(delivery.latency(Consumers.PGFLASH, List.of(1000, 5000)));
+            }
+            if (selected(only, "drain")) {
+                BacklogDrain drain = new BacklogDrain(server, backlog);
+                Map<Consumers, BacklogDrain.Result> results = new LinkedHashMap<>();
+                for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
+                    results.put(kind, drain.run(kind));
+                }
+                report.drain(results, backlog);
+            }
+        }
+        if (selected(only, "jmh")) {
+            report.jmh(runJmh());
+        }
+        Files.writeString(out.resolve("results.md"), report.markdown());
+        System.out.println();
+        System.out.println(report.markdown());
+        System.out.println("Written to " + out.toAbsolutePath());
+        System.exit(0); // Debezium's and pgjdbc's leftover threads must not keep the run alive
+    }
+
+    private static boolean selected(Set<String> only, String name) {
+        return only.contains("all") || only.contains(name);
+    }
+
+    private static List<RunResult> runJmh() throws Exception {
+        return new ArrayList<>(new Runner(new OptionsBuilder()
+                .include("io\\.pgflash\\..*Benchmark\\..*")
+                .forks(1)
+                .warmupIterations(3).warmupTime(TimeValue.seconds(2))
+                .measurementIterations(5).measurementTime(TimeValue.seconds(2))
+                .build()).run());
+    }
+}

@@ -1,0 +1,116 @@
+package io.pgflash.benchmarks;
+
+import io.debezium.embedded.Connect;
+import io.debezium.engine.DebeziumEngine;
+import io.debezium.engine.RecordChangeEvent;
+import io.debezium.engine.format.ChangeEventFormat;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Properties;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.kafka.connect.source.SourceRecord;
+
+/**
+ * Debezium's embedded engine with its PostgreSQL connector on the same database and table, reading with pgoutput
+ * through its own slot, delivering Kafka Connect records (typed values, like pgflash's rows) to a no-op consumer.
+ * Offsets are kept in a file, so a stopped engine resumes where it was.
+ */
+final class DebeziumConsumer implements ChangeConsumer {
+
+    private static final String SLOT = "debezium_bench";
+
+    private final BenchServer server;
+    private final Path offsets;
+    private final AtomicLong received = new AtomicLong();
+    private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
+    private ExecutorService executor;
+
+    DebeziumConsumer(BenchServer server) throws Exception {
+        this.server = server;
+        this.offsets = Files.createTempFile("debezium-offsets", ".dat");
+    }
+
+    @Override
+    public String name() {
+        return "Debezium embedded";
+    }
+
+    /** Starts the engine and returns once it streams from its slot (the engine starts asynchronously). */
+    @Override
+    public void start() throws Exception {
+        URI uri = URI.create(server.url.substring("jdbc:".length()));
+        Properties properties = new Properties();
+        properties.setProperty("name", "bench");
+        properties.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
+        properties.setProperty("offset.storage.file.filename", offsets.toString());
+        properties.setProperty("offset.flush.interval.ms", "1000");
+        properties.setProperty("database.hostname", uri.getHost());
+        properties.setProperty("database.port", String.valueOf(uri.getPort()));
+        properties.setProperty("database.user", server.user);
+        properties.setProperty("database.password", server.password);
+        properties.setProperty("database.dbname", uri.getPath().substring(1));
+        properties.setProperty("topic.prefix", "bench");
+        properties.setProperty("plugin.name", "pgoutput");
+        properties.setProperty("slot.name", SLOT);
+        properties.setProperty("publication.name", SLOT);
+        properties.setProperty("publication.autocreate.mode", "filtered");
+        properties.setProperty("table.include.list", "public.bench");
+        properties.setProperty("snapshot.mode", "no_data");
+        engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
+                .using(properties)
+                .using((success, message, error) -> {
+                    if (!success) {
+                        System.err.println("Debezium engine stopped: " + message + (error == null ? "" : " " + error));
+                    }
+                })
+                .notifying((RecordChangeEvent<SourceRecord> event) -> {
+                    if (event.record().value() != null) {
+                        received.incrementAndGet();
+                    }
+                })
+                .build();
+        executor = Executors.newSingleThreadExecutor();
+        executor.execute(engine);
+        long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+        while (!"t".equals(server.queryString("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
+                + " WHERE slot_name = '" + SLOT + "'"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Debezium did not start streaming from slot " + SLOT + " in 2 min");
+            }
+            Thread.sleep(50);
+        }
+    }
+
+    @Override
+    public void stop() throws Exception {
+        if (engine != null) {
+            engine.close();
+            executor.shutdown();
+            executor.awaitTermination(60, TimeUnit.SECONDS);
+            engine = null;
+        }
+    }
+
+    @Override
+    public long received() {
+        return received.get();
+    }
+
+    @Override
+    public Latencies latencies() {
+        return null;
+    }
+
+    @Override
+    public void close() throws Exception {
+        stop();
+        server.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
+                + " WHERE slot_name = '" + SLOT + "' AND NOT active", "DROP PUBLICATION IF EXISTS " + SLOT);
+        Files.deleteIfExists(offsets);
+    }
+}

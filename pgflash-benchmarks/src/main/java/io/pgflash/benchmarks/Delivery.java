@@ -1,0 +1,76 @@
+package io.pgflash.benchmarks;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Delivery with writers running: sustained throughput (pgbench inserting single-row transactions as fast as it can
+ * while the consumer reads) and commit-to-listener latency at fixed write rates. Latency is measured from the row's
+ * {@code clock_timestamp()} at insert (just before its commit) to the listener, on the same machine's clock.
+ */
+final class Delivery {
+
+    /** Sustained delivery: events per second from the first write until the consumer had them all. */
+    record Sustained(double writtenPerSecond, double deliveredPerSecond) {
+    }
+
+    /** Latency at one fixed write rate, in milliseconds. */
+    record Latency(int rate, double achievedRate, double p50, double p99, double max, int samples) {
+    }
+
+    private final BenchServer server;
+    private final int seconds;
+
+    Delivery(BenchServer server, int seconds) {
+        this.server = server;
+        this.seconds = seconds;
+    }
+
+    Map<Consumers, Sustained> sustained(List<Consumers> kinds) throws Exception {
+        Map<Consumers, Sustained> results = new LinkedHashMap<>();
+        for (Consumers kind : kinds) {
+            server.recreateBenchTable();
+            try (ChangeConsumer consumer = kind.create(server)) {
+                Consumers.startAndWarmUp(consumer, server);
+                long before = consumer.received();
+                long start = System.nanoTime();
+                double tps = server.pgbench(WriteOverhead.SINGLE_ROW, 4, seconds, 0);
+                long written = Long.parseLong(server.queryString("SELECT count(*) - 1 FROM bench"));
+                Consumers.awaitReceived(consumer, before + written, Duration.ofMinutes(10));
+                double elapsed = (System.nanoTime() - start) / 1e9;
+                Sustained result = new Sustained(tps, written / elapsed);
+                results.put(kind, result);
+                System.out.printf("sustained delivery, %-28s written %8.0f/s, delivered %8.0f/s%n", consumer.name(),
+                        tps, result.deliveredPerSecond());
+            }
+        }
+        return results;
+    }
+
+    Map<Consumers, List<Latency>> latency(List<Consumers> kinds, List<Integer> rates) throws Exception {
+        Map<Consumers, List<Latency>> results = new LinkedHashMap<>();
+        for (Consumers kind : kinds) {
+            for (int rate : rates) {
+                server.recreateBenchTable();
+                try (ChangeConsumer consumer = kind.create(server)) {
+                    Consumers.startAndWarmUp(consumer, server);
+                    long before = consumer.received();
+                    consumer.latencies().reset();
+                    double achieved = server.pgbench(WriteOverhead.SINGLE_ROW, 4, seconds, rate);
+                    long written = Long.parseLong(server.queryString("SELECT count(*) - 1 FROM bench"));
+                    Consumers.awaitReceived(consumer, before + written, Duration.ofMinutes(10));
+                    Latencies latencies = consumer.latencies();
+                    Latency result = new Latency(rate, achieved, latencies.percentileMillis(50),
+                            latencies.percentileMillis(99), latencies.percentileMillis(100), latencies.size());
+                    results.computeIfAbsent(kind, k -> new java.util.ArrayList<>()).add(result);
+                    System.out.printf("latency, %-28s at %5d/s (achieved %5.0f/s): p50 %6.1f ms, p99 %6.1f ms,"
+                            + " max %6.1f ms%n", consumer.name(), rate, achieved, result.p50(), result.p99(),
+                            result.max());
+                }
+            }
+        }
+        return results;
+    }
+}
