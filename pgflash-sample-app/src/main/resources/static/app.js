@@ -9,11 +9,12 @@ const perSecond = new Map(); // epoch second -> events received
 
 const $ = (id) => document.getElementById(id);
 
-async function api(method, path, body) {
+// Writes send JSON, which the server requires (another site cannot send it without CORS).
+async function api(method, path, body = {}) {
     const response = await fetch(path, {
         method,
-        headers: body ? {'Content-Type': 'application/json'} : {},
-        body: body ? JSON.stringify(body) : undefined,
+        headers: {'Content-Type': 'application/json'},
+        body: JSON.stringify(body),
     });
     if (!response.ok) {
         const problem = await response.json().catch(() => ({}));
@@ -33,7 +34,8 @@ function connect() {
 }
 
 function showEvent(event) {
-    const second = Math.floor(Date.now() / 1000);
+    // counted in the second it was committed, so the recent events a new page gets land where they belong
+    const second = Math.floor(Date.parse(event.commitTime) / 1000);
     perSecond.set(second, (perSecond.get(second) || 0) + 1);
 
     const item = document.createElement('li');
@@ -82,13 +84,13 @@ function schedulePostsRefresh() {
 }
 
 async function refreshPosts() {
-    const posts = await (await fetch('/api/posts')).json();
+    const {total, posts} = await (await fetch(`/api/posts?limit=${POSTS_SHOWN}`)).json();
     const body = $('posts').querySelector('tbody');
     body.innerHTML = '';
-    for (const post of posts.slice(-POSTS_SHOWN).reverse()) {
+    for (const post of posts) {
         const row = document.createElement('tr');
-        row.innerHTML = `<td>${post.id}</td><td>${escape(post.title)}</td>
-            <td><span class="status-${post.status}">${post.status}</span></td>
+        row.innerHTML = `<td>${escape(post.id)}</td><td>${escape(post.title)}</td>
+            <td><span class="status-${escape(post.status)}">${escape(post.status)}</span></td>
             <td class="row-actions">
                 <button data-action="publish">Publish</button>
                 <button data-action="rename">Rename</button>
@@ -99,8 +101,8 @@ async function refreshPosts() {
             button.addEventListener('click', () => act(button.dataset.action, post)));
         body.append(row);
     }
-    $('no-posts').hidden = posts.length > 0;
-    $('post-count').textContent = posts.length > POSTS_SHOWN ? `newest ${POSTS_SHOWN} of ${posts.length}` : '';
+    $('no-posts').hidden = total > 0;
+    $('post-count').textContent = total > posts.length ? `newest ${posts.length} of ${total}` : '';
 }
 
 function act(action, post) {
@@ -186,7 +188,7 @@ $('new-post').addEventListener('submit', (e) => {
     api('POST', '/api/posts', {title: $('title').value || 'Hello, pgflash', status: $('status').value});
     $('title').value = '';
 });
-$('burst').addEventListener('click', () => api('POST', '/api/posts/burst?count=100'));
+$('burst').addEventListener('click', () => api('POST', '/api/posts/burst', {count: 100}));
 $('truncate').addEventListener('click', () => api('POST', '/api/truncate'));
 
 connect();

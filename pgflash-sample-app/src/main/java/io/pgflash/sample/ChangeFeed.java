@@ -2,13 +2,12 @@ package io.pgflash.sample;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.spring.annotation.PgChangeListener;
-import java.io.IOException;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
 import java.util.Map;
+import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.springframework.context.SmartLifecycle;
 import org.springframework.http.MediaType;
@@ -17,10 +16,8 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 
 /**
  * Pushes every change of {@code posts} and {@code comments} to the open pages as Server-Sent Events ({@code change}),
- * and the other listeners' remarks ({@code note}). A page that connects gets the most recent ones first.
- * <p>
- * Sending happens on the listeners' threads under one lock, so every page sees the same order and nothing twice; a
- * sample can afford that, and a page whose connection fails is dropped.
+ * and the other listeners' remarks ({@code note}). Each event has an id; a page that connects gets the recent events
+ * it has not seen (all of them, or those after the {@code Last-Event-ID} its browser sends when it reconnects).
  * <p>
  * The feed stops before the web server: open streams are ended first, so a graceful shutdown does not wait for them.
  */
@@ -28,52 +25,58 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 public class ChangeFeed implements SmartLifecycle {
 
     private static final int RECENT = 50;
-    private static final Duration EMITTER_TIMEOUT = Duration.ofMinutes(30); // the browser reconnects by itself
 
-    private final List<SseEmitter> emitters = new CopyOnWriteArrayList<>();
+    /** Ids are this run's prefix and a counter, so an id from before a restart is never taken for a new one. */
+    private final String run = UUID.randomUUID().toString().substring(0, 8);
+    private final List<PageStream> pages = new CopyOnWriteArrayList<>();
     private final Deque<FeedEvent> recent = new ArrayDeque<>();
+    private long sequence;
     private volatile boolean running;
 
     @PgChangeListener(value = "posts", id = "feed-posts")
     @PgChangeListener(value = "comments", id = "feed-comments")
     void onChange(ChangeEvent event) {
-        send(new FeedEvent("change", ChangeView.of(event, Instant.now())));
+        send("change", ChangeView.of(event, Instant.now()));
     }
 
     /** A line from a listener, shown beside the events: which listener saw what. */
     public void note(String listener, String text) {
-        send(new FeedEvent("note", Map.of("listener", listener, "text", text, "at", Instant.now())));
+        send("note", Map.of("listener", listener, "text", text, "at", Instant.now()));
     }
 
-    public synchronized SseEmitter subscribe() {
-        SseEmitter emitter = new SseEmitter(EMITTER_TIMEOUT.toMillis());
-        emitter.onCompletion(() -> emitters.remove(emitter));
-        emitter.onTimeout(emitter::complete);
-        emitter.onError(error -> emitters.remove(emitter));
-        try {
-            emitter.send(SseEmitter.event().comment("pgflash sample feed"));
-            for (FeedEvent event : recent) {
-                emitter.send(event.toSse());
-            }
-            emitters.add(emitter);
-        } catch (IOException e) {
-            emitter.completeWithError(e);
+    /** A stream for one page, starting with the recent events after {@code lastEventId} (all when null). */
+    public synchronized SseEmitter subscribe(String lastEventId) {
+        PageStream page = new PageStream(pages::remove);
+        if (!running) {
+            page.complete(); // shutting down: the browser retries against whatever serves next
+            return page.emitter();
         }
-        return emitter;
+        long seen = lastSeen(lastEventId);
+        page.offer(SseEmitter.event().comment("pgflash sample feed"));
+        recent.stream().filter(event -> event.number() > seen).forEach(event -> page.offer(event.toSse(run)));
+        pages.add(page);
+        return page.emitter();
     }
 
-    private synchronized void send(FeedEvent event) {
+    private long lastSeen(String lastEventId) {
+        String prefix = run + "-";
+        if (lastEventId == null || !lastEventId.startsWith(prefix)) {
+            return 0;
+        }
+        try {
+            return Long.parseLong(lastEventId.substring(prefix.length()));
+        } catch (NumberFormatException e) {
+            return 0;
+        }
+    }
+
+    private synchronized void send(String name, Object data) {
+        FeedEvent event = new FeedEvent(++sequence, name, data);
         recent.addLast(event);
         if (recent.size() > RECENT) {
             recent.removeFirst();
         }
-        for (SseEmitter emitter : emitters) {
-            try {
-                emitter.send(event.toSse());
-            } catch (IOException | IllegalStateException e) {
-                emitters.remove(emitter);
-            }
-        }
+        pages.forEach(page -> page.offer(event.toSse(run)));
     }
 
     @Override
@@ -85,8 +88,8 @@ public class ChangeFeed implements SmartLifecycle {
     @Override
     public synchronized void stop() {
         running = false;
-        emitters.forEach(SseEmitter::complete);
-        emitters.clear();
+        pages.forEach(PageStream::complete);
+        pages.clear();
     }
 
     @Override
@@ -94,10 +97,10 @@ public class ChangeFeed implements SmartLifecycle {
         return running;
     }
 
-    private record FeedEvent(String name, Object data) {
+    private record FeedEvent(long number, String name, Object data) {
 
-        SseEmitter.SseEventBuilder toSse() {
-            return SseEmitter.event().name(name).data(data, MediaType.APPLICATION_JSON);
+        SseEmitter.SseEventBuilder toSse(String run) {
+            return SseEmitter.event().id(run + "-" + number).name(name).data(data, MediaType.APPLICATION_JSON);
         }
     }
 }

@@ -1,6 +1,7 @@
 package io.pgflash.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
@@ -28,7 +29,7 @@ class EmbeddedDataDirectoryTest {
             id = first.getBean(BlogRepository.class).insertPost("Kept", "", "draft");
         }
         try (ConfigurableApplicationContext second = start()) {
-            assertThat(second.getBean(PostCache.class).all()).extracting(Post::id, Post::title)
+            assertThat(second.getBean(PostCache.class).newest(10)).extracting(Post::id, Post::title)
                     .containsExactly(tuple(id, "Kept"));
         }
     }
@@ -56,6 +57,17 @@ class EmbeddedDataDirectoryTest {
             assertThat(ProcessHandle.of(leftover).filter(ProcessHandle::isAlive)).isEmpty();
         } finally {
             ProcessHandle.of(leftover).ifPresent(ProcessHandle::destroy); // when the test fails
+        }
+    }
+
+    @Test
+    void aDirectoryInUseByARunningSampleIsRefusedAndTheRunningOneKeepsWorking() {
+        try (ConfigurableApplicationContext running = start()) {
+            assertThatThrownBy(this::start).hasRootCauseInstanceOf(IllegalStateException.class)
+                    .rootCause().hasMessageContaining("Another running sample uses the embedded PostgreSQL in "
+                            + dataDirectory.toAbsolutePath())
+                    .hasMessageContaining("--sample.embedded.data-dir=");
+            assertThat(running.getBean(BlogRepository.class).insertPost("Still fine", "", "draft")).isPositive();
         }
     }
 

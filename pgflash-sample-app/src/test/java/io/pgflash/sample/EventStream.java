@@ -18,7 +18,7 @@ import tools.jackson.databind.ObjectMapper;
 /** Reads {@code GET /events} as a browser's EventSource would, keeping each event's name and JSON data. */
 final class EventStream implements AutoCloseable {
 
-    record Received(String name, JsonNode data) {
+    record Received(String id, String name, JsonNode data) {
     }
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -35,8 +35,17 @@ final class EventStream implements AutoCloseable {
     }
 
     static EventStream open(int port) throws IOException, InterruptedException {
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/events"))
-                .header("Accept", "text/event-stream").build();
+        return open(port, null);
+    }
+
+    /** Opens the stream as a reconnecting browser does, naming the last event it saw (null: a new page). */
+    static EventStream open(int port, String lastEventId) throws IOException, InterruptedException {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/events"))
+                .header("Accept", "text/event-stream");
+        if (lastEventId != null) {
+            builder.header("Last-Event-ID", lastEventId);
+        }
+        HttpRequest request = builder.build();
         HttpResponse<InputStream> response = HttpClient.newHttpClient()
                 .send(request, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200
@@ -51,6 +60,11 @@ final class EventStream implements AutoCloseable {
         return received.stream().filter(event -> event.name().equals("change")).map(Received::data).toList();
     }
 
+    /** Every event so far. */
+    synchronized List<Received> all() {
+        return List.copyOf(received);
+    }
+
     /** The {@code note} texts so far. */
     synchronized List<String> notes() {
         return received.stream().filter(event -> event.name().equals("note"))
@@ -60,15 +74,19 @@ final class EventStream implements AutoCloseable {
 
     private void read() {
         try (BufferedReader lines = new BufferedReader(new InputStreamReader(body, StandardCharsets.UTF_8))) {
+            String id = null;
             String name = "message";
             StringBuilder data = new StringBuilder();
             for (String line = lines.readLine(); line != null; line = lines.readLine()) {
                 if (line.isEmpty()) {
                     if (!data.isEmpty()) {
-                        add(new Received(name, JSON.readTree(data.toString())));
+                        add(new Received(id, name, JSON.readTree(data.toString())));
                     }
+                    id = null;
                     name = "message";
                     data.setLength(0);
+                } else if (line.startsWith("id:")) {
+                    id = line.substring("id:".length()).trim();
                 } else if (line.startsWith("event:")) {
                     name = line.substring("event:".length()).trim();
                 } else if (line.startsWith("data:")) {
