@@ -25,15 +25,17 @@ final class Charts {
      */
     Path bars(String file, String title, String yAxis, List<String> categories, Map<String, List<Double>> series)
             throws IOException {
-        CategoryChart chart = new CategoryChartBuilder().width(900).height(480).title(title).yAxisTitle(yAxis)
+        CategoryChart chart = new CategoryChartBuilder().width(1000).height(520).title(title).yAxisTitle(yAxis)
                 .build();
-        chart.getStyler().setLegendPosition(Styler.LegendPosition.InsideNE);
-        chart.getStyler().setXAxisLabelRotation(15);
+        chart.getStyler().setLegendPosition(Styler.LegendPosition.OutsideS);
+        chart.getStyler().setLegendLayout(Styler.LegendLayout.Horizontal);
+        chart.getStyler().setXAxisLabelRotation(20);
         chart.getStyler().setChartBackgroundColor(java.awt.Color.WHITE);
         chart.getStyler().setPlotGridVerticalLinesVisible(false);
-        chart.getStyler().setLabelsVisible(true);
-        chart.getStyler().setLabelsFontColorAutomaticEnabled(false);
-        series.forEach((name, values) -> chart.addSeries(name, categories, values));
+        chart.getStyler().setYAxisDecimalPattern("#,##0.##");
+        // the exact figures are in the report's tables; the chart shows the proportions
+        series.forEach((name, values) -> chart.addSeries(name, categories,
+                values.stream().map(value -> Math.round(value * 100) / 100.0).toList()));
         Path png = directory.resolve(file);
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         return png;

@@ -56,8 +56,8 @@ final class Report {
             line(row.toString());
         }
         line("");
-        charts.bars("write-overhead.png", "Insert throughput, ratio to no trigger (same run)", "ratio", variants,
-                series);
+        charts.bars("write-overhead.png", "Insert throughput, ratio to no trigger (same run)", "ratio",
+                variants.stream().map(Report::shortVariant).toList(), series);
         line("![Write overhead](images/bench/write-overhead.png)");
         line("");
         String single = shapes.get(0);
@@ -187,6 +187,12 @@ final class Report {
         String line = (pass ? "PASS" : "FAIL") + " " + name + ": " + String.format(Locale.ROOT, format, values);
         targets.add(line);
         System.out.println(line);
+    }
+
+    private static String shortVariant(String variant) {
+        return variant.replace("pgflash trigger driver, ", "pgflash ").replace(" (publication and slot)", "")
+                .replace("pg_notify(row_to_json(NEW)) trigger", "NOTIFY trigger").replace(", consumer stopped",
+                        " (consumer stopped)");
     }
 
     private static String label(Consumers kind) {

@@ -7,14 +7,17 @@ import java.util.Map;
 
 /**
  * Write overhead: insert throughput with 4 pgbench writers on a table with no trigger, the classic per-row
- * {@code pg_notify(row_to_json(NEW))} trigger, and each pgflash driver with its consumer running (a no-op listener), for
- * single-row transactions and 10-row statements. Several rounds, the order rotated per round; medians, as ratios to
+ * {@code pg_notify(row_to_json(NEW))} trigger, and each pgflash driver with its consumer running (a no-op listener),
+ * and for the durable and WAL drivers also with the consumer stopped (the write path alone), for single-row
+ * transactions and 10-row statements. Several rounds, the order rotated per round; medians, as ratios to
  * the table without a trigger in the same run.
  */
 final class WriteOverhead {
 
     static final String NONE = "no trigger";
     static final String CLASSIC = "per-row pg_notify(row_to_json(NEW)) trigger";
+    /** Suffix of the variants whose consumer is stopped: the write path's cost alone (triggers, or slot and WAL). */
+    static final String STOPPED = ", consumer stopped";
     static final String SINGLE_ROW = "INSERT INTO bench (payload, n) VALUES ('some payload of a typical row', 1);";
     static final String TEN_ROWS = rows(10);
 
@@ -48,6 +51,8 @@ final class WriteOverhead {
         shapes.put("10-row statements", TEN_ROWS);
         List<String> variants = new ArrayList<>(List.of(NONE, CLASSIC));
         Consumers.PGFLASH.forEach(consumer -> variants.add(variantName(consumer)));
+        variants.add(variantName(Consumers.DURABLE) + STOPPED);
+        variants.add(variantName(Consumers.WAL) + STOPPED);
 
         Map<String, Map<String, Double>> medians = new LinkedHashMap<>();
         for (Map.Entry<String, String> shape : shapes.entrySet()) {
@@ -85,13 +90,18 @@ final class WriteOverhead {
                             + " $$ BEGIN PERFORM pg_notify('bench', row_to_json(NEW)::text); RETURN NULL; END $$",
                     "CREATE TRIGGER bench_notify AFTER INSERT ON bench FOR EACH ROW EXECUTE FUNCTION bench_notify()");
         }
-        Consumers kind = Consumers.PGFLASH.stream().filter(c -> variantName(c).equals(variant)).findFirst()
+        boolean stopped = variant.endsWith(STOPPED);
+        String driver = stopped ? variant.substring(0, variant.length() - STOPPED.length()) : variant;
+        Consumers kind = Consumers.PGFLASH.stream().filter(c -> variantName(c).equals(driver)).findFirst()
                 .orElse(null);
         if (kind == null) {
             return server.pgbench(transaction, 4, seconds, 0);
         }
         try (ChangeConsumer consumer = kind.create(server)) {
             Consumers.startAndWarmUp(consumer, server);
+            if (stopped) {
+                consumer.stop(); // the triggers, or the slot and publication, stay and keep recording
+            }
             return server.pgbench(transaction, 4, seconds, 0);
         }
     }
