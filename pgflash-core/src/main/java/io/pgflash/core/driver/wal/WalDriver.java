@@ -241,7 +241,7 @@ public final class WalDriver implements ChangeDriver {
                 .logical()
                 .withSlotName(setup.slot())
                 .withSlotOption("proto_version", streaming ? "2" : "1")
-                .withSlotOption("publication_names", setup.publication())
+                .withSlotOption("publication_names", setup.publicationOption())
                 .withSlotOption("messages", "true")
                 .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
                 // only what listeners handled may be confirmed, never what merely arrived

@@ -3,6 +3,7 @@ package io.pgflash.core.driver.wal;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.TableName;
 import io.pgflash.core.catalog.TableMetadata;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -24,7 +25,21 @@ final class WalSetup {
     private final String slot;
     private final String publication;
 
+    /**
+     * @param slot a replication slot name: PostgreSQL allows lower-case letters, digits and underscores, and the
+     *        replication protocol takes it unquoted, so nothing else may pass
+     * @param publication any identifier; quoted wherever it is used
+     */
     WalSetup(String slot, String publication) {
+        if (slot == null || !slot.matches("[a-z0-9_]{1,63}")) {
+            throw new IllegalArgumentException("WAL slot name '" + slot + "' must be 1 to 63 lower-case letters,"
+                    + " digits or underscores (PostgreSQL's rule for replication slots)");
+        }
+        if (publication == null || publication.isEmpty() || publication.indexOf('\0') >= 0
+                || publication.getBytes(StandardCharsets.UTF_8).length > 63) {
+            throw new IllegalArgumentException("WAL publication name '" + publication
+                    + "' must be 1 to 63 bytes long, without NUL characters");
+        }
         this.slot = slot;
         this.publication = publication;
     }
@@ -35,6 +50,15 @@ final class WalSetup {
 
     String publication() {
         return publication;
+    }
+
+    /**
+     * The publication as pgoutput's {@code publication_names} option wants it: a quoted identifier (kept as written,
+     * commas and all) inside the replication command's single-quoted string (pgjdbc adds the outer quotes and escapes
+     * nothing, so single quotes are doubled here).
+     */
+    String publicationOption() {
+        return TableName.quote(publication).replace("'", "''");
     }
 
     /** wal_level and the REPLICATION attribute, each with the fix in the message. */
