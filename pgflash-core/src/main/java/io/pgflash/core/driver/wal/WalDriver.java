@@ -152,9 +152,14 @@ public final class WalDriver implements ChangeDriver {
             }
             setup.publish(connection, table, !operations.isEmpty());
         } catch (SQLException e) {
+            String hint = "42501".equals(e.getSQLState())
+                    ? " (adding a table to a publication, or setting its REPLICA IDENTITY, takes its owner: make"
+                            + " pgflash's role a member of the table's owner role, or create a publication listing the"
+                            + " tables as their owner and give its name to pgflash with publicationName)"
+                    : "";
             throw new PgFlashException("Could not " + (operations.isEmpty() ? "remove " : "add ") + table.name()
                     + (operations.isEmpty() ? " from" : " to") + " publication " + setup.publication() + ": "
-                    + e.getMessage(), e);
+                    + e.getMessage() + hint, e);
         }
     }
 

@@ -1,0 +1,163 @@
+package io.pgflash.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
+import io.pgflash.core.driver.trigger.TriggerDriver;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.sql.Statement;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Each driver run by a role with only the rights README's "Database rights" lists, never a superuser; a missing right
+ * fails with a message naming it; pgflash's tables are closed to other roles. Writes come from another role, as in an
+ * application whose writers and listeners log in differently.
+ */
+class LeastPrivilegeTest extends FlashTestBase {
+
+    private static String app;
+    private static String stranger;
+
+    @BeforeAll
+    static void roles() {
+        app = "lp_app_" + db.name();
+        stranger = "lp_other_" + db.name();
+        db.execute("CREATE ROLE " + app + " LOGIN", "CREATE ROLE " + stranger + " LOGIN",
+                "GRANT CONNECT, CREATE ON DATABASE " + db.name() + " TO " + app,
+                "GRANT CONNECT ON DATABASE " + db.name() + " TO " + stranger);
+    }
+
+    @AfterAll
+    static void dropRoles() {
+        db.execute("DROP SCHEMA IF EXISTS lp_notify, lp_durable CASCADE", "DROP TABLE IF EXISTS posts",
+                "DROP OWNED BY " + app + ", " + stranger, "DROP ROLE " + app, "DROP ROLE " + stranger);
+    }
+
+    @BeforeEach
+    void table() {
+        db.execute("DROP TABLE IF EXISTS posts", "CREATE TABLE posts (id int PRIMARY KEY, title text)",
+                "ALTER TABLE posts OWNER TO " + app);
+    }
+
+    @Test
+    void triggerDriverInBothModesNeedsCreateOnTheDatabaseAndTheTables() {
+        deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
+        deliversAs(app, DurableTriggerDriver.builder().schema("lp_durable").group("lp").build());
+    }
+
+    @Test
+    void walDriverNeedsReplicationCreateOnTheDatabaseAndTheTables() {
+        db.execute("ALTER ROLE " + app + " REPLICATION");
+        try {
+            deliversAs(app, walDriver().build());
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION");
+        }
+    }
+
+    @Test
+    void membershipInTheOwnerRoleIsEnough() {
+        String owner = "lp_owner_" + db.name();
+        db.execute("CREATE ROLE " + owner, "ALTER TABLE posts OWNER TO " + owner, "GRANT " + owner + " TO " + app);
+        try {
+            deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
+        } finally {
+            db.execute("ALTER TABLE posts OWNER TO " + app, "DROP ROLE " + owner);
+        }
+    }
+
+    @Test
+    void walWithAPublicationTheOwnerMadeNeedsNoTables() {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user(), "CREATE PUBLICATION lp_pub FOR TABLE posts",
+                "ALTER ROLE " + app + " REPLICATION");
+        try {
+            deliversAs(app, walDriver().publicationName("lp_pub").build());
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION", "DROP PUBLICATION lp_pub");
+        }
+    }
+
+    @Test
+    void withoutTheTablesTheFailureNamesTheRight() {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user());
+        PgFlash flash = flashAs(app, TriggerDriver.builder().schema("lp_notify").build());
+        flash.start();
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { }))
+                .isInstanceOf(PgFlashException.class).hasMessageContaining("must own the tables it watches");
+        assertThat(triggerCount("posts")).isZero();
+    }
+
+    @Test
+    void walWithoutTheTablesTheFailureNamesTheRight() {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user(), "ALTER ROLE " + app + " REPLICATION");
+        try {
+            PgFlash flash = flashAs(app, walDriver().build());
+            flash.start();
+            assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { }))
+                    .isInstanceOf(PgFlashException.class).hasMessageContaining("must be owner of table posts")
+                    .hasMessageContaining("member of the table's owner role");
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION");
+        }
+    }
+
+    @Test
+    void withoutCreateOnTheDatabaseTheFailureNamesTheRight() {
+        db.execute("REVOKE CREATE ON DATABASE " + db.name() + " FROM " + app);
+        try {
+            PgFlash flash = flashAs(app, TriggerDriver.builder().schema("lp_fresh").build());
+            assertThatThrownBy(flash::start).isInstanceOf(PgFlashException.class)
+                    .hasMessageContaining("needs CREATE on the database");
+        } finally {
+            db.execute("GRANT CREATE ON DATABASE " + db.name() + " TO " + app);
+        }
+    }
+
+    @Test
+    void walWithoutReplicationTheFailureNamesTheRight() {
+        PgFlash flash = flashAs(app, walDriver().build());
+        assertThatThrownBy(flash::start).hasMessageContaining("lacks the REPLICATION attribute")
+                .hasMessageContaining("ALTER ROLE");
+    }
+
+    @Test
+    void pgflashTablesAreClosedToOtherRoles() {
+        deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
+        deliversAs(app, DurableTriggerDriver.builder().schema("lp_durable").group("lp").build());
+        for (String table : new String[] {"lp_notify.overflow", "lp_durable.events", "lp_durable.dead_letters",
+            "lp_durable.groups"}) {
+            assertThatThrownBy(() -> runAs(stranger, "SELECT * FROM " + table)).as(table)
+                    .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
+        }
+    }
+
+    private void deliversAs(String role, ChangeDriver driver) {
+        PgFlash flash = flashAs(role, driver);
+        flash.start();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        db.execute("DELETE FROM posts", "INSERT INTO posts VALUES (1, 'written by " + db.user() + "')");
+        assertThat(recorder.awaitEvents(1).get(0).newRow().get("title")).isEqualTo("written by " + db.user());
+        flash.close();
+    }
+
+    private PgFlash flashAs(String role, ChangeDriver driver) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), role, "").driver(driver).build();
+        closeAfterTest(flash);
+        return flash;
+    }
+
+    private static void runAs(String role, String sql) throws SQLException {
+        try (Connection connection = DriverManager.getConnection(db.jdbcUrl(), role, "");
+                Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+}
