@@ -1,45 +1,55 @@
 package io.pgflash.benchmarks;
 
+import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
+import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
+import java.lang.management.MemoryPoolMXBean;
+import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import javax.management.NotificationEmitter;
+import javax.management.openmbean.CompositeData;
 
 /**
- * Backlog drain: a consumer is stopped, {@code backlog} rows are committed (100-row statements from 4 pgbench
- * clients), then the consumer starts and reads them all. Each consumer runs in its own JVM with {@code -Xmx256m}, so
- * the run also shows whether the backlog fits in a small heap (backpressure, not an ever-growing queue); the child
- * samples its heap every 10 ms.
+ * Backlog drain: a consumer is stopped, a backlog is committed by 4 pgbench clients (in transactions of a given
+ * number of rows), then the consumer starts and reads it all. Each consumer runs in its own JVM with
+ * {@code -Xmx256m}, so the run also shows whether the backlog fits in a small heap (backpressure, not an ever-growing
+ * queue). Reported: events per second from the first to the last event, the start-up time before the first one, the
+ * peak heap used, and the largest heap a garbage collection left.
  */
 final class BacklogDrain {
 
     static final String HEAP = "-Xmx256m";
     private static final String RESULT = "DRAIN-RESULT ";
 
-    /** Events per second while draining, the peak heap used, and whether the run finished. */
-    record Result(long events, double seconds, double eventsPerSecond, double peakHeapMb, boolean finished,
+    record Result(long events, double startupSeconds, double eventsPerSecond, double peakHeapMb, double liveHeapMb,
             String failure) {
+
+        boolean finished() {
+            return failure == null;
+        }
     }
 
     private final BenchServer server;
-    private final int backlog;
 
-    BacklogDrain(BenchServer server, int backlog) {
+    BacklogDrain(BenchServer server) {
         this.server = server;
-        this.backlog = backlog;
     }
 
-    Result run(Consumers kind) throws Exception {
+    Result run(Consumers kind, int rowsPerTransaction, int rows) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP,
                 "-Dbench.url=" + server.url, "-Dbench.user=" + server.user, "-Dbench.password=" + server.password,
                 "-cp", System.getProperty("java.class.path"), BacklogDrain.class.getName(), kind.name(),
-                String.valueOf(backlog)));
+                String.valueOf(rowsPerTransaction), String.valueOf(rows)));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
         Result result = null;
         StringBuilder tail = new StringBuilder();
@@ -49,7 +59,8 @@ final class BacklogDrain {
                 if (line.startsWith(RESULT)) {
                     String[] fields = line.substring(RESULT.length()).split(" ");
                     result = new Result(Long.parseLong(fields[0]), Double.parseDouble(fields[1]),
-                            Double.parseDouble(fields[2]), Double.parseDouble(fields[3]), true, null);
+                            Double.parseDouble(fields[2]), Double.parseDouble(fields[3]),
+                            Double.parseDouble(fields[4]), null);
                 } else {
                     tail.append(line).append('\n');
                     if (tail.length() > 4000) {
@@ -60,49 +71,90 @@ final class BacklogDrain {
         }
         int exit = child.waitFor();
         if (result == null || exit != 0) {
-            return new Result(0, 0, 0, 0, false, "exit " + exit + ":\n" + tail);
+            System.out.println("backlog drain, " + kind + " failed (exit " + exit + "):\n" + tail);
+            return new Result(0, 0, 0, 0, 0, "exit " + exit + ": " + tail.toString().lines()
+                    .filter(line -> line.contains("Exception") || line.contains("Error")).findFirst().orElse(""));
         }
-        System.out.printf("backlog drain, %-28s %d events in %.1f s: %8.0f/s, peak heap %.0f MB (%s)%n", kind,
-                result.events(), result.seconds(), result.eventsPerSecond(), result.peakHeapMb(), HEAP);
+        System.out.printf("backlog drain, %-10s %d events (%d-row transactions): %8.0f/s after %.1f s of start-up,"
+                + " peak heap %.0f MB, live %.0f MB (%s)%n", kind, result.events(), rowsPerTransaction,
+                result.eventsPerSecond(), result.startupSeconds(), result.peakHeapMb(), result.liveHeapMb(), HEAP);
         return result;
     }
 
-    /** The child JVM: args are the consumer kind and the backlog size; the server comes from bench.url. */
+    /** The child JVM: args are the consumer kind, rows per transaction and rows; the server comes from bench.url. */
     public static void main(String[] args) throws Exception {
         Consumers kind = Consumers.valueOf(args[0]);
-        int backlog = Integer.parseInt(args[1]);
+        int rowsPerTransaction = Integer.parseInt(args[1]);
+        int rows = Integer.parseInt(args[2]);
         try (BenchServer server = BenchServer.start()) {
             server.recreateBenchTable();
             try (ChangeConsumer consumer = kind.create(server)) {
                 Consumers.startAndWarmUp(consumer, server);
                 consumer.stop();
                 long before = consumer.received();
-                server.pgbenchCount(WriteOverhead.rows(100), 4, backlog / 100);
+                String transaction = rowsPerTransaction == 1 ? WriteOverhead.SINGLE_ROW
+                        : WriteOverhead.rows(rowsPerTransaction);
+                long backlog = (long) server.pgbenchCount(transaction, 4, rows / rowsPerTransaction)
+                        * rowsPerTransaction;
 
                 System.gc();
-                AtomicLong peak = new AtomicLong();
-                Thread sampler = new Thread(() -> {
-                    while (!Thread.currentThread().isInterrupted()) {
-                        peak.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                                Math::max);
-                        try {
-                            Thread.sleep(10);
-                        } catch (InterruptedException e) {
-                            return;
-                        }
-                    }
-                }, "heap-sampler");
-                sampler.setDaemon(true);
-                sampler.start();
+                HeapSampler heap = new HeapSampler();
+                heap.start();
+                consumer.arrivals().mark();
                 long start = System.nanoTime();
                 consumer.start();
                 Consumers.awaitReceived(consumer, before + backlog, Duration.ofMinutes(20));
-                double seconds = (System.nanoTime() - start) / 1e9;
-                sampler.interrupt();
-                System.out.println(RESULT + backlog + " " + seconds + " " + backlog / seconds + " "
-                        + peak.get() / 1024.0 / 1024.0);
+                heap.interrupt();
+                Arrivals arrivals = consumer.arrivals();
+                double startup = (arrivals.firstNanos() - start) / 1e9;
+                double rate = (backlog - 1) / ((arrivals.lastNanos() - arrivals.firstNanos()) / 1e9);
+                System.out.println(RESULT + backlog + " " + startup + " " + rate + " " + heap.peakUsed.get() / 1048576.0
+                        + " " + heap.maxLive.get() / 1048576.0);
             }
         }
         System.exit(0); // engines may leave non-daemon threads behind
+    }
+
+    /**
+     * Samples the heap used every 10 ms (the peak, garbage included), and after each garbage collection the heap it
+     * left (live data plus what old collections have not reached yet): the largest of those is the "live" figure.
+     */
+    private static final class HeapSampler extends Thread {
+        final AtomicLong peakUsed = new AtomicLong();
+        final AtomicLong maxLive = new AtomicLong();
+
+        HeapSampler() {
+            super("heap-sampler");
+            setDaemon(true);
+            Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
+                    .filter(pool -> pool.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
+                    .collect(Collectors.toSet());
+            for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
+                ((NotificationEmitter) collector).addNotificationListener((notification, handback) -> {
+                    if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION
+                            .equals(notification.getType())) {
+                        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo
+                                .from((CompositeData) notification.getUserData());
+                        long after = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
+                                .filter(pool -> heapPools.contains(pool.getKey()))
+                                .mapToLong(pool -> pool.getValue().getUsed()).sum();
+                        maxLive.accumulateAndGet(after, Math::max);
+                    }
+                }, null, null);
+            }
+        }
+
+        @Override
+        public void run() {
+            while (!isInterrupted()) {
+                peakUsed.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
+                        Math::max);
+                try {
+                    Thread.sleep(10);
+                } catch (InterruptedException e) {
+                    return;
+                }
+            }
+        }
     }
 }

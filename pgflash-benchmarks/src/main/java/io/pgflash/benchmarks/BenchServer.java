@@ -14,6 +14,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -81,12 +83,44 @@ final class BenchServer implements AutoCloseable {
                 + " || ', shared_buffers=' || current_setting('shared_buffers')");
     }
 
-    /** A fresh {@code bench} table; {@code sent_at} is the insert's own clock, for latency. */
+    private static final AtomicInteger names = new AtomicInteger();
+
+    /** A slot or publication name of its own for each measurement, unique across the run's JVMs. */
+    static String uniqueName(String prefix) {
+        return prefix + "_" + ProcessHandle.current().pid() + "_" + names.incrementAndGet();
+    }
+
+    /**
+     * A fresh {@code bench} table; {@code sent_at} is the insert's own clock, for latency. Refuses to go on while a
+     * replication slot is left from an earlier measurement: it would keep WAL and cost the next one.
+     */
     void recreateBenchTable() throws SQLException {
+        String slots = queryString("SELECT string_agg(slot_name, ', ') FROM pg_replication_slots");
+        if (slots != null) {
+            throw new IllegalStateException("Replication slots left from an earlier measurement: " + slots);
+        }
         execute("DROP TABLE IF EXISTS bench CASCADE",
                 "CREATE TABLE bench (id bigserial PRIMARY KEY, payload text NOT NULL, n int NOT NULL,"
-                        + " sent_at timestamptz NOT NULL DEFAULT clock_timestamp())",
-                "CHECKPOINT");
+                        + " sent_at timestamptz NOT NULL DEFAULT clock_timestamp())");
+        try {
+            execute("CHECKPOINT"); // each measurement starts without the previous one's dirty pages
+        } catch (SQLException e) {
+            System.out.println("CHECKPOINT not allowed (" + e.getMessage() + "); measuring without it");
+        }
+    }
+
+    /** Waits (up to 60 s) until no process streams from the slot, then drops it. */
+    void dropSlotWhenInactive(String slot) throws SQLException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while ("t".equals(queryString("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
+                + " WHERE slot_name = '" + slot + "'"))) {
+            if (System.nanoTime() > deadline) {
+                throw new IllegalStateException("Slot " + slot + " still active 60 s after its consumer stopped");
+            }
+            Thread.sleep(50);
+        }
+        execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = '" + slot
+                + "'");
     }
 
     /**
@@ -103,9 +137,14 @@ final class BenchServer implements AutoCloseable {
         return pgbench(transaction, clients, options);
     }
 
-    /** Runs {@code transactions} transactions in all (split over the clients) as fast as possible. */
-    double pgbenchCount(String transaction, int clients, int transactions) throws IOException, InterruptedException {
-        return pgbench(transaction, clients, List.of("-t", String.valueOf(transactions / clients)));
+    /**
+     * Runs about {@code transactions} transactions in all, as fast as possible: the same number per client, rounded
+     * up. Returns how many ran.
+     */
+    int pgbenchCount(String transaction, int clients, int transactions) throws IOException, InterruptedException {
+        int perClient = (transactions + clients - 1) / clients;
+        pgbench(transaction, clients, List.of("-t", String.valueOf(perClient)));
+        return perClient * clients;
     }
 
     private double pgbench(String transaction, int clients, List<String> options)
@@ -116,7 +155,7 @@ final class BenchServer implements AutoCloseable {
         try {
             List<String> command = new ArrayList<>(List.of(pgbenchPath(), "-n", "-c", String.valueOf(clients),
                     "-j", String.valueOf(clients), "-f", script.toString(), "-h", server.getHost(),
-                    "-p", String.valueOf(server.getPort()), "-U", user));
+                    "-p", String.valueOf(server.getPort() > 0 ? server.getPort() : 5432), "-U", user));
             command.addAll(options);
             command.add(server.getPath().substring(1));
             ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
@@ -136,11 +175,22 @@ final class BenchServer implements AutoCloseable {
         }
     }
 
+    private static final String PGBENCH_MISSING = "The benchmarks drive their writers with pgbench, which does not"
+            + " run here: install it (Debian: apt-get install postgresql-15, whose package carries pgbench)";
+
     private static String pgbenchPath() {
         return Stream.of(System.getenv("PATH").split(File.pathSeparator)).map(dir -> Path.of(dir, "pgbench"))
                 .filter(Files::isExecutable).map(Path::toString).findFirst()
-                .orElseThrow(() -> new IllegalStateException("The benchmarks drive their writers with pgbench, which"
-                        + " is not on the PATH: install it (Debian: apt-get install postgresql-client)"));
+                .orElseThrow(() -> new IllegalStateException(PGBENCH_MISSING));
+    }
+
+    /** Fails at once, before any server starts, when pgbench is missing or does not run. */
+    static void checkPgbench() throws IOException, InterruptedException {
+        Process version = new ProcessBuilder(pgbenchPath(), "--version").redirectErrorStream(true).start();
+        String output = new String(version.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (version.waitFor() != 0 || !output.contains("pgbench")) {
+            throw new IllegalStateException(PGBENCH_MISSING + "\n" + output);
+        }
     }
 
     @Override

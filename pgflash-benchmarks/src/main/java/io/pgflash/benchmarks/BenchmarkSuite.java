@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -18,12 +19,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
 /**
  * Every benchmark in one run, on one PostgreSQL: write overhead, sustained delivery, latency at fixed rates, backlog
  * drain with memory (beside Debezium's embedded engine), and JMH micro-benchmarks of decoding. Writes
- * {@code results.md} and PNG charts to {@code bench.out} (default {@code target/benchmarks}) and prints the targets as
- * PASS/FAIL lines.
+ * {@code results.md} and its charts ({@code images/bench/*.png}) to {@code bench.out} (default
+ * {@code target/benchmarks}) and prints the targets as PASS/FAIL lines. A scenario that fails is reported as failed;
+ * the others still run.
  * <p>
  * Settings (system properties): {@code bench.only} (comma list of write, sustained, latency, drain, jmh; all by
- * default), {@code bench.seconds} (5), {@code bench.rounds} (3), {@code bench.backlog} (1000000), {@code bench.url}
- * with {@code bench.user} and {@code bench.password} (an embedded PostgreSQL when empty).
+ * default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.backlog} (1000000 rows in 100-row
+ * transactions), {@code bench.backlog.single} (200000 single-row transactions), {@code bench.url} with
+ * {@code bench.user} and {@code bench.password} (an embedded PostgreSQL when empty).
  */
 public final class BenchmarkSuite {
 
@@ -35,47 +38,75 @@ public final class BenchmarkSuite {
         Set<String> only = Arrays.stream(System.getProperty("bench.only", "all").split(",")).map(String::trim)
                 .collect(Collectors.toSet());
         int seconds = Integer.getInteger("bench.seconds", 5);
-        int rounds = Integer.getInteger("bench.rounds", 3);
+        int rounds = Integer.getInteger("bench.rounds", 5);
         int backlog = Integer.getInteger("bench.backlog", 1_000_000);
+        int singleBacklog = Integer.getInteger("bench.backlog.single", 200_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
             System.clearProperty("bench.url");
         }
-        Report report = new Report(new Charts(out));
+        BenchServer.checkPgbench();
+        Report report = new Report(new Charts(out.resolve("images/bench")));
         try (BenchServer server = BenchServer.start()) {
-            report.header(server.describe(), LocalDate.now(), seconds, rounds, backlog);
-            if (selected(only, "write")) {
-                report.writeOverhead(new WriteOverhead(server, seconds, rounds).run(), rounds, seconds);
-            }
+            report.header(server.describe(), LocalDate.now(), seconds, rounds);
             Delivery delivery = new Delivery(server, Math.max(seconds, 10));
+            if (selected(only, "write")) {
+                run(report, "Write overhead", () -> report.writeOverhead(
+                        new WriteOverhead(server, seconds, rounds).run()));
+            }
             if (selected(only, "sustained")) {
                 List<Consumers> kinds = new ArrayList<>(Consumers.PGFLASH);
                 kinds.add(Consumers.DEBEZIUM);
-                kinds.removeIf(kind -> !System.getProperty("bench.consumers", "all").equals("all")
-                        && !System.getProperty("bench.consumers").contains(kind.name()));
-                report.sustained(delivery.sustained(kinds));
+                run(report, "Sustained delivery", () -> report.sustained(delivery.sustained(kinds)));
             }
             if (selected(only, "latency")) {
-                report.latency(delivery.latency(Consumers.PGFLASH, List.of(1000, 5000)));
+                run(report, "Latency", () -> report.latency(delivery.latency(Consumers.PGFLASH, List.of(1000, 5000))));
             }
             if (selected(only, "drain")) {
-                BacklogDrain drain = new BacklogDrain(server, backlog);
-                Map<Consumers, BacklogDrain.Result> results = new LinkedHashMap<>();
-                for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
-                    results.put(kind, drain.run(kind));
-                }
-                report.drain(results, backlog);
+                run(report, "Backlog drain", () -> {
+                    BacklogDrain drain = new BacklogDrain(server);
+                    Map<String, Map<Consumers, BacklogDrain.Result>> results = new LinkedHashMap<>();
+                    results.put(String.format(Locale.ROOT, "%,d rows in 100-row transactions", backlog),
+                            drainAll(drain, 100, backlog));
+                    results.put(String.format(Locale.ROOT, "%,d single-row transactions", singleBacklog),
+                            drainAll(drain, 1, singleBacklog));
+                    report.drain(results);
+                });
             }
+        } finally {
+            if (selected(only, "jmh")) {
+                run(report, "Micro-benchmarks", () -> report.jmh(runJmh()));
+            }
+            Files.writeString(out.resolve("results.md"), report.markdown());
+            System.out.println();
+            System.out.println(report.markdown());
+            System.out.println("Written to " + out.toAbsolutePath());
         }
-        if (selected(only, "jmh")) {
-            report.jmh(runJmh());
-        }
-        Files.writeString(out.resolve("results.md"), report.markdown());
-        System.out.println();
-        System.out.println(report.markdown());
-        System.out.println("Written to " + out.toAbsolutePath());
         System.exit(0); // Debezium's and pgjdbc's leftover threads must not keep the run alive
+    }
+
+    @FunctionalInterface
+    private interface Scenario {
+        void run() throws Exception;
+    }
+
+    private static void run(Report report, String name, Scenario scenario) {
+        try {
+            scenario.run();
+        } catch (Exception e) {
+            e.printStackTrace();
+            report.failed(name, e);
+        }
+    }
+
+    private static Map<Consumers, BacklogDrain.Result> drainAll(BacklogDrain drain, int rowsPerTransaction, int rows)
+            throws Exception {
+        Map<Consumers, BacklogDrain.Result> results = new LinkedHashMap<>();
+        for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
+            results.put(kind, drain.run(kind, rowsPerTransaction, rows));
+        }
+        return results;
     }
 
     private static boolean selected(Set<String> only, String name) {

@@ -1,6 +1,7 @@
 package io.pgflash.benchmarks;
 
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
@@ -36,6 +37,7 @@ final class Charts {
         // the exact figures are in the report's tables; the chart shows the proportions
         series.forEach((name, values) -> chart.addSeries(name, categories,
                 values.stream().map(value -> Math.round(value * 100) / 100.0).toList()));
+        Files.createDirectories(directory);
         Path png = directory.resolve(file);
         BitmapEncoder.saveBitmap(chart, png.toString(), BitmapEncoder.BitmapFormat.PNG);
         return png;

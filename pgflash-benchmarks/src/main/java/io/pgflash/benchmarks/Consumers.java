@@ -9,12 +9,27 @@ enum Consumers {
 
     static final List<Consumers> PGFLASH = List.of(NOTIFY, DURABLE, WAL);
 
+    /** A consumer whose listener only counts. */
     ChangeConsumer create(BenchServer server) throws Exception {
+        return create(server, false);
+    }
+
+    /** A consumer whose listener counts and, if {@code latency}, records each event's latency (pgflash only). */
+    ChangeConsumer create(BenchServer server, boolean latency) throws Exception {
         return switch (this) {
-            case NOTIFY -> PgFlashConsumer.notifyMode(server);
-            case DURABLE -> PgFlashConsumer.durableMode(server);
-            case WAL -> PgFlashConsumer.wal(server);
+            case NOTIFY -> PgFlashConsumer.notifyMode(server, latency);
+            case DURABLE -> PgFlashConsumer.durableMode(server, latency);
+            case WAL -> PgFlashConsumer.wal(server, latency);
             case DEBEZIUM -> new DebeziumConsumer(server);
+        };
+    }
+
+    String label() {
+        return switch (this) {
+            case NOTIFY -> "pgflash trigger, notify";
+            case DURABLE -> "pgflash trigger, durable";
+            case WAL -> "pgflash WAL";
+            case DEBEZIUM -> "Debezium embedded";
         };
     }
 
@@ -34,7 +49,7 @@ enum Consumers {
                 throw new IllegalStateException(consumer.name() + " received " + consumer.received() + " of "
                         + count + " events within " + timeout);
             }
-            Thread.sleep(5); // a benchmark polls its own counter; 5 ms is the resolution of the drain timings
+            Thread.sleep(5); // a benchmark polls its own counter; arrival times come from the listener itself
         }
     }
 }

@@ -11,7 +11,6 @@ import java.util.Properties;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.connect.source.SourceRecord;
 
 /**
@@ -21,11 +20,13 @@ import org.apache.kafka.connect.source.SourceRecord;
  */
 final class DebeziumConsumer implements ChangeConsumer {
 
-    private static final String SLOT = "debezium_bench";
+    private final String slot = BenchServer.uniqueName("debezium_bench");
+
+    private static final String TOPIC = "bench.public.bench";
 
     private final BenchServer server;
     private final Path offsets;
-    private final AtomicLong received = new AtomicLong();
+    private final Arrivals arrivals = new Arrivals();
     private DebeziumEngine<RecordChangeEvent<SourceRecord>> engine;
     private ExecutorService executor;
 
@@ -56,8 +57,8 @@ final class DebeziumConsumer implements ChangeConsumer {
         properties.setProperty("database.dbname", uri.getPath().substring(1));
         properties.setProperty("topic.prefix", "bench");
         properties.setProperty("plugin.name", "pgoutput");
-        properties.setProperty("slot.name", SLOT);
-        properties.setProperty("publication.name", SLOT);
+        properties.setProperty("slot.name", slot);
+        properties.setProperty("publication.name", slot);
         properties.setProperty("publication.autocreate.mode", "filtered");
         properties.setProperty("table.include.list", "public.bench");
         properties.setProperty("snapshot.mode", "no_data");
@@ -69,8 +70,8 @@ final class DebeziumConsumer implements ChangeConsumer {
                     }
                 })
                 .notifying((RecordChangeEvent<SourceRecord> event) -> {
-                    if (event.record().value() != null) {
-                        received.incrementAndGet();
+                    if (event.record().value() != null && TOPIC.equals(event.record().topic())) {
+                        arrivals.arrived();
                     }
                 })
                 .build();
@@ -78,9 +79,9 @@ final class DebeziumConsumer implements ChangeConsumer {
         executor.execute(engine);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (!"t".equals(server.queryString("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
-                + " WHERE slot_name = '" + SLOT + "'"))) {
+                + " WHERE slot_name = '" + slot + "'"))) {
             if (System.nanoTime() > deadline) {
-                throw new IllegalStateException("Debezium did not start streaming from slot " + SLOT + " in 2 min");
+                throw new IllegalStateException("Debezium did not start streaming from slot " + slot + " in 2 min");
             }
             Thread.sleep(50);
         }
@@ -97,8 +98,8 @@ final class DebeziumConsumer implements ChangeConsumer {
     }
 
     @Override
-    public long received() {
-        return received.get();
+    public Arrivals arrivals() {
+        return arrivals;
     }
 
     @Override
@@ -106,11 +107,12 @@ final class DebeziumConsumer implements ChangeConsumer {
         return null;
     }
 
+    /** Stops the engine, waits for its walsender to let go of the slot, then drops the slot and publication. */
     @Override
     public void close() throws Exception {
         stop();
-        server.execute("SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots"
-                + " WHERE slot_name = '" + SLOT + "' AND NOT active", "DROP PUBLICATION IF EXISTS " + SLOT);
+        server.dropSlotWhenInactive(slot);
+        server.execute("DROP PUBLICATION IF EXISTS " + slot);
         Files.deleteIfExists(offsets);
     }
 }

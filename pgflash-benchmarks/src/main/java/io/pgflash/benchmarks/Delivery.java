@@ -1,23 +1,35 @@
 package io.pgflash.benchmarks;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * Delivery with writers running: sustained throughput (pgbench inserting single-row transactions as fast as it can
- * while the consumer reads) and commit-to-listener latency at fixed write rates. Latency is measured from the row's
- * {@code clock_timestamp()} at insert (just before its commit) to the listener, on the same machine's clock.
+ * while the consumer reads) and latency at fixed write rates. Latency runs from the row's {@code clock_timestamp()} at
+ * insert (so it includes the commit) to the listener, both read from this machine's clock: run against a server on
+ * another machine, it would mix two clocks.
  */
 final class Delivery {
 
-    /** Sustained delivery: events per second from the first write until the consumer had them all. */
-    record Sustained(double writtenPerSecond, double deliveredPerSecond) {
+    /**
+     * Sustained delivery.
+     *
+     * @param deliveredPerSecond rows written / time from the first write until the listener had the last one
+     * @param catchUpMillis from the end of the writes until the listener had the last row
+     */
+    record Sustained(double writtenPerSecond, double deliveredPerSecond, double catchUpMillis) {
     }
 
     /** Latency at one fixed write rate, in milliseconds. */
     record Latency(int rate, double achievedRate, double p50, double p99, double max, int samples) {
+
+        /** Whether the writers reached the rate (within 5%): otherwise the figures are not for that rate. */
+        boolean rateReached() {
+            return achievedRate >= rate * 0.95;
+        }
     }
 
     private final BenchServer server;
@@ -37,13 +49,16 @@ final class Delivery {
                 long before = consumer.received();
                 long start = System.nanoTime();
                 double tps = server.pgbench(WriteOverhead.SINGLE_ROW, 4, seconds, 0);
+                long writesEnded = System.nanoTime();
                 long written = Long.parseLong(server.queryString("SELECT count(*) - 1 FROM bench"));
                 Consumers.awaitReceived(consumer, before + written, Duration.ofMinutes(10));
-                double elapsed = (System.nanoTime() - start) / 1e9;
-                Sustained result = new Sustained(tps, written / elapsed);
+                long last = consumer.arrivals().lastNanos();
+                Sustained result = new Sustained(tps, written / ((last - start) / 1e9),
+                        Math.max(0, (last - writesEnded) / 1e6));
                 results.put(kind, result);
-                System.out.printf("sustained delivery, %-28s written %8.0f/s, delivered %8.0f/s%n", consumer.name(),
-                        tps, result.deliveredPerSecond());
+                System.out.printf("sustained delivery, %-28s written %8.0f/s, delivered %8.0f/s, caught up %.0f ms"
+                        + " after the writes%n", consumer.name(), tps, result.deliveredPerSecond(),
+                        result.catchUpMillis());
             }
         }
         return results;
@@ -54,7 +69,7 @@ final class Delivery {
         for (Consumers kind : kinds) {
             for (int rate : rates) {
                 server.recreateBenchTable();
-                try (ChangeConsumer consumer = kind.create(server)) {
+                try (ChangeConsumer consumer = kind.create(server, true)) {
                     Consumers.startAndWarmUp(consumer, server);
                     long before = consumer.received();
                     consumer.latencies().reset();
@@ -64,7 +79,7 @@ final class Delivery {
                     Latencies latencies = consumer.latencies();
                     Latency result = new Latency(rate, achieved, latencies.percentileMillis(50),
                             latencies.percentileMillis(99), latencies.percentileMillis(100), latencies.size());
-                    results.computeIfAbsent(kind, k -> new java.util.ArrayList<>()).add(result);
+                    results.computeIfAbsent(kind, k -> new ArrayList<>()).add(result);
                     System.out.printf("latency, %-28s at %5d/s (achieved %5.0f/s): p50 %6.1f ms, p99 %6.1f ms,"
                             + " max %6.1f ms%n", consumer.name(), rate, achieved, result.p50(), result.p99(),
                             result.max());

@@ -9,45 +9,49 @@ import io.pgflash.core.driver.wal.WalDriver;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.temporal.ChronoUnit;
-import java.util.concurrent.atomic.AtomicLong;
 
-/** One pgflash client with one subscription to every change of {@code bench} and a no-op listener. */
+/**
+ * One pgflash client with one subscription to every change of {@code bench}; its listener only counts, or also
+ * records each event's latency when asked to (the latency runs).
+ */
 final class PgFlashConsumer implements ChangeConsumer {
 
     private final String name;
     private final BenchServer server;
     private final PgFlash flash;
     private final String cleanup;
-    private final AtomicLong received = new AtomicLong();
-    private final Latencies latencies = new Latencies(2_000_000);
+    private final Arrivals arrivals = new Arrivals();
+    private final Latencies latencies;
 
-    private PgFlashConsumer(String name, BenchServer server, ChangeDriver driver, String cleanup) {
+    private PgFlashConsumer(String name, BenchServer server, ChangeDriver driver, String cleanup, boolean latency) {
         this.name = name;
         this.server = server;
         this.cleanup = cleanup;
+        this.latencies = latency ? new Latencies(2_000_000) : null;
         this.flash = PgFlash.builder().jdbcUrl(server.url, server.user, server.password).driver(driver).build();
-        flash.subscribe(SubscriptionSpec.table("bench").build(), event -> {
+        flash.subscribe(SubscriptionSpec.table("bench").build(), latency ? event -> {
             OffsetDateTime sentAt = event.newRow().get("sent_at", OffsetDateTime.class);
             latencies.record(ChronoUnit.MICROS.between(sentAt.toInstant(), Instant.now()));
-            received.incrementAndGet();
-        });
+            arrivals.arrived();
+        } : event -> arrivals.arrived());
     }
 
-    static PgFlashConsumer notifyMode(BenchServer server) {
+    static PgFlashConsumer notifyMode(BenchServer server, boolean latency) {
         return new PgFlashConsumer("pgflash trigger, notify", server,
-                TriggerDriver.builder().schema("bench_notify").removeSchemaOnShutdown(true).build(), null);
+                TriggerDriver.builder().schema("bench_notify").removeSchemaOnShutdown(true).build(), null, latency);
     }
 
-    static PgFlashConsumer durableMode(BenchServer server) {
+    static PgFlashConsumer durableMode(BenchServer server, boolean latency) {
         return new PgFlashConsumer("pgflash trigger, durable", server,
                 DurableTriggerDriver.builder().schema("bench_durable").group("bench").build(),
-                "DROP SCHEMA IF EXISTS bench_durable CASCADE"); // the durable mode keeps its events and group
+                "DROP SCHEMA IF EXISTS bench_durable CASCADE", latency); // the durable mode keeps events and group
     }
 
-    static PgFlashConsumer wal(BenchServer server) {
+    static PgFlashConsumer wal(BenchServer server, boolean latency) {
+        String name = BenchServer.uniqueName("pgflash_bench");
         return new PgFlashConsumer("pgflash WAL", server,
-                WalDriver.builder().slotName("pgflash_bench").publicationName("pgflash_bench")
-                        .dropSlotOnShutdown(true).build(), null);
+                WalDriver.builder().slotName(name).publicationName(name).dropSlotOnShutdown(true).build(), null,
+                latency);
     }
 
     @Override
@@ -66,8 +70,8 @@ final class PgFlashConsumer implements ChangeConsumer {
     }
 
     @Override
-    public long received() {
-        return received.get();
+    public Arrivals arrivals() {
+        return arrivals;
     }
 
     @Override

@@ -1,25 +1,34 @@
 package io.pgflash.benchmarks;
 
+import java.sql.Connection;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.postgresql.PGConnection;
 
 /**
- * Write overhead: insert throughput with 4 pgbench writers on a table with no trigger, the classic per-row
- * {@code pg_notify(row_to_json(NEW))} trigger, and each pgflash driver with its consumer running (a no-op listener),
- * and for the durable and WAL drivers also with the consumer stopped (the write path alone), for single-row
- * transactions and 10-row statements. Several rounds, the order rotated per round; medians, as ratios to
- * the table without a trigger in the same run.
+ * Write overhead: insert throughput with 4 pgbench writers on a table with no trigger; the classic per-row
+ * {@code pg_notify(row_to_json(NEW))} trigger, with nobody listening and with a session that listens; and each pgflash
+ * driver with its consumer running (a listener that only counts), the durable and WAL drivers also with the consumer
+ * stopped (the write path alone). For single-row transactions and 10-row statements.
+ * <p>
+ * A first round warms everything up and is not counted; then each round measures every variant in a rotated order,
+ * and each variant's ratio is taken to the no-trigger table of the same round. The report gives the median ratio and
+ * its range over the rounds.
  */
 final class WriteOverhead {
 
     static final String NONE = "no trigger";
-    static final String CLASSIC = "per-row pg_notify(row_to_json(NEW)) trigger";
+    static final String CLASSIC = "per-row pg_notify(row_to_json(NEW)) trigger, nobody listening";
+    static final String CLASSIC_LISTENING = "per-row pg_notify(row_to_json(NEW)) trigger, a session listening";
     /** Suffix of the variants whose consumer is stopped: the write path's cost alone (triggers, or slot and WAL). */
     static final String STOPPED = ", consumer stopped";
     static final String SINGLE_ROW = "INSERT INTO bench (payload, n) VALUES ('some payload of a typical row', 1);";
     static final String TEN_ROWS = rows(10);
+    static final String SINGLE_ROW_SHAPE = "single-row transactions";
+    static final String TEN_ROW_SHAPE = "10-row statements";
 
     /** One statement inserting {@code count} rows. */
     static String rows(int count) {
@@ -27,11 +36,11 @@ final class WriteOverhead {
                 + count + ") g;";
     }
 
-    /** Median transactions per second per variant, per shape ("single-row transactions", "10-row statements"). */
-    record Result(Map<String, Map<String, Double>> tps) {
+    /** Per shape and variant: the transactions per second and the ratio to no trigger, one value per round. */
+    record Result(Map<String, Map<String, List<Double>>> tps, Map<String, Map<String, List<Double>>> ratios) {
 
-        double ratio(String shape, String variant) {
-            return tps.get(shape).get(variant) / tps.get(shape).get(NONE);
+        double medianRatio(String shape, String variant) {
+            return median(ratios.get(shape).get(variant));
         }
     }
 
@@ -45,50 +54,69 @@ final class WriteOverhead {
         this.rounds = rounds;
     }
 
-    Result run() throws Exception {
-        Map<String, String> shapes = new LinkedHashMap<>();
-        shapes.put("single-row transactions", SINGLE_ROW);
-        shapes.put("10-row statements", TEN_ROWS);
-        List<String> variants = new ArrayList<>(List.of(NONE, CLASSIC));
+    static List<String> variants() {
+        List<String> variants = new ArrayList<>(List.of(NONE, CLASSIC, CLASSIC_LISTENING));
         Consumers.PGFLASH.forEach(consumer -> variants.add(variantName(consumer)));
         variants.add(variantName(Consumers.DURABLE) + STOPPED);
         variants.add(variantName(Consumers.WAL) + STOPPED);
+        return variants;
+    }
 
-        Map<String, Map<String, Double>> medians = new LinkedHashMap<>();
+    Result run() throws Exception {
+        Map<String, String> shapes = new LinkedHashMap<>();
+        shapes.put(SINGLE_ROW_SHAPE, SINGLE_ROW);
+        shapes.put(TEN_ROW_SHAPE, TEN_ROWS);
+        List<String> variants = variants();
+        Map<String, Map<String, List<Double>>> tps = new LinkedHashMap<>();
+        Map<String, Map<String, List<Double>>> ratios = new LinkedHashMap<>();
         for (Map.Entry<String, String> shape : shapes.entrySet()) {
-            Map<String, List<Double>> samples = new LinkedHashMap<>();
-            variants.forEach(variant -> samples.put(variant, new ArrayList<>()));
-            for (int round = 0; round < rounds; round++) {
+            Map<String, List<Double>> shapeTps = new LinkedHashMap<>();
+            Map<String, List<Double>> shapeRatios = new LinkedHashMap<>();
+            variants.forEach(variant -> {
+                shapeTps.put(variant, new ArrayList<>());
+                shapeRatios.put(variant, new ArrayList<>());
+            });
+            for (int round = 0; round <= rounds; round++) {
+                Map<String, Double> thisRound = new LinkedHashMap<>();
                 for (int i = 0; i < variants.size(); i++) {
                     String variant = variants.get((i + round) % variants.size());
-                    double tps = measure(variant, shape.getValue());
-                    samples.get(variant).add(tps);
-                    System.out.printf("write overhead, %s, round %d: %-45s %8.0f tps%n", shape.getKey(), round + 1,
-                            variant, tps);
+                    double measured = measure(variant, shape.getValue());
+                    thisRound.put(variant, measured);
+                    System.out.printf("write overhead, %s, %s: %-70s %8.0f tps%n", shape.getKey(),
+                            round == 0 ? "warm-up" : "round " + round, variant, measured);
+                }
+                if (round > 0) {
+                    thisRound.forEach((variant, measured) -> {
+                        shapeTps.get(variant).add(measured);
+                        shapeRatios.get(variant).add(measured / thisRound.get(NONE));
+                    });
                 }
             }
-            Map<String, Double> byVariant = new LinkedHashMap<>();
-            samples.forEach((variant, values) -> byVariant.put(variant, median(values)));
-            medians.put(shape.getKey(), byVariant);
+            tps.put(shape.getKey(), shapeTps);
+            ratios.put(shape.getKey(), shapeRatios);
         }
-        return new Result(medians);
+        return new Result(tps, ratios);
     }
 
     static String variantName(Consumers consumer) {
         return switch (consumer) {
             case NOTIFY -> "pgflash trigger driver, notify mode";
             case DURABLE -> "pgflash trigger driver, durable mode";
-            case WAL -> "pgflash WAL driver (publication and slot)";
+            case WAL -> "pgflash WAL driver";
             case DEBEZIUM -> "Debezium";
         };
     }
 
     private double measure(String variant, String transaction) throws Exception {
         server.recreateBenchTable();
-        if (variant.equals(CLASSIC)) {
+        if (variant.equals(CLASSIC) || variant.equals(CLASSIC_LISTENING)) {
             server.execute("CREATE OR REPLACE FUNCTION bench_notify() RETURNS trigger LANGUAGE plpgsql AS"
                             + " $$ BEGIN PERFORM pg_notify('bench', row_to_json(NEW)::text); RETURN NULL; END $$",
                     "CREATE TRIGGER bench_notify AFTER INSERT ON bench FOR EACH ROW EXECUTE FUNCTION bench_notify()");
+            if (variant.equals(CLASSIC_LISTENING)) {
+                return withListener(() -> server.pgbench(transaction, 4, seconds, 0));
+            }
+            return server.pgbench(transaction, 4, seconds, 0);
         }
         boolean stopped = variant.endsWith(STOPPED);
         String driver = stopped ? variant.substring(0, variant.length() - STOPPED.length()) : variant;
@@ -103,6 +131,36 @@ final class WriteOverhead {
                 consumer.stop(); // the triggers, or the slot and publication, stay and keep recording
             }
             return server.pgbench(transaction, 4, seconds, 0);
+        }
+    }
+
+    @FunctionalInterface
+    private interface Measurement {
+        double run() throws Exception;
+    }
+
+    /** Runs the measurement while a session LISTENs on the classic trigger's channel and reads what arrives. */
+    private double withListener(Measurement measurement) throws Exception {
+        AtomicBoolean listening = new AtomicBoolean(true);
+        try (Connection connection = server.connect()) {
+            connection.createStatement().execute("LISTEN bench");
+            Thread reader = new Thread(() -> {
+                try {
+                    PGConnection pg = connection.unwrap(PGConnection.class);
+                    while (listening.get()) {
+                        pg.getNotifications(100);
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            }, "bench-listener");
+            reader.start();
+            try {
+                return measurement.run();
+            } finally {
+                listening.set(false);
+                reader.join();
+            }
         }
     }
 
