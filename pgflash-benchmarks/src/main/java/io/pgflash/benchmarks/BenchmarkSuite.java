@@ -24,7 +24,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * the others still run.
  * <p>
  * Settings (system properties): {@code bench.only} (comma list of write, sustained, latency, drain, jmh; all by
- * default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.backlog} (1000000 rows in 100-row
+ * default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery and drains;
+ * all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.backlog} (1000000 rows in 100-row
  * transactions), {@code bench.backlog.single} (200000 single-row transactions), {@code bench.url} with
  * {@code bench.user} and {@code bench.password} (an embedded PostgreSQL when empty).
  */
@@ -58,6 +59,7 @@ public final class BenchmarkSuite {
             if (selected(only, "sustained")) {
                 List<Consumers> kinds = new ArrayList<>(Consumers.PGFLASH);
                 kinds.add(Consumers.DEBEZIUM);
+                kinds.removeIf(kind -> !consumerSelected(kind));
                 run(report, "Sustained delivery", () -> report.sustained(delivery.sustained(kinds)));
             }
             if (selected(only, "latency")) {
@@ -104,9 +106,17 @@ public final class BenchmarkSuite {
             throws Exception {
         Map<Consumers, BacklogDrain.Result> results = new LinkedHashMap<>();
         for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
-            results.put(kind, drain.run(kind, rowsPerTransaction, rows));
+            if (consumerSelected(kind)) {
+                results.put(kind, drain.run(kind, rowsPerTransaction, rows));
+            }
         }
         return results;
+    }
+
+    /** {@code bench.consumers}: a comma list of NOTIFY, DURABLE, WAL, DEBEZIUM (all by default). */
+    private static boolean consumerSelected(Consumers kind) {
+        String consumers = System.getProperty("bench.consumers", "all");
+        return consumers.equals("all") || Arrays.asList(consumers.split(",")).contains(kind.name());
     }
 
     private static boolean selected(Set<String> only, String name) {

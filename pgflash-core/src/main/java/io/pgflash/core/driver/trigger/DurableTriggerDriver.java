@@ -69,6 +69,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
     private long savedCursor;
+    /** Whether the last fetch filled a batch: numbered events are waiting, so numbering more can wait too. */
+    private boolean backlogNumbered;
 
     private DurableTriggerDriver(Builder builder) {
         this.sql = new DurableSql(builder.schema);
@@ -317,11 +319,16 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * Numbers newly committed events, then hands the next batch past the cursor to the sink (which waits while
-     * subscribers are full). Returns how many event rows there were.
+     * Numbers newly committed events (unless numbered ones are still waiting), then hands the next batch past the
+     * cursor to the sink (which waits while subscribers are full). Returns how many event rows there were.
+     * <p>
+     * While a backlog drains, numbering only when the numbered events run out keeps each batch from paying for an
+     * UPDATE (and a scan past the index entries earlier numbering left behind).
      */
     private int deliverNext() throws SQLException, InterruptedException {
-        sequence();
+        if (!backlogNumbered) {
+            sequence();
+        }
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.fetch())) {
             statement.setLong(1, cursor);
@@ -348,6 +355,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             context.sink().accept(events, new Position(row.seq, 0));
             cursor = row.seq;
         }
+        backlogNumbered = rows.size() == batchSize;
         return rows.size();
     }
 

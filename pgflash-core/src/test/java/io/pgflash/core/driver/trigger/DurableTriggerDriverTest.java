@@ -75,6 +75,24 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aBacklogOfManyBatchesArrivesOnceInCommitOrderWhileWritesGoOn() {
+        Recorder first = new Recorder();
+        consumer(driver(group).batchSize(50).build(), first).close();
+        db.execute("INSERT INTO posts SELECT g, 'backlog' FROM generate_series(1, 10) g");
+        for (int i = 11; i <= 400; i++) {
+            db.execute("INSERT INTO posts VALUES (" + i + ", 'backlog')"); // one event row each: 8 batches and more
+        }
+
+        Recorder second = new Recorder();
+        consumer(driver(group).batchSize(50).build(), second);
+        db.execute("INSERT INTO posts SELECT g, 'while draining' FROM generate_series(401, 500) g");
+        List<ChangeEvent> events = second.awaitEvents(500);
+        assertThat(ids(events)).isEqualTo(java.util.stream.LongStream.rangeClosed(1, 500).boxed()
+                .map(id -> (Object) id.intValue()).toList());
+        assertThat(events).extracting(ChangeEvent::position).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
     void twoGroupsConsumeIndependently() {
         Recorder a = new Recorder();
         Recorder b = new Recorder();
