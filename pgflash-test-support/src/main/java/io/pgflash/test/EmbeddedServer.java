@@ -3,16 +3,48 @@ package io.pgflash.test;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.stream.Stream;
 
-/** Real PostgreSQL binaries from Maven Central (zonky), started in a temporary directory. */
+/**
+ * Real PostgreSQL binaries from Maven Central (zonky), started in a temporary directory that outlives a
+ * {@link #restart()} and is removed by {@link #close()}.
+ */
 final class EmbeddedServer implements PostgresServer {
 
-    private final EmbeddedPostgres postgres;
+    private final Map<String, String> config;
+    private final Path dataDirectory;
+    private EmbeddedPostgres postgres;
 
-    private EmbeddedServer(EmbeddedPostgres postgres) {
-        this.postgres = postgres;
+    private EmbeddedServer(Map<String, String> config, Path dataDirectory) throws IOException {
+        this.config = config;
+        this.dataDirectory = dataDirectory;
+        this.postgres = builder(0).start();
+    }
+
+    private EmbeddedPostgres.Builder builder(int port) {
+        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder().setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false);
+        if (port > 0) {
+            builder.setPort(port);
+        }
+        config.forEach(builder::setServerConfig);
+        return builder;
+    }
+
+    /** Stops the server (fast shutdown: sessions are ended) and starts it again on the same data and port. */
+    synchronized void restart() {
+        int port = postgres.getPort();
+        try {
+            postgres.close();
+            postgres = builder(port).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Could not restart the embedded PostgreSQL server", e);
+        }
     }
 
     static EmbeddedServer start() {
@@ -32,9 +64,7 @@ final class EmbeddedServer implements PostgresServer {
         config.put("full_page_writes", "off");
         config.putAll(overrides);
         try {
-            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder();
-            config.forEach(builder::setServerConfig);
-            return new EmbeddedServer(builder.start());
+            return new EmbeddedServer(config, Files.createTempDirectory("pgflash-test-postgres"));
         } catch (IOException e) {
             throw new UncheckedIOException("Could not start the embedded PostgreSQL server", e);
         }
@@ -56,9 +86,12 @@ final class EmbeddedServer implements PostgresServer {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
         try {
             postgres.close();
+            try (Stream<Path> files = Files.walk(dataDirectory)) {
+                files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+            }
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -56,6 +56,12 @@ public final class TestPostgres {
 
     /** A dedicated server; closing it stops it. */
     public record Dedicated(TestPostgres postgres) implements AutoCloseable {
+
+        /** Stops the server as an administrator would (ending every session) and starts it again, same data and port. */
+        public void restart() {
+            ((EmbeddedServer) postgres.server).restart();
+        }
+
         @Override
         public void close() {
             postgres.server.close();
