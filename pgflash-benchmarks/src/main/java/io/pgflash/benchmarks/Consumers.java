@@ -5,9 +5,20 @@ import java.util.List;
 
 /** The consumers a run compares, made fresh for each measurement, and the waits around them. */
 enum Consumers {
-    NOTIFY, DURABLE, WAL, DEBEZIUM;
+    NOTIFY("pgflash trigger, notify", "pgflash trigger driver, notify mode"),
+    DURABLE("pgflash trigger, durable", "pgflash trigger driver, durable mode"),
+    WAL("pgflash WAL", "pgflash WAL driver"),
+    DEBEZIUM("Debezium embedded", "Debezium");
 
     static final List<Consumers> PGFLASH = List.of(NOTIFY, DURABLE, WAL);
+
+    private final String label;
+    private final String variant;
+
+    Consumers(String label, String variant) {
+        this.label = label;
+        this.variant = variant;
+    }
 
     /** A consumer whose listener only counts. */
     ChangeConsumer create(BenchServer server) throws Exception {
@@ -24,13 +35,14 @@ enum Consumers {
         };
     }
 
+    /** The name in delivery tables. */
     String label() {
-        return switch (this) {
-            case NOTIFY -> "pgflash trigger, notify";
-            case DURABLE -> "pgflash trigger, durable";
-            case WAL -> "pgflash WAL";
-            case DEBEZIUM -> "Debezium embedded";
-        };
+        return label;
+    }
+
+    /** The name among the write-overhead variants. */
+    String variant() {
+        return variant;
     }
 
     /** Starts the consumer and waits until a row written now reaches it: it is streaming. */

@@ -99,12 +99,7 @@ final class WriteOverhead {
     }
 
     static String variantName(Consumers consumer) {
-        return switch (consumer) {
-            case NOTIFY -> "pgflash trigger driver, notify mode";
-            case DURABLE -> "pgflash trigger driver, durable mode";
-            case WAL -> "pgflash WAL driver";
-            case DEBEZIUM -> "Debezium";
-        };
+        return consumer.variant();
     }
 
     private double measure(String variant, String transaction) throws Exception {

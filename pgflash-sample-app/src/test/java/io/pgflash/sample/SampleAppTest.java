@@ -3,20 +3,23 @@ package io.pgflash.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.test.context.DynamicPropertyRegistry;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
@@ -31,6 +34,14 @@ abstract class SampleAppTest {
 
     @LocalServerPort
     int port;
+
+    /** Points the sample at a database of the test server, as {@code spring.datasource.url} does for a user. */
+    static void useTestDatabase(DynamicPropertyRegistry properties) {
+        TestDatabase db = TestPostgres.shared().createDatabase();
+        properties.add("spring.datasource.url", db::jdbcUrl);
+        properties.add("spring.datasource.username", db::user);
+        properties.add("spring.datasource.password", db::password);
+    }
 
     /** {@code /api/driver}'s driver and mode. */
     abstract List<String> expectedDriver();

@@ -1,7 +1,5 @@
 package io.pgflash.sample;
 
-import io.pgflash.test.TestDatabase;
-import io.pgflash.test.TestPostgres;
 import java.util.List;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.test.context.DynamicPropertyRegistry;
@@ -15,10 +13,7 @@ class WalSampleAppTest extends SampleAppTest {
 
     @DynamicPropertySource
     static void database(DynamicPropertyRegistry properties) {
-        TestDatabase db = TestPostgres.shared().createDatabase();
-        properties.add("spring.datasource.url", db::jdbcUrl);
-        properties.add("spring.datasource.username", db::user);
-        properties.add("spring.datasource.password", db::password);
+        useTestDatabase(properties);
     }
 
     @Override
