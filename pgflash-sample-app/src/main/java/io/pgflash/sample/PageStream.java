@@ -24,7 +24,7 @@ final class PageStream {
 
     private final Consumer<PageStream> onClose;
 
-    /** @param onClose told once the page's stream ended, whatever ended it */
+    /** @param onClose told when the page's stream ends, whatever ended it (perhaps more than once) */
     PageStream(Consumer<PageStream> onClose) {
         this.onClose = onClose;
         emitter.onCompletion(this::closed);
