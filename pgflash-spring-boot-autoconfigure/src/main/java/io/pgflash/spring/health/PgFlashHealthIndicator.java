@@ -48,13 +48,17 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
     protected void doHealthCheck(Health.Builder builder) {
         DriverState state = flash.state();
         builder.status(switch (state) {
-            case STREAMING -> Status.UP;
+            case STREAMING, STANDBY -> Status.UP; // a standby is healthy: it takes over when needed
             case STARTING -> Status.UNKNOWN;
             case RECONNECTING -> Status.DOWN;
             case STOPPED -> Status.OUT_OF_SERVICE;
         });
         builder.withDetail("driver", flash.driver().name());
         builder.withDetail("state", state.name().toLowerCase(java.util.Locale.ROOT));
+        if (flash.driver() instanceof WalDriver || flash.driver() instanceof DurableTriggerDriver) {
+            // one instance of a consumer group reads; the others stand by
+            builder.withDetail("role", state == DriverState.STANDBY ? "standby" : "active");
+        }
         if (state == DriverState.RECONNECTING) {
             builder.withDetail("reason", "the " + flash.driver().name() + " driver lost its connection and is"
                     + " reconnecting");

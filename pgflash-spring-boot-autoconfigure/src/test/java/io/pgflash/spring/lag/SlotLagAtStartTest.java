@@ -3,11 +3,13 @@ package io.pgflash.spring.lag;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.health.PgFlashHealthIndicator;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
+import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
@@ -22,7 +24,7 @@ import org.springframework.context.annotation.Bean;
 /**
  * WAL written while the application is stopped leaves its slot behind: at the next start, health shows the lag past
  * the threshold (DOWN, with the reason) until the listeners have caught up. The listener here waits at a gate, so the
- * test sees the lag before the catch-up.
+ * test sees the lag before the catch-up, and that meanwhile the driver reads only as much as its bounded queues hold.
  */
 class SlotLagAtStartTest {
 
@@ -48,10 +50,19 @@ class SlotLagAtStartTest {
             assertThat(atStart.getStatus()).isEqualTo(Status.DOWN);
             assertThat(String.valueOf(atStart.getDetails().get("reason"))).contains("replication slot", "bytes behind");
 
+            // backpressure: with the listener held, the driver reads a bounded number of events, not the backlog
+            MeterRegistry meters = second.getBean(MeterRegistry.class);
+            await().until(() -> received(meters) > 0);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> received(meters) < 2_500);
+
             closed.open.countDown();
             await().until(() -> closed.handled.get() == 10_000);
             await().untilAsserted(() -> assertThat(health.health(true).getStatus()).isEqualTo(Status.UP));
         }
+    }
+
+    private static double received(MeterRegistry meters) {
+        return meters.find("pgflash.events.received").counters().stream().mapToDouble(c -> c.count()).sum();
     }
 
     private static ConfigurableApplicationContext start(TestDatabase db, Gate gate, boolean removeSlotAtTheEnd) {

@@ -11,6 +11,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.Reconnects;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -39,6 +40,9 @@ import org.slf4j.LoggerFactory;
  * that commits late is never skipped. Writers notify only while a consumer waits: it arms its wake-up, looks once
  * more for events (so none is missed), then waits. Consumed events are deleted in small batches; a group not seen for
  * {@code groupExpiry} stops holding them back.
+ * <p>
+ * Instances of one group take turns: one reads (it holds the group's {@link GroupLeadership}), the others stand by
+ * and try every {@code standbyInterval}; the one that takes over resumes from the group's saved cursor.
  */
 public final class DurableTriggerDriver implements ChangeDriver {
 
@@ -57,12 +61,14 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final Duration retentionInterval;
     private final Duration groupExpiry;
     private final BackOff reconnectBackOff;
+    private final Duration standbyInterval;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
     private final AtomicLong confirmed = new AtomicLong();
     private final AtomicLong expiredGroups = new AtomicLong();
     private final AtomicLong retentionPasses = new AtomicLong();
 
     private DriverContext context;
+    private GroupLeadership leadership;
     private volatile Connection connection;
     private Thread reader;
     private volatile boolean running;
@@ -81,6 +87,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         this.retentionInterval = builder.retentionInterval;
         this.groupExpiry = builder.groupExpiry;
         this.reconnectBackOff = builder.reconnectBackOff;
+        this.standbyInterval = builder.standbyInterval;
     }
 
     public static Builder builder() {
@@ -140,17 +147,19 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     }
                     reconcile(c);
                 });
+        leadership = new GroupLeadership(driverContext.connections(), "durable:" + sql.schema() + ":" + group);
         try {
             connection = connect();
-            cursor = readCursor();
-            savedCursor = cursor;
-            confirmed.set(cursor);
+            if (!becomeActive()) {
+                state = DriverState.STANDBY;
+                log.info("Durable group {} is read by another instance; this one stands by", group);
+            }
         } catch (SQLException e) {
             state = DriverState.STOPPED;
+            leadership.release();
             throw new PgFlashException("Could not open the durable consumer's connection: " + e.getMessage(), e);
         }
         running = true;
-        state = DriverState.STREAMING;
         reader = new Thread(this::readLoop, "pgflash-durable-" + group);
         reader.setDaemon(true);
         reader.start();
@@ -230,7 +239,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
         state = DriverState.STOPPED;
     }
 
-    /** Saves the cursor of what listeners handled and closes the connection; the group and its triggers stay. */
+    /**
+     * Saves the cursor of what listeners handled, closes the connection and gives up reading (a standby takes over);
+     * the group and its triggers stay.
+     */
     @Override
     public synchronized void close() {
         try (Connection c = context.connections().open()) {
@@ -241,7 +253,25 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         closeQuietly(connection);
         connection = null;
+        leadership.release();
         captures.clear();
+    }
+
+    /** Whether this instance reads for its group (rather than standing by). */
+    public boolean isActive() {
+        return leadership != null && leadership.held();
+    }
+
+    /** Takes the group's reading over if no other instance has it, resuming from the group's saved cursor. */
+    private boolean becomeActive() throws SQLException {
+        if (!leadership.tryAcquire()) {
+            return false;
+        }
+        cursor = readCursor();
+        savedCursor = cursor;
+        confirmed.accumulateAndGet(cursor, Math::max);
+        state = DriverState.STREAMING;
+        return true;
     }
 
     @Override
@@ -274,13 +304,29 @@ public final class DurableTriggerDriver implements ChangeDriver {
         Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log, "Durable group " + group);
         long lastRetention = 0;
         long lastSave = 0;
+        long lastLeadershipCheck = System.nanoTime();
         try {
             while (running) {
                 try {
                     if (connection == null) {
                         connection = connect();
-                        state = DriverState.STREAMING;
+                        state = leadership.held() ? DriverState.STREAMING : DriverState.STANDBY;
                         reconnects.connected();
+                    }
+                    if (!leadership.held()) {
+                        if (!becomeActive()) {
+                            state = DriverState.STANDBY;
+                            TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
+                            continue;
+                        }
+                        log.info("Durable group {}: this instance reads now, from position {}", group, cursor);
+                    } else if (System.nanoTime() - lastLeadershipCheck > standbyInterval.toNanos()) {
+                        lastLeadershipCheck = System.nanoTime();
+                        if (!leadership.stillHeld()) {
+                            log.warn("Durable group {}: this instance lost its turn (its lock session ended) and"
+                                    + " stands by", group);
+                            continue;
+                        }
                     }
                     if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
                         saveCursor(connection);
@@ -461,6 +507,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         private Duration retentionInterval = Duration.ofSeconds(30);
         private Duration groupExpiry = Duration.ofDays(7);
         private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
+        private Duration standbyInterval = Duration.ofSeconds(1);
 
         /** The schema for pgflash's objects (default {@code pgflash}). */
         public Builder schema(String schema) {
@@ -500,6 +547,15 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
         public Builder reconnectBackOff(BackOff backOff) {
             this.reconnectBackOff = backOff;
+            return this;
+        }
+
+        /**
+         * How often a standby instance tries to take the group's reading over, and the active one checks it still
+         * has it (default 1 s).
+         */
+        public Builder standbyInterval(Duration interval) {
+            this.standbyInterval = interval;
             return this;
         }
 

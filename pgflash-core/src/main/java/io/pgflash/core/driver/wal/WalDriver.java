@@ -10,6 +10,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.Reconnects;
 import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
 import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
@@ -58,6 +59,7 @@ public final class WalDriver implements ChangeDriver {
     private final Duration heartbeatInterval;
     private final Duration connectionCheckInterval;
     private final BackOff reconnectBackOff;
+    private final Duration standbyInterval;
     private final boolean replicaIdentityFull;
     private final boolean streaming;
     private final boolean dropSlotOnShutdown;
@@ -68,6 +70,7 @@ public final class WalDriver implements ChangeDriver {
     private Thread reader;
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
+    private GroupLeadership leadership;
 
     // reader-thread state
     private volatile Connection replicationConnection;
@@ -88,6 +91,7 @@ public final class WalDriver implements ChangeDriver {
         this.heartbeatInterval = builder.heartbeatInterval;
         this.connectionCheckInterval = builder.connectionCheckInterval;
         this.reconnectBackOff = builder.reconnectBackOff;
+        this.standbyInterval = builder.standbyInterval;
         this.replicaIdentityFull = builder.replicaIdentityFull;
         this.streaming = builder.streaming;
         this.dropSlotOnShutdown = builder.dropSlotOnShutdown;
@@ -116,19 +120,29 @@ public final class WalDriver implements ChangeDriver {
         this.context = driverContext;
         this.events = new WalEvents(driverContext.catalog(), driverContext.connections());
         state = DriverState.STARTING;
+        leadership = new GroupLeadership(driverContext.connections(), "wal:" + setup.slot());
         try (Connection connection = driverContext.connections().open()) {
             setup.checkPreconditions(connection);
             setup.ensurePublication(connection);
-            setup.ensureSlot(connection);
-            openStream();
-        } catch (SQLException e) {
+            if (leadership.tryAcquire()) {
+                setup.ensureSlot(connection);
+                openStream();
+                state = DriverState.STREAMING;
+            } else {
+                state = DriverState.STANDBY;
+                log.info("Slot {} is read by another instance of its group; this one stands by", setup.slot());
+            }
+        } catch (SQLException | RuntimeException e) {
             state = DriverState.STOPPED;
             closeStream();
+            leadership.release();
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
             throw new PgFlashException("Could not start logical replication from slot " + setup.slot() + ": "
                     + e.getMessage(), e);
         }
         running = true;
-        state = DriverState.STREAMING;
         reader = new Thread(this::readLoop, "pgflash-wal-reader");
         reader.setDaemon(true);
         reader.start();
@@ -199,14 +213,25 @@ public final class WalDriver implements ChangeDriver {
             }
         }
         closeStream();
+        if (leadership != null) {
+            leadership.release(); // a standby takes over from the position just confirmed
+        }
     }
 
-    /** Drops the slot and publication if configured to: only when the client is closed, never on a stop. */
+    /**
+     * Drops the slot and publication if configured to: only when the client is closed, never on a stop, and only by
+     * the instance that read last (a standby of the group leaves them to it).
+     */
     @Override
     public void shutdown() {
-        if (dropSlotOnShutdown && context != null) {
+        if (dropSlotOnShutdown && context != null && state != DriverState.STANDBY) {
             dropSlotAndPublication();
         }
+    }
+
+    /** Whether this instance reads for its group (rather than standing by). */
+    public boolean isActive() {
+        return leadership != null && leadership.held();
     }
 
     @Override
@@ -304,12 +329,27 @@ public final class WalDriver implements ChangeDriver {
                 "Replication from slot " + setup.slot());
         long lastHeartbeat = System.nanoTime();
         long lastCheck = System.nanoTime();
+        long lastLeadershipCheck = System.nanoTime();
         while (running) {
             try {
                 if (stream == null) {
+                    if (!leadership.tryAcquire()) {
+                        state = DriverState.STANDBY;
+                        TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
+                        continue;
+                    }
                     openStream();
                     state = DriverState.STREAMING;
                     reconnects.connected();
+                } else if (System.nanoTime() - lastLeadershipCheck > standbyInterval.toNanos()) {
+                    lastLeadershipCheck = System.nanoTime();
+                    if (!leadership.stillHeld()) {
+                        log.warn("Slot {}: this instance lost its turn (its lock session ended) and stands by",
+                                setup.slot());
+                        abortStream();
+                        state = DriverState.STANDBY;
+                        continue;
+                    }
                 }
                 ByteBuffer message = stream.readPending();
                 sendConfirmed();
@@ -486,6 +526,7 @@ public final class WalDriver implements ChangeDriver {
         private Duration heartbeatInterval = Duration.ofSeconds(10);
         private Duration connectionCheckInterval = Duration.ofSeconds(10);
         private BackOff reconnectBackOff = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(10));
+        private Duration standbyInterval = Duration.ofSeconds(1);
         private boolean replicaIdentityFull;
         private boolean streaming;
         private boolean dropSlotOnShutdown;
@@ -526,6 +567,15 @@ public final class WalDriver implements ChangeDriver {
          */
         public Builder connectionCheckInterval(Duration interval) {
             this.connectionCheckInterval = interval;
+            return this;
+        }
+
+        /**
+         * How often a standby instance of the group tries to take the slot over, and the active one checks it still
+         * has its turn (default 1 s).
+         */
+        public Builder standbyInterval(Duration interval) {
+            this.standbyInterval = interval;
             return this;
         }
 

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.sql.Connection;
@@ -12,6 +13,8 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.replication.PGReplicationStream;
 
 /** Each reason the WAL driver cannot start gets its own message, saying what to change. */
 class WalPreconditionsTest extends FlashTestBase {
@@ -42,15 +45,24 @@ class WalPreconditionsTest extends FlashTestBase {
                 .hasMessageContaining("ALTER ROLE \"app_no_replication\" REPLICATION");
     }
 
+    /** Another process than pgflash (here a bare replication stream) reads the slot: pgflash does not compete. */
     @Test
-    void slotInUseByAnotherProcess() {
+    void slotInUseByAnotherProcess() throws Exception {
         WalDriver first = walDriver().build();
-        startFlash(first);
-        PgFlash second = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(WalDriver.builder().group(first.slotName().substring("pgflash_".length())).build()).build();
+        startFlash(first).stop(); // the slot and publication stay
+        ConnectionFactory connections = ConnectionFactory.of(db.jdbcUrl(), db.user(), db.password());
+        try (Connection replication = connections.openReplication();
+                PGReplicationStream stream = replication.unwrap(PGConnection.class).getReplicationAPI()
+                        .replicationStream().logical().withSlotName(first.slotName())
+                        .withSlotOption("proto_version", "1")
+                        .withSlotOption("publication_names", first.publicationName()).start()) {
+            PgFlash second = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                    .driver(WalDriver.builder().slotName(first.slotName()).publicationName(first.publicationName())
+                            .build()).build();
 
-        assertThatThrownBy(second::start).isInstanceOf(WalPreconditionException.class)
-                .hasMessageContaining("is in use by process").hasMessageContaining(first.slotName());
+            assertThatThrownBy(second::start).isInstanceOf(WalPreconditionException.class)
+                    .hasMessageContaining("is in use by process").hasMessageContaining(first.slotName());
+        }
     }
 
     @Test

@@ -57,6 +57,7 @@ public final class PgFlashAutoConfiguration {
                             .schema(properties.getTrigger().getSchema())
                             .group(group)
                             .groupExpiry(properties.getTrigger().getGroupExpiry())
+                            .standbyInterval(properties.getStandbyInterval())
                             .build()
                     : TriggerDriver.builder()
                     .schema(properties.getTrigger().getSchema())
@@ -72,6 +73,7 @@ public final class PgFlashAutoConfiguration {
                     .replicaIdentityFull(properties.getWal().isReplicaIdentityFull())
                     .streaming(properties.getWal().isStreaming())
                     .dropSlotOnShutdown(properties.isRemoveObjectsOnShutdown())
+                    .standbyInterval(properties.getStandbyInterval())
                     .build();
         };
     }

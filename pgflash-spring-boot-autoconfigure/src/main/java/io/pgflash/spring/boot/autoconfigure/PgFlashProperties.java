@@ -17,10 +17,16 @@ public class PgFlashProperties {
     private Driver driver = Driver.TRIGGER;
 
     /**
-     * The consumer group: instances of one group share a WAL slot. Defaults to spring.application.name, else
-     * "default".
+     * The consumer group: instances of one group share a WAL slot or durable cursor, and one of them reads at a
+     * time while the others stand by. Defaults to spring.application.name, else "default".
      */
     private String group;
+
+    /**
+     * How often a standby instance of the group tries to take the reading over, and the reading one checks it still
+     * has its turn; failover takes about this long after the reading instance is gone.
+     */
+    private Duration standbyInterval = Duration.ofSeconds(1);
 
     /** How long shutdown waits for listeners to handle the events already read. */
     private Duration shutdownTimeout = Duration.ofSeconds(30);
@@ -63,6 +69,14 @@ public class PgFlashProperties {
 
     public void setGroup(String group) {
         this.group = group;
+    }
+
+    public Duration getStandbyInterval() {
+        return standbyInterval;
+    }
+
+    public void setStandbyInterval(Duration standbyInterval) {
+        this.standbyInterval = standbyInterval;
     }
 
     public Duration getShutdownTimeout() {

@@ -1,0 +1,125 @@
+package io.pgflash.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.trigger.DurableTriggerDriver;
+import io.pgflash.core.driver.wal.WalDriver;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Two instances of one consumer group: one reads, the other stands by; when the reading one goes (closed, or its
+ * session ended by the server), the other takes over within seconds from the group's confirmed position, and every
+ * committed row arrives at least once between them.
+ */
+class StandbyTest extends FlashTestBase {
+
+    private static final Duration FAILOVER = Duration.ofSeconds(10);
+    private static int groups;
+
+    @BeforeEach
+    void table() {
+        db.execute("DROP TABLE IF EXISTS posts CASCADE", "CREATE TABLE posts (id int PRIMARY KEY, title text)");
+    }
+
+    @Test
+    void durableGroupFailsOverWhenTheActiveInstanceCloses() {
+        String group = "standby_" + (++groups);
+        failsOverWhenTheActiveCloses(() -> DurableTriggerDriver.builder().group(group)
+                .standbyInterval(Duration.ofMillis(200)).build());
+    }
+
+    @Test
+    void walGroupFailsOverWhenTheActiveInstanceCloses() {
+        String slot = db.name() + "_standby_" + (++groups);
+        failsOverWhenTheActiveCloses(() -> WalDriver.builder().slotName(slot).publicationName(slot)
+                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
+                .build()).close();
+        await().until(() -> queryCount(
+                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
+        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+    }
+
+    @Test
+    void theStandbyTakesOverWhenTheActiveSessionIsKilled() {
+        String group = "standby_" + (++groups);
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+                .build(), first);
+        PgFlash standby = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+                .build(), second);
+        assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
+
+        // as if the active instance's host vanished: the server ends its lock session
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND classid = x'70676667'::int AND pid <> pg_backend_pid()");
+        await().atMost(FAILOVER).until(() -> standby.state() == DriverState.STREAMING);
+        await().atMost(FAILOVER).until(() -> active.state() == DriverState.STANDBY);
+
+        db.execute("INSERT INTO posts VALUES (1, 'after the failover')");
+        assertThat(second.awaitEvents(1).get(0).newRow().get("id")).isEqualTo(1);
+    }
+
+    /** Returns the instance that took over. */
+    private PgFlash failsOverWhenTheActiveCloses(Supplier<ChangeDriver> driver) {
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        PgFlash active = start(driver.get(), first);
+        PgFlash standby = start(driver.get(), second);
+        assertThat(active.state()).isEqualTo(DriverState.STREAMING);
+        assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
+
+        insert(1, 50);
+        first.awaitEvents(50);
+        assertThat(second.events()).isEmpty(); // exactly one instance reads
+
+        active.close();
+        insert(51, 100); // committed while the group has no reader
+        await().atMost(FAILOVER).until(() -> standby.state() == DriverState.STREAMING);
+        insert(101, 150);
+
+        await().atMost(FAILOVER).untilAsserted(() -> assertThat(ids(first, second))
+                .containsAll(IntStream.rangeClosed(1, 150).boxed().collect(Collectors.toSet())));
+        return standby;
+    }
+
+    private PgFlash start(ChangeDriver driver, Recorder recorder) {
+        PgFlash flash = startFlash(driver);
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        return flash;
+    }
+
+    private static void insert(int from, int to) {
+        for (int id = from; id <= to; id++) {
+            db.execute("INSERT INTO posts VALUES (" + id + ", 'row')");
+        }
+    }
+
+    private static long queryCount(String sql) {
+        try (var connection = db.connect(); var statement = connection.createStatement();
+                var rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static Set<Object> ids(Recorder... recorders) {
+        Set<Object> ids = new HashSet<>();
+        for (Recorder recorder : recorders) {
+            recorder.events().forEach(event -> ids.add(event.newRow().get("id")));
+        }
+        return ids;
+    }
+}
