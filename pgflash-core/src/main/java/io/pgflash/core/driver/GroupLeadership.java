@@ -93,8 +93,20 @@ public final class GroupLeadership implements AutoCloseable {
         return held;
     }
 
-    /** Gives the role up: another instance can take it at once. */
+    /**
+     * Gives the role up: another instance (or this one, started again) can take it at once. The lock is released
+     * explicitly, as a closed session's backend may take a moment to end.
+     */
     public synchronized void release() {
+        if (held && connection != null) {
+            try (PreparedStatement unlock = connection.prepareStatement(
+                    "SELECT pg_advisory_unlock(" + LOCK_NAMESPACE + ", hashtext(?))")) {
+                unlock.setString(1, key);
+                unlock.execute();
+            } catch (SQLException e) {
+                // the session is gone, and the lock with it
+            }
+        }
         held = false;
         closeQuietly(connection);
         connection = null;

@@ -149,7 +149,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 });
         leadership = new GroupLeadership(driverContext.connections(), "durable:" + sql.schema() + ":" + group);
         try {
-            connection = connect();
             if (!becomeActive()) {
                 state = DriverState.STANDBY;
                 log.info("Durable group {} is read by another instance; this one stands by", group);
@@ -262,10 +261,23 @@ public final class DurableTriggerDriver implements ChangeDriver {
         return leadership != null && leadership.held();
     }
 
+    /**
+     * Waits without a listening session: a session that LISTENs but never reads would hold the server's NOTIFY queue
+     * back.
+     */
+    private void standBy() {
+        closeQuietly(connection);
+        connection = null;
+        state = DriverState.STANDBY;
+    }
+
     /** Takes the group's reading over if no other instance has it, resuming from the group's saved cursor. */
     private boolean becomeActive() throws SQLException {
         if (!leadership.tryAcquire()) {
             return false;
+        }
+        if (connection == null) {
+            connection = connect();
         }
         cursor = readCursor();
         savedCursor = cursor;
@@ -308,25 +320,27 @@ public final class DurableTriggerDriver implements ChangeDriver {
         try {
             while (running) {
                 try {
-                    if (connection == null) {
-                        connection = connect();
-                        state = leadership.held() ? DriverState.STREAMING : DriverState.STANDBY;
-                        reconnects.connected();
-                    }
                     if (!leadership.held()) {
                         if (!becomeActive()) {
-                            state = DriverState.STANDBY;
+                            standBy();
                             TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
                             continue;
                         }
+                        reconnects.connected();
                         log.info("Durable group {}: this instance reads now, from position {}", group, cursor);
                     } else if (System.nanoTime() - lastLeadershipCheck > standbyInterval.toNanos()) {
                         lastLeadershipCheck = System.nanoTime();
                         if (!leadership.stillHeld()) {
                             log.warn("Durable group {}: this instance lost its turn (its lock session ended) and"
                                     + " stands by", group);
+                            standBy();
                             continue;
                         }
+                    }
+                    if (connection == null) {
+                        connection = connect();
+                        state = DriverState.STREAMING;
+                        reconnects.connected();
                     }
                     if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
                         saveCursor(connection);
