@@ -52,6 +52,17 @@ public abstract class FlashTestBase {
         clients.add(flash);
     }
 
+    /** The first column of the first row of a query, as a number. */
+    protected static long queryLong(String sql) {
+        try (var connection = db.connect(); var statement = connection.createStatement();
+                var rs = statement.executeQuery(sql)) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     /** Number of pgflash triggers on a table. */
     protected static long triggerCount(String table) {
         try (var connection = db.connect();

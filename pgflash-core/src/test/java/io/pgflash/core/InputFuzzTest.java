@@ -142,16 +142,6 @@ class InputFuzzTest extends FlashTestBase {
                 + " ('pg_catalog'::regnamespace, 'information_schema'::regnamespace)");
     }
 
-    private static long queryLong(String sql) {
-        try (var connection = db.connect(); var statement = connection.createStatement();
-                var rs = statement.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
     private static List<String> inputs(int randomOnes) {
         List<String> inputs = new ArrayList<>(ADVERSARIAL);
         for (int i = 0; i < randomOnes; i++) {

@@ -44,7 +44,7 @@ class StandbyTest extends FlashTestBase {
         failsOverWhenTheActiveCloses(() -> WalDriver.builder().slotName(slot).publicationName(slot)
                 .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
                 .build()).close();
-        await().until(() -> queryCount(
+        await().until(() -> queryLong(
                 "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
         db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
     }
@@ -102,16 +102,6 @@ class StandbyTest extends FlashTestBase {
     private static void insert(int from, int to) {
         for (int id = from; id <= to; id++) {
             db.execute("INSERT INTO posts VALUES (" + id + ", 'row')");
-        }
-    }
-
-    private static long queryCount(String sql) {
-        try (var connection = db.connect(); var statement = connection.createStatement();
-                var rs = statement.executeQuery(sql)) {
-            rs.next();
-            return rs.getLong(1);
-        } catch (java.sql.SQLException e) {
-            throw new IllegalStateException(e);
         }
     }
 
