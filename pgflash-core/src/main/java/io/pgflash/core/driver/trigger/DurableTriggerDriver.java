@@ -252,7 +252,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         closeQuietly(connection);
         connection = null;
-        leadership.release();
+        if (leadership != null) {
+            leadership.release(); // a standby takes over from the cursor just saved
+        }
         captures.clear();
     }
 
