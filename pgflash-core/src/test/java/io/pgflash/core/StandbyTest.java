@@ -50,6 +50,31 @@ class StandbyTest extends FlashTestBase {
     }
 
     @Test
+    void aStandbyClosingLeavesTheSlotToTheReader() {
+        String slot = db.name() + "_standby_" + (++groups);
+        Recorder first = new Recorder();
+        PgFlash active = start(WalDriver.builder().slotName(slot).publicationName(slot).dropSlotOnShutdown(true)
+                .build(), first);
+        // a standby that does not try again during the test
+        PgFlash standby = start(WalDriver.builder().slotName(slot).publicationName(slot).dropSlotOnShutdown(true)
+                .standbyInterval(Duration.ofHours(1)).build(), new Recorder());
+        assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
+        active.stop(); // the reader pauses: its slot is idle, and still its
+
+        standby.close();
+
+        assertThat(queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
+                .isEqualTo(1);
+        assertThat(queryLong("SELECT count(*) FROM pg_publication WHERE pubname = '" + slot + "'")).isEqualTo(1);
+        insert(1, 1);
+        active.start();
+        assertThat(first.awaitEvents(1).get(0).newRow().get("id")).isEqualTo(1);
+        active.close(); // the reader retires the group: its slot goes
+        assertThat(queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + slot + "'"))
+                .isZero();
+    }
+
+    @Test
     void theStandbyTakesOverWhenTheActiveSessionIsKilled() {
         String group = "standby_" + (++groups);
         Recorder first = new Recorder();

@@ -258,11 +258,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
         captures.clear();
     }
 
-    /** Whether this instance reads for its group (rather than standing by). */
-    public boolean isActive() {
-        return leadership != null && leadership.held();
-    }
-
     /**
      * Waits without a listening session: a session that LISTENs but never reads would hold the server's NOTIFY queue
      * back.

@@ -71,6 +71,8 @@ public final class WalDriver implements ChangeDriver {
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
     private GroupLeadership leadership;
+    /** Whether this instance had the group's turn when it last closed: only then may it drop the group's slot. */
+    private boolean readingAtClose;
 
     // reader-thread state
     private volatile Connection replicationConnection;
@@ -214,6 +216,7 @@ public final class WalDriver implements ChangeDriver {
         }
         closeStream();
         if (leadership != null) {
+            readingAtClose = leadership.held();
             leadership.release(); // a standby takes over from the position just confirmed
         }
     }
@@ -224,14 +227,9 @@ public final class WalDriver implements ChangeDriver {
      */
     @Override
     public void shutdown() {
-        if (dropSlotOnShutdown && context != null && state != DriverState.STANDBY) {
+        if (dropSlotOnShutdown && context != null && readingAtClose) {
             dropSlotAndPublication();
         }
-    }
-
-    /** Whether this instance reads for its group (rather than standing by). */
-    public boolean isActive() {
-        return leadership != null && leadership.held();
     }
 
     @Override
