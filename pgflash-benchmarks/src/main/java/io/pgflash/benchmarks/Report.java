@@ -58,8 +58,8 @@ final class Report {
                 "Insert throughput, ratio to no trigger (same round, median)", "ratio",
                 variants.stream().map(Report::shortVariant).toList(), series));
 
-        String durable = WriteOverhead.variantName(Consumers.DURABLE);
-        String wal = WriteOverhead.variantName(Consumers.WAL);
+        String durable = Consumers.DURABLE.variant();
+        String wal = Consumers.WAL.variant();
         for (String shape : result.ratios().keySet()) {
             double ratio = result.medianRatio(shape, durable);
             target("durable trigger mode >= 0.85 of no trigger (" + shape + ")", ratio >= 0.85, "%.2f", ratio);

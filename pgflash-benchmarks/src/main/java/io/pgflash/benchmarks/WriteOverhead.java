@@ -56,9 +56,9 @@ final class WriteOverhead {
 
     static List<String> variants() {
         List<String> variants = new ArrayList<>(List.of(NONE, CLASSIC, CLASSIC_LISTENING));
-        Consumers.PGFLASH.forEach(consumer -> variants.add(variantName(consumer)));
-        variants.add(variantName(Consumers.DURABLE) + STOPPED);
-        variants.add(variantName(Consumers.WAL) + STOPPED);
+        Consumers.PGFLASH.forEach(consumer -> variants.add(consumer.variant()));
+        variants.add(Consumers.DURABLE.variant() + STOPPED);
+        variants.add(Consumers.WAL.variant() + STOPPED);
         return variants;
     }
 
@@ -98,10 +98,6 @@ final class WriteOverhead {
         return new Result(tps, ratios);
     }
 
-    static String variantName(Consumers consumer) {
-        return consumer.variant();
-    }
-
     private double measure(String variant, String transaction) throws Exception {
         server.recreateBenchTable();
         if (variant.equals(CLASSIC) || variant.equals(CLASSIC_LISTENING)) {
@@ -115,7 +111,7 @@ final class WriteOverhead {
         }
         boolean stopped = variant.endsWith(STOPPED);
         String driver = stopped ? variant.substring(0, variant.length() - STOPPED.length()) : variant;
-        Consumers kind = Consumers.PGFLASH.stream().filter(c -> variantName(c).equals(driver)).findFirst()
+        Consumers kind = Consumers.PGFLASH.stream().filter(c -> c.variant().equals(driver)).findFirst()
                 .orElse(null);
         if (kind == null) {
             return server.pgbench(transaction, 4, seconds, 0);

@@ -55,7 +55,8 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
         });
         builder.withDetail("driver", flash.driver().name());
         builder.withDetail("state", state.name().toLowerCase(java.util.Locale.ROOT));
-        if (flash.driver() instanceof WalDriver || flash.driver() instanceof DurableTriggerDriver) {
+        boolean group = flash.driver() instanceof WalDriver || flash.driver() instanceof DurableTriggerDriver;
+        if (group && state != DriverState.STOPPED && state != DriverState.STARTING) {
             // one instance of a consumer group reads; the others stand by
             builder.withDetail("role", state == DriverState.STANDBY ? "standby" : "active");
         }
