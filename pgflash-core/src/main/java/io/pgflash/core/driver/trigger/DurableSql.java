@@ -6,11 +6,17 @@ import java.util.Locale;
 
 /**
  * The SQL of the durable trigger mode, in the pgflash schema beside the notify mode's objects. A statement-level
- * trigger appends one row per statement to {@code events}; consumers give committed rows a sequence number in the
- * order they see them commit ({@code seq}), each consumer group keeps its cursor in {@code groups}, and writers send a
- * NOTIFY only while some group has said it is idle ({@code wakeups}).
+ * trigger appends one row per statement to {@code events}, with its transaction id. Consumers cut the stream into
+ * rounds ({@code rounds}): a round holds the events of the transactions that committed between two snapshots, so a
+ * transaction that commits late lands in a later round and no cursor can pass it. Within a round events are ordered by
+ * transaction and statement, and numbered from the round's first position, so every group sees the same positions
+ * without writing to the event rows. Each group keeps its cursor in {@code groups}, and writers send a NOTIFY only
+ * while some group has said it is idle ({@code wakeups}).
  */
 final class DurableSql {
+
+    /** Rows deleted at once by retention, so no lock is held long. */
+    static final int RETENTION_BATCH = 5000;
 
     private final String schema;
     private final String s;
@@ -39,22 +45,41 @@ final class DurableSql {
 
     String[] installStatements() {
         String channel = "'" + channel().replace("'", "''") + "'";
+        String literal = "'" + schema.replace("'", "''") + "'";
         return new String[] {
             "CREATE SCHEMA IF NOT EXISTS " + s,
             "REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
-            "CREATE SEQUENCE IF NOT EXISTS " + s + ".event_seq",
-            // A writer's insert touches one small index (the unnumbered rows); numbered rows are found by seq.
+            // pgflash before rounds numbered events in place (a seq column); its rows cannot be read the new way
+            """
+            DO $pgflash$ BEGIN
+                IF EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(%1$s)
+                           AND attname = 'seq' AND NOT attisdropped) THEN
+                    RAISE EXCEPTION 'pgflash schema %% keeps durable events in the layout of an older pgflash', %2$s
+                        USING HINT = 'Let every consumer group read its events with the older version, then drop'
+                            || ' the schema (DROP SCHEMA ' || quote_ident(%2$s) || ' CASCADE) and start again;'
+                            || ' groups then start at the end of the stream.';
+                END IF;
+            END $pgflash$""".formatted("'" + (s + ".events").replace("'", "''") + "'", literal),
+            // A writer's insert touches one index: by transaction, which is also the order within a round.
             """
             CREATE TABLE IF NOT EXISTS %1$s.events (
                 id bigserial NOT NULL,
-                seq bigint,
+                xid xid8 NOT NULL,
                 relid oid NOT NULL,
                 op char(1) NOT NULL,
-                xid bigint NOT NULL,
                 stamp timestamptz NOT NULL,
                 body text NOT NULL)""".formatted(s),
-            "CREATE INDEX IF NOT EXISTS events_unsequenced ON " + s + ".events (id) WHERE seq IS NULL",
-            "CREATE UNIQUE INDEX IF NOT EXISTS events_sequenced ON " + s + ".events (seq) WHERE seq IS NOT NULL",
+            "CREATE INDEX IF NOT EXISTS events_by_transaction ON " + s + ".events (xid, id)",
+            // The newest purged round stays: the next round is cut against its snapshot.
+            """
+            CREATE TABLE IF NOT EXISTS %1$s.rounds (
+                round bigint PRIMARY KEY,
+                snapshot pg_snapshot NOT NULL,
+                first_position bigint NOT NULL,
+                events bigint NOT NULL,
+                purged boolean NOT NULL DEFAULT false)""".formatted(s),
+            "INSERT INTO " + s + ".rounds (round, snapshot, first_position, events)"
+                    + " SELECT 0, pg_current_snapshot(), 1, 0 WHERE NOT EXISTS (SELECT FROM " + s + ".rounds)",
             """
             CREATE TABLE IF NOT EXISTS %1$s.groups (
                 name text PRIMARY KEY,
@@ -80,7 +105,9 @@ final class DurableSql {
                 failed_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
             // One row per statement with all its rows (no size limit), and a wake-up only when a consumer waits:
-            // a busy consumer costs the writers no NOTIFY, whose commit serialisation halves their throughput.
+            // a busy consumer costs the writers no NOTIFY, whose commit serialisation halves their throughput. The
+            // wake-up check is a statement of its own, so in READ COMMITTED it sees an arming that committed after
+            // this transaction got its id (the consumer's re-check covers transactions older than its arming).
             """
             CREATE OR REPLACE FUNCTION %1$s.capture_durable() RETURNS trigger
             LANGUAGE plpgsql SECURITY DEFINER
@@ -90,30 +117,29 @@ final class DurableSql {
             AS $pgflash$
             BEGIN
                 IF TG_OP = 'INSERT' THEN
-                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
-                    SELECT TG_RELID, 'I', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
+                    SELECT pg_current_xact_id(), TG_RELID, 'I', statement_timestamp(),
                            string_agg(length(i) || ':' || i, '')
                     FROM (SELECT 'N' || (n.*)::text AS i FROM new_rows n) x
                     HAVING count(*) > 0;
                 ELSIF TG_OP = 'DELETE' THEN
-                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
-                    SELECT TG_RELID, 'D', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
+                    SELECT pg_current_xact_id(), TG_RELID, 'D', statement_timestamp(),
                            string_agg(length(i) || ':' || i, '')
                     FROM (SELECT 'O' || (o.*)::text AS i FROM old_rows o) x
                     HAVING count(*) > 0;
                 ELSIF TG_OP = 'UPDATE' THEN
                     -- OLD and NEW transition rows are stored in step, so their positions pair them up
-                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
-                    SELECT TG_RELID, 'U', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
+                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
+                    SELECT pg_current_xact_id(), TG_RELID, 'U', statement_timestamp(),
                            string_agg(length(i) || ':' || i, '')
                     FROM (SELECT 'U' || length(u.o) || ':' || u.o || u.n AS i
                           FROM unnest(ARRAY(SELECT (o.*)::text FROM old_rows o),
                                       ARRAY(SELECT (n.*)::text FROM new_rows n)) AS u(o, n)) x
                     HAVING count(*) > 0;
                 ELSE
-                    INSERT INTO %1$s.events (relid, op, xid, stamp, body)
-                    VALUES (TG_RELID, 'T', mod(pg_current_xact_id()::text::bigint, 4294967296), statement_timestamp(),
-                            '');
+                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
+                    VALUES (pg_current_xact_id(), TG_RELID, 'T', statement_timestamp(), '');
                 END IF;
                 PERFORM pg_notify(%2$s, '') FROM %1$s.wakeups WHERE armed LIMIT 1;
                 RETURN NULL;
@@ -135,10 +161,10 @@ final class DurableSql {
         return "INSERT INTO " + s + ".durable_captures (grp, relid, operation) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     }
 
-    /** Creates the group at the current end of the stream if it is new. */
+    /** Creates the group at the end of the rounds cut so far if it is new. */
     String joinGroup() {
-        return "INSERT INTO " + s + ".groups (name, cursor) VALUES (?, coalesce((SELECT max(seq) FROM " + s
-                + ".events), 0)) ON CONFLICT (name) DO UPDATE SET seen_at = now()";
+        return "INSERT INTO " + s + ".groups (name, cursor) VALUES (?, (SELECT max(first_position + events) - 1 FROM "
+                + s + ".rounds)) ON CONFLICT (name) DO UPDATE SET seen_at = now()";
     }
 
     String ensureWakeup() {
@@ -157,45 +183,109 @@ final class DurableSql {
         return "UPDATE " + s + ".groups SET cursor = greatest(cursor, ?), seen_at = now() WHERE name = ?";
     }
 
+    /** The last position whose events retention deleted: a cursor behind it lost events. */
+    String purgedThrough() {
+        return "SELECT coalesce(max(first_position + events) - 1, 0) FROM " + s + ".rounds WHERE purged";
+    }
+
     /**
-     * Numbers committed, unnumbered rows in the order this transaction sees them (id order among those that
-     * committed since the last round). A transaction that commits later gets later numbers, so a cursor never passes
-     * a row it has not seen: the outbox gap cannot happen.
+     * The first round, not purged, with events past the cursor: its snapshot, the snapshot it was cut against, its
+     * first position and number of events.
      */
-    String sequence() {
+    String roundAfter() {
         return """
-                UPDATE %1$s.events e SET seq = n.seq
-                FROM (SELECT id, nextval('%2$s.event_seq') AS seq
-                      FROM (SELECT id FROM %1$s.events WHERE seq IS NULL ORDER BY id LIMIT 10000) u) n
-                WHERE e.id = n.id AND e.seq IS NULL""".formatted(s, s.replace("'", "''"));
+                SELECT r.snapshot::text, p.snapshot::text, r.first_position, r.events
+                FROM %1$s.rounds r JOIN %1$s.rounds p ON p.round = r.round - 1
+                WHERE r.first_position + r.events - 1 > ? AND NOT r.purged
+                ORDER BY r.round LIMIT 1""".formatted(s);
     }
 
-    String lockSequencer() {
-        return "SELECT pg_advisory_xact_lock(" + TriggerSql.LOCK_NAMESPACE + ", hashtext(? || ':sequence'))";
+    String lockRounds() {
+        return "SELECT pg_advisory_xact_lock(" + TriggerSql.LOCK_NAMESPACE + ", hashtext(? || ':rounds'))";
     }
 
+    /**
+     * Cuts a new round (run in its own statement after {@link #lockRounds()}, so its snapshot is newer than the last
+     * round's): the events of transactions that committed since the last round's snapshot. Cut only when there are
+     * some and the caller's cursor (the parameter) is at the end of the last round. Returns the oldest transaction
+     * still running at its snapshot (so a consumer about to wait knows whether writers it armed for are done), the
+     * last round's snapshot and end position, then the new round's number, first position and events (null if none
+     * was cut).
+     */
+    String cutRound() {
+        return """
+                WITH last AS (SELECT round, snapshot, first_position, events FROM %1$s.rounds
+                              ORDER BY round DESC LIMIT 1),
+                     taken AS (SELECT pg_current_snapshot() AS snapshot),
+                     committed AS (SELECT count(*) AS events FROM %1$s.events e, last, taken
+                                   WHERE e.xid >= pg_snapshot_xmin(last.snapshot)
+                                     AND e.xid < pg_snapshot_xmax(taken.snapshot)
+                                     AND pg_visible_in_snapshot(e.xid, taken.snapshot)
+                                     AND NOT pg_visible_in_snapshot(e.xid, last.snapshot)),
+                     cut AS (INSERT INTO %1$s.rounds (round, snapshot, first_position, events)
+                             SELECT last.round + 1, taken.snapshot, last.first_position + last.events, committed.events
+                             FROM last, taken, committed
+                             WHERE committed.events > 0 AND last.first_position + last.events - 1 <= ?
+                             RETURNING round, first_position, events)
+                SELECT pg_snapshot_xmin(taken.snapshot)::text, last.snapshot::text, last.first_position + last.events - 1,
+                       cut.round, cut.first_position, cut.events
+                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s);
+    }
+
+    /**
+     * The next events of a round, after a (transaction, statement) key; the snapshots are the round's and the one it
+     * was cut against.
+     */
     String fetch() {
-        return "SELECT seq, relid, op, xid, stamp, body FROM " + s + ".events WHERE seq > ? AND seq IS NOT NULL"
-                + " ORDER BY seq LIMIT ?";
+        return """
+                SELECT e.xid::text AS xid_text, e.id, e.relid, e.op, e.stamp, e.body FROM %1$s.events e
+                WHERE e.xid >= pg_snapshot_xmin(?::pg_snapshot) AND e.xid < pg_snapshot_xmax(?::pg_snapshot)
+                  AND (e.xid, e.id) > (?::xid8, ?)
+                  AND pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
+                  AND NOT pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
+                ORDER BY e.xid, e.id LIMIT ? OFFSET ?""".formatted(s);
     }
 
-    /** Deletes, in one bounded batch, rows every live group has consumed. */
+    /** The newest round that every live group has read to its end. */
+    String consumedRound() {
+        return """
+                SELECT round, snapshot::text FROM %1$s.rounds
+                WHERE NOT purged AND first_position + events - 1 <= (SELECT min(cursor) FROM %1$s.groups
+                                                                     WHERE seen_at > now() - make_interval(secs => ?))
+                ORDER BY round DESC LIMIT 1""".formatted(s);
+    }
+
+    /** Deletes, in one bounded batch, events of rounds up to the one whose snapshot is given. */
     String deleteConsumed() {
         return """
-                DELETE FROM %1$s.events WHERE seq IS NOT NULL AND seq IN (
-                    SELECT seq FROM %1$s.events
-                    WHERE seq IS NOT NULL AND seq <= (SELECT min(cursor) FROM %1$s.groups
-                                                      WHERE seen_at > now() - make_interval(secs => ?))
-                    ORDER BY seq LIMIT 5000)""".formatted(s);
+                DELETE FROM %1$s.events WHERE ctid = ANY (ARRAY(
+                    SELECT ctid FROM %1$s.events
+                    WHERE xid < pg_snapshot_xmax(?::pg_snapshot) AND pg_visible_in_snapshot(xid, ?::pg_snapshot)
+                    LIMIT %2$d))""".formatted(s, RETENTION_BATCH);
+    }
+
+    /** Marks the round purged and forgets older ones (the purged round stays to cut the next one against). */
+    String[] purgeRounds() {
+        return new String[] {
+            "UPDATE " + s + ".rounds SET purged = true WHERE round = ?",
+            "DELETE FROM " + s + ".rounds WHERE round < ?",
+        };
     }
 
     String expiredGroups() {
         return "SELECT name FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
     }
 
+    /** Events past the group's cursor: those in rounds, and those committed since the last round. */
     String backlog() {
-        return "SELECT count(*) FROM " + s + ".events WHERE seq IS NULL OR seq > (SELECT cursor FROM " + s
-                + ".groups WHERE name = ?)";
+        return """
+                WITH last AS (SELECT snapshot, first_position + events - 1 AS end_position FROM %1$s.rounds
+                              ORDER BY round DESC LIMIT 1)
+                SELECT greatest(last.end_position - g.cursor, 0)
+                       + (SELECT count(*) FROM %1$s.events e
+                          WHERE e.xid >= pg_snapshot_xmin(last.snapshot)
+                            AND NOT pg_visible_in_snapshot(e.xid, last.snapshot))
+                FROM last, %1$s.groups g WHERE g.name = ?""".formatted(s);
     }
 
     String insertDeadLetter() {

@@ -28,6 +28,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -36,10 +37,12 @@ import org.slf4j.LoggerFactory;
  * while no application runs; NOTIFY only wakes an idle consumer.
  * <p>
  * Each consumer group keeps a cursor, advanced only after its subscriptions handled the events (at-least-once; a
- * repeated event has the same position). Rows are numbered in the order consumers see them commit, so a transaction
- * that commits late is never skipped. Writers notify only while a consumer waits: it arms its wake-up, looks once
- * more for events (so none is missed), then waits. Consumed events are deleted in small batches; a group not seen for
- * {@code groupExpiry} stops holding them back.
+ * repeated event has the same position). Consumers cut the stream into rounds of the transactions that committed
+ * between two snapshots, so a transaction that commits late lands in a later round and is never skipped; positions
+ * are numbered within rounds, the same for every group, and no event row is ever rewritten. Writers notify only while
+ * a consumer waits: it arms its wake-up, then looks again until every transaction that was writing when it armed has
+ * finished (those could have missed the arming), then waits. Consumed rounds are deleted in small batches; a group
+ * not seen for {@code groupExpiry} stops holding them back.
  * <p>
  * Instances of one group take turns: one reads (it holds the group's {@link GroupLeadership}), the others stand by
  * and try every {@code standbyInterval}; the one that takes over resumes from the group's saved cursor.
@@ -53,6 +56,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private static final Duration PACING = Duration.ofMillis(10);
     /** Looks for new events before arming: writers notify only while armed, so a brief lull should not arm. */
     private static final int LOOKS_BEFORE_ARMING = 3;
+    /** The longest a wait goes without checking whether the driver is stopping. */
+    private static final Duration STOP_CHECK = Duration.ofMillis(250);
 
     private final DurableSql sql;
     private final String group;
@@ -75,8 +80,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
     private long savedCursor;
-    /** Whether the last fetch filled a batch: numbered events are waiting, so numbering more can wait too. */
-    private boolean backlogNumbered;
+    /** The round being read, or null between rounds. */
+    private Round round;
+    /** The oldest transaction still running when the last attempt to cut a round took its snapshot. */
+    private long lastLookXmin;
 
     private DurableTriggerDriver(Builder builder) {
         this.sql = new DurableSql(builder.schema);
@@ -120,8 +127,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             statement.setQueryTimeout(5);
             statement.setString(1, group);
             try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                return rs.getLong(1);
+                return rs.next() ? rs.getLong(1) : 0;
             }
         } catch (SQLException e) {
             throw new PgFlashException("Could not read the backlog of group " + group + ": " + e.getMessage(), e);
@@ -278,6 +284,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         cursor = readCursor();
         savedCursor = cursor;
+        round = null;
         confirmed.accumulateAndGet(cursor, Math::max);
         state = DriverState.STREAMING;
         return true;
@@ -376,58 +383,111 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * Numbers newly committed events (unless numbered ones are still waiting), then hands the next batch past the
-     * cursor to the sink (which waits while subscribers are full). Returns how many event rows there were.
-     * <p>
-     * While a backlog drains, numbering only when the numbered events run out keeps each batch from paying for an
-     * UPDATE (and a scan past the index entries earlier numbering left behind).
+     * Hands the next batch of the current round (opening the next round, or cutting one, when it is read) to the sink,
+     * which waits while subscribers are full. Returns how many event rows there were.
      */
     private int deliverNext() throws SQLException, InterruptedException {
-        if (!backlogNumbered) {
-            sequence();
+        if (round == null && !openNextRound()) {
+            return 0;
         }
+        Round reading = round;
         List<Row> rows = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.fetch())) {
-            statement.setLong(1, cursor);
-            statement.setInt(2, batchSize);
+            statement.setString(1, reading.cutAgainst);
+            statement.setString(2, reading.snapshot);
+            statement.setString(3, reading.afterXid);
+            statement.setLong(4, reading.afterId);
+            statement.setString(5, reading.snapshot);
+            statement.setString(6, reading.cutAgainst);
+            statement.setInt(7, batchSize);
+            statement.setLong(8, reading.skip);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    rows.add(new Row(rs.getLong(1), rs.getLong(2), rs.getString(3), rs.getLong(4),
+                    rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
                             rs.getTimestamp(5).toInstant(), rs.getString(6)));
                 }
             }
         }
+        reading.skip = 0;
         for (Row row : rows) {
+            long position = reading.firstPosition + reading.read;
             CapturedTable capture = captures.get(row.relid);
             List<ChangeEvent> events = List.of();
             if (capture != null) {
                 try {
-                    events = capture.events(Notification.operation(row.op), row.xid, row.stamp,
-                            Notification.items(row.body, 0), row.seq, context);
+                    events = capture.events(Notification.operation(row.op), row.xid32(), row.stamp,
+                            Notification.items(row.body, 0), position, context);
                 } catch (RuntimeException e) {
-                    log.error("Durable group {} skipped event {} it could not read: {}", group, row.seq,
+                    log.error("Durable group {} skipped event {} it could not read: {}", group, position,
                             e.getMessage(), e);
                 }
             }
-            context.sink().accept(events, new Position(row.seq, 0));
-            cursor = row.seq;
+            context.sink().accept(events, new Position(position, 0));
+            cursor = position;
+            reading.read++;
+            reading.afterXid = row.xid;
+            reading.afterId = row.id;
         }
-        backlogNumbered = rows.size() == batchSize;
+        if (reading.read >= reading.events) {
+            round = null;
+        } else if (rows.isEmpty()) {
+            log.warn("Durable group {}: events {} to {} were deleted before it read them", group, cursor + 1,
+                    reading.lastPosition());
+            cursor = reading.lastPosition();
+            round = null;
+        }
         return rows.size();
     }
 
-    /** Gives committed, unnumbered events their numbers, in one transaction under the sequencer lock. */
-    private void sequence() throws SQLException {
+    /**
+     * Opens the first round with events past the cursor; when there is none, cuts one from the transactions that
+     * committed since the last. Returns false when nothing new has committed.
+     */
+    private boolean openNextRound() throws SQLException {
+        while (true) {
+            try (PreparedStatement statement = connection.prepareStatement(sql.roundAfter())) {
+                statement.setLong(1, cursor);
+                try (ResultSet rs = statement.executeQuery()) {
+                    if (rs.next()) {
+                        round = new Round(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), cursor);
+                        if (round.firstPosition > cursor + 1) {
+                            log.warn("Durable group {}: events {} to {} were deleted before it read them (it was gone"
+                                    + " longer than the group expiry)", group, cursor + 1, round.firstPosition - 1);
+                        }
+                        return true;
+                    }
+                }
+            }
+            if (!cutRound()) {
+                return false;
+            }
+        }
+    }
+
+    /**
+     * Cuts a round under the schema's round lock, so rounds follow each other. Returns whether there is a round to
+     * read now (this consumer's, or one another group cut meanwhile).
+     */
+    private boolean cutRound() throws SQLException {
         connection.setAutoCommit(false);
         try {
-            try (PreparedStatement lock = connection.prepareStatement(sql.lockSequencer())) {
+            try (PreparedStatement lock = connection.prepareStatement(sql.lockRounds())) {
                 lock.setString(1, sql.schema());
                 lock.execute();
             }
-            try (Statement statement = connection.createStatement()) {
-                statement.executeUpdate(sql.sequence());
+            boolean roundToRead;
+            try (PreparedStatement cut = connection.prepareStatement(sql.cutRound())) {
+                cut.setLong(1, cursor);
+                try (ResultSet rs = cut.executeQuery()) {
+                    rs.next();
+                    lastLookXmin = Long.parseLong(rs.getString(1));
+                    long lastEnd = rs.getLong(3);
+                    rs.getLong(4);
+                    roundToRead = !rs.wasNull() || lastEnd > cursor;
+                }
             }
             connection.commit();
+            return roundToRead;
         } catch (SQLException e) {
             connection.rollback();
             throw e;
@@ -437,7 +497,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * After a few quick looks, arms the wake-up, looks once more (no wake-up may be lost), waits, then disarms.
+     * After a few quick looks, arms the wake-up and looks again until every transaction that had an id when it armed
+     * has finished (a writer that checked before the arming sends no NOTIFY; its events are found by these looks),
+     * then waits for a NOTIFY or the poll interval. Disarms when woken.
      */
     private void waitForWork() throws SQLException, InterruptedException {
         for (int look = 0; look < LOOKS_BEFORE_ARMING; look++) {
@@ -449,14 +511,56 @@ public final class DurableTriggerDriver implements ChangeDriver {
         saveCursor(connection);
         arm(true);
         try {
-            if (deliverNext() > 0) {
-                return;
+            long armedAt = transactionIdAfterArming();
+            long wait = PACING.toMillis();
+            while (running) {
+                if (deliverNext() > 0) {
+                    return;
+                }
+                if (lastLookXmin > armedAt) {
+                    awaitWakeUp(pollInterval.toMillis());
+                    return;
+                }
+                // someone was writing when the consumer armed: look again soon, backing off for long transactions
+                if (awaitWakeUp(wait)) {
+                    return;
+                }
+                wait = Math.min(wait * 2, pollInterval.toMillis());
             }
-            connection.unwrap(PGConnection.class).getNotifications((int) pollInterval.toMillis());
         } finally {
             if (connection != null) {
                 arm(false);
             }
+        }
+    }
+
+    /**
+     * Waits up to {@code millis} for a NOTIFY, in slices so a stop is not held up by a long poll interval. Returns
+     * whether one came.
+     */
+    private boolean awaitWakeUp(long millis) throws SQLException {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        PGConnection listening = connection.unwrap(PGConnection.class);
+        long left = millis;
+        while (running && left > 0) {
+            PGNotification[] woken = listening.getNotifications((int) Math.min(left, STOP_CHECK.toMillis()));
+            if (woken != null && woken.length > 0) {
+                return true;
+            }
+            left = TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime());
+        }
+        return false;
+    }
+
+    /**
+     * A transaction id taken after the arming committed: every writer that checked for it before has a lower one, so
+     * once no transaction up to it runs, their events are visible to a look.
+     */
+    private long transactionIdAfterArming() throws SQLException {
+        try (Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT pg_current_xact_id()::text")) {
+            rs.next();
+            return Long.parseLong(rs.getString(1));
         }
     }
 
@@ -482,9 +586,17 @@ public final class DurableTriggerDriver implements ChangeDriver {
         savedCursor = handled;
     }
 
-    /** Deletes consumed events in batches of 5,000, so no lock is held long. */
+    /**
+     * Deletes the events of rounds every live group has read, in batches of {@value DurableSql#RETENTION_BATCH} so no
+     * lock is held long, then forgets those rounds. Also tells other instances this group is alive.
+     */
     private void deleteConsumed() throws SQLException {
         long expirySeconds = groupExpiry.toSeconds();
+        try (PreparedStatement statement = connection.prepareStatement(sql.saveCursor())) {
+            statement.setLong(1, savedCursor);
+            statement.setString(2, group);
+            statement.executeUpdate();
+        }
         List<String> expired = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.expiredGroups())) {
             statement.setLong(1, expirySeconds);
@@ -497,17 +609,71 @@ public final class DurableTriggerDriver implements ChangeDriver {
         if (expired.size() != expiredGroups.getAndSet(expired.size()) && !expired.isEmpty()) {
             log.warn("Consumer groups {} were not seen for {} and no longer hold events back", expired, groupExpiry);
         }
+        long consumedRound;
+        String snapshot;
+        try (PreparedStatement statement = connection.prepareStatement(sql.consumedRound())) {
+            statement.setLong(1, expirySeconds);
+            try (ResultSet rs = statement.executeQuery()) {
+                if (!rs.next()) {
+                    retentionPasses.incrementAndGet();
+                    return;
+                }
+                consumedRound = rs.getLong(1);
+                snapshot = rs.getString(2);
+            }
+        }
         int deleted;
         do {
             try (PreparedStatement statement = connection.prepareStatement(sql.deleteConsumed())) {
-                statement.setLong(1, expirySeconds);
+                statement.setString(1, snapshot);
+                statement.setString(2, snapshot);
                 deleted = statement.executeUpdate();
             }
-        } while (deleted == 5000 && running);
+        } while (deleted == DurableSql.RETENTION_BATCH && running);
+        if (deleted < DurableSql.RETENTION_BATCH) {
+            for (String purge : sql.purgeRounds()) {
+                try (PreparedStatement statement = connection.prepareStatement(purge)) {
+                    statement.setLong(1, consumedRound);
+                    statement.executeUpdate();
+                }
+            }
+        }
         retentionPasses.incrementAndGet();
     }
 
-    private record Row(long seq, long relid, String op, long xid, Instant stamp, String body) {
+    /** An event-table row: one statement's changes. */
+    private record Row(String xid, long id, long relid, String op, Instant stamp, String body) {
+
+        /** The 32-bit transaction id, as pgoutput and the notify mode report it. */
+        long xid32() {
+            return Long.parseLong(xid) & 0xFFFF_FFFFL;
+        }
+    }
+
+    /** A round being read: its events are numbered from {@code firstPosition} in (transaction, statement) order. */
+    private static final class Round {
+        final String snapshot;
+        final String cutAgainst;
+        final long firstPosition;
+        final long events;
+        long read;
+        /** Events to skip at the first fetch: the group read them before it (re)started. */
+        long skip;
+        String afterXid = "0";
+        long afterId;
+
+        Round(String snapshot, String cutAgainst, long firstPosition, long events, long cursor) {
+            this.snapshot = snapshot;
+            this.cutAgainst = cutAgainst;
+            this.firstPosition = firstPosition;
+            this.events = events;
+            this.read = Math.max(0, cursor - firstPosition + 1);
+            this.skip = read;
+        }
+
+        long lastPosition() {
+            return firstPosition + events - 1;
+        }
     }
 
     public static final class Builder {

@@ -1,6 +1,7 @@
 package io.pgflash.core.driver.trigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgflash.core.BackOff;
@@ -9,6 +10,7 @@ import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.Position;
 import io.pgflash.core.Recorder;
 import io.pgflash.core.SubscriptionSpec;
 import java.sql.Connection;
@@ -16,6 +18,9 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -127,6 +132,66 @@ class DurableTriggerDriverTest extends FlashTestBase {
         }
 
         assertThat(ids(recorder.awaitEvents(2))).containsExactly(2, 1);
+    }
+
+    @Test
+    void aGroupResumingInsideARoundSeesThePositionsOtherGroupsSaw() {
+        Recorder first = new Recorder();
+        consumer(driver(group + "a").batchSize(7).build(), first);
+        consumer(driver(group + "b").build(), new Recorder()).close(); // joins, then stays away
+        db.execute("DO $$ BEGIN FOR i IN 1..100 LOOP INSERT INTO posts VALUES (i, 't'); END LOOP; END $$",
+                "INSERT INTO posts SELECT g, 'u' FROM generate_series(101, 110) g");
+        List<ChangeEvent> seen = first.awaitEvents(110);
+        Map<Object, Position> positions = seen.stream()
+                .collect(Collectors.toMap(e -> e.row().get("id"), ChangeEvent::position));
+
+        // the second group stopped after handling id 42, inside the round of the 100-statement transaction
+        db.execute("UPDATE durable_" + group + ".groups SET cursor = " + positions.get(42).major()
+                + " WHERE name = '" + group + "b'");
+        Recorder resumed = new Recorder();
+        consumer(driver(group + "b").batchSize(7).build(), resumed);
+
+        List<ChangeEvent> again = resumed.awaitEvents(68);
+        assertThat(ids(again)).isEqualTo(IntStream.rangeClosed(43, 110).boxed().toList());
+        assertThat(again).allSatisfy(e -> assertThat(e.position()).isEqualTo(positions.get(e.row().get("id"))));
+    }
+
+    @Test
+    void aWriterThatCheckedBeforeTheConsumerArmedIsFoundWithoutItsNotify() throws Exception {
+        Recorder recorder = new Recorder();
+        String wakeups = "durable_" + group + ".wakeups";
+        consumer(driver(group).build(), new Recorder()).close(); // creates the group's wake-up row
+        try (Connection holder = db.connect(); Connection writer = db.connect()) {
+            // hold the consumer's arming back, so the writer below checks while it is not armed and sends no NOTIFY
+            holder.setAutoCommit(false);
+            holder.createStatement().execute("SELECT * FROM " + wakeups + " FOR UPDATE");
+            consumer(driver(group).pollInterval(Duration.ofMinutes(5)).build(), recorder);
+            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE 'UPDATE %wakeups SET armed%'") == 1);
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("INSERT INTO posts VALUES (1, 'written before the arming')");
+            holder.commit(); // the consumer arms and waits, the writer still open
+            await().until(() -> queryLong("SELECT count(*) FROM " + wakeups + " WHERE armed") == 1);
+
+            writer.commit();
+            // without a NOTIFY the consumer would sleep for its 5 min poll interval
+            assertThat(ids(List.of(recorder.awaitSingle()))).containsExactly(1);
+        }
+    }
+
+    @Test
+    void aSchemaOfTheOlderLayoutIsRefusedWithTheWayOut() {
+        db.execute("CREATE SCHEMA durable_" + group, "CREATE TABLE durable_" + group + ".events (id bigserial,"
+                + " seq bigint, relid oid, op char(1), xid bigint, stamp timestamptz, body text)");
+
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+
+        assertThatThrownBy(flash::start).hasMessageContaining("layout of an older pgflash")
+                .hasMessageContaining("DROP SCHEMA durable_" + group + " CASCADE");
+        assertThat(queryLong("SELECT count(*) FROM pg_tables WHERE schemaname = 'durable_" + group + "'"))
+                .as("nothing installed").isEqualTo(1);
     }
 
     @Test
