@@ -183,11 +183,6 @@ final class DurableSql {
         return "UPDATE " + s + ".groups SET cursor = greatest(cursor, ?), seen_at = now() WHERE name = ?";
     }
 
-    /** The last position whose events retention deleted: a cursor behind it lost events. */
-    String purgedThrough() {
-        return "SELECT coalesce(max(first_position + events) - 1, 0) FROM " + s + ".rounds WHERE purged";
-    }
-
     /**
      * The first round, not purged, with events past the cursor: its snapshot, the snapshot it was cut against, its
      * first position and number of events.
@@ -209,8 +204,7 @@ final class DurableSql {
      * round's): the events of transactions that committed since the last round's snapshot. Cut only when there are
      * some and the caller's cursor (the parameter) is at the end of the last round. Returns the oldest transaction
      * still running at its snapshot (so a consumer about to wait knows whether writers it armed for are done), the
-     * last round's snapshot and end position, then the new round's number, first position and events (null if none
-     * was cut).
+     * last round's end position, then the new round as {@link #roundAfter()} gives it (nulls if none was cut).
      */
     String cutRound() {
         return """
@@ -226,9 +220,9 @@ final class DurableSql {
                              SELECT last.round + 1, taken.snapshot, last.first_position + last.events, committed.events
                              FROM last, taken, committed
                              WHERE committed.events > 0 AND last.first_position + last.events - 1 <= ?
-                             RETURNING round, first_position, events)
-                SELECT pg_snapshot_xmin(taken.snapshot)::text, last.snapshot::text, last.first_position + last.events - 1,
-                       cut.round, cut.first_position, cut.events
+                             RETURNING snapshot, first_position, events)
+                SELECT pg_snapshot_xmin(taken.snapshot)::text, last.first_position + last.events - 1,
+                       cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events
                 FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s);
     }
 

@@ -444,12 +444,12 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * committed since the last. Returns false when nothing new has committed.
      */
     private boolean openNextRound() throws SQLException {
-        while (true) {
+        while (round == null) {
             try (PreparedStatement statement = connection.prepareStatement(sql.roundAfter())) {
                 statement.setLong(1, cursor);
                 try (ResultSet rs = statement.executeQuery()) {
                     if (rs.next()) {
-                        round = new Round(rs.getString(1), rs.getString(2), rs.getLong(3), rs.getLong(4), cursor);
+                        round = Round.at(rs, 1, cursor);
                         if (round.firstPosition > cursor + 1) {
                             log.warn("Durable group {}: events {} to {} were deleted before it read them (it was gone"
                                     + " longer than the group expiry)", group, cursor + 1, round.firstPosition - 1);
@@ -462,11 +462,12 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 return false;
             }
         }
+        return true;
     }
 
     /**
-     * Cuts a round under the schema's round lock, so rounds follow each other. Returns whether there is a round to
-     * read now (this consumer's, or one another group cut meanwhile).
+     * Cuts a round under the schema's round lock, so rounds follow each other, and opens it. Returns whether there is
+     * a round to read now (this one, or one another group cut meanwhile, left for {@link #openNextRound()} to find).
      */
     private boolean cutRound() throws SQLException {
         connection.setAutoCommit(false);
@@ -481,9 +482,11 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 try (ResultSet rs = cut.executeQuery()) {
                     rs.next();
                     lastLookXmin = Long.parseLong(rs.getString(1));
-                    long lastEnd = rs.getLong(3);
-                    rs.getLong(4);
-                    roundToRead = !rs.wasNull() || lastEnd > cursor;
+                    long lastEnd = rs.getLong(2);
+                    if (rs.getString(3) != null) {
+                        round = Round.at(rs, 3, cursor);
+                    }
+                    roundToRead = round != null || lastEnd > cursor;
                 }
             }
             connection.commit();
@@ -669,6 +672,12 @@ public final class DurableTriggerDriver implements ChangeDriver {
             this.events = events;
             this.read = Math.max(0, cursor - firstPosition + 1);
             this.skip = read;
+        }
+
+        /** The round in the four columns from {@code column}: snapshot, cut against, first position, events. */
+        static Round at(ResultSet rs, int column, long cursor) throws SQLException {
+            return new Round(rs.getString(column), rs.getString(column + 1), rs.getLong(column + 2),
+                    rs.getLong(column + 3), cursor);
         }
 
         long lastPosition() {
