@@ -157,6 +157,11 @@ final class DurableSql {
         return "DELETE FROM " + s + ".durable_captures WHERE grp = ? AND relid = ?";
     }
 
+    /** What the group captured when it last ran: one row per table and operation. */
+    String groupCaptures() {
+        return "SELECT relid, operation FROM " + s + ".durable_captures WHERE grp = ? ORDER BY relid";
+    }
+
     String insertCapture() {
         return "INSERT INTO " + s + ".durable_captures (grp, relid, operation) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     }

@@ -21,6 +21,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.EnumSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -152,6 +154,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                         }
                     }
                     reconcile(c);
+                    loadCaptures(c);
                 });
         leadership = new GroupLeadership(driverContext.connections(), "durable:" + sql.schema() + ":" + group);
         try {
@@ -168,6 +171,31 @@ public final class DurableTriggerDriver implements ChangeDriver {
         reader = new Thread(this::readLoop, "pgflash-durable-" + group);
         reader.setDaemon(true);
         reader.start();
+    }
+
+    /**
+     * Decodes what the group captured when it last ran from the first event read: the client captures its tables
+     * again only after the driver started, and the backlog of those tables must not be passed over meanwhile.
+     */
+    private void loadCaptures(Connection c) throws SQLException {
+        Map<Long, Set<Operation>> wanted = new LinkedHashMap<>();
+        try (PreparedStatement statement = c.prepareStatement(sql.groupCaptures())) {
+            statement.setString(1, group);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    wanted.computeIfAbsent(rs.getLong(1), oid -> EnumSet.noneOf(Operation.class))
+                            .add(Operation.valueOf(rs.getString(2)));
+                }
+            }
+        }
+        for (Map.Entry<Long, Set<Operation>> each : wanted.entrySet()) {
+            try {
+                captures.put(each.getKey(), new CapturedTable(context.catalog().describe(c, each.getKey()),
+                        each.getValue()));
+            } catch (PgFlashException gone) {
+                log.debug("Durable group {}: a table it captured is gone: {}", group, gone.getMessage());
+            }
+        }
     }
 
     /** Records that this group wants {@code operations} of the table, even while it is down, and syncs triggers. */

@@ -11,14 +11,21 @@ import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.Position;
+import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.StreamGap;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.catalog.Catalog;
+import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.EventSink;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -77,6 +84,35 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 .containsExactly(Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
         assertThat(events.get(1).oldRow().get("title")).isEqualTo("running");
         assertThat(events).extracting(ChangeEvent::position).isSorted();
+    }
+
+    @Test
+    void theBacklogOfTablesCapturedInAnEarlierRunIsReadBeforeTheyAreCapturedAgain() throws Exception {
+        consumer(driver(group).build(), new Recorder()).close();
+        db.execute("INSERT INTO posts VALUES (1, 'while down')");
+        List<ChangeEvent> received = new CopyOnWriteArrayList<>();
+        EventSink sink = new EventSink() {
+            @Override
+            public void accept(List<ChangeEvent> events, Position upTo) {
+                received.addAll(events);
+            }
+
+            @Override
+            public void gap(StreamGap gap) {
+            }
+        };
+        DurableTriggerDriver driver = driver(group).build();
+
+        // the client starts its driver and only then captures its tables again: reading may begin in between
+        driver.start(new DriverContext(ConnectionFactory.of(db.jdbcUrl(), db.user(), db.password()), new Catalog(),
+                sink, new PgFlashObserver() {}));
+        try {
+            await().until(() -> !received.isEmpty());
+            assertThat(ids(received)).containsExactly(1);
+        } finally {
+            driver.stop();
+            driver.close();
+        }
     }
 
     @Test
