@@ -6,15 +6,20 @@ import java.util.Locale;
 
 /**
  * The SQL of the durable trigger mode, in the pgflash schema beside the notify mode's objects. A statement-level
- * trigger appends one row per statement to {@code events}, with its transaction id. Consumers cut the stream into
+ * trigger appends one row per changed row to {@code events}, with its transaction id. Consumers cut the stream into
  * rounds ({@code rounds}): a round holds the events of the transactions that committed between two snapshots, so a
  * transaction that commits late lands in a later round and no cursor can pass it. Within a round events are ordered by
- * transaction and statement, and numbered from the round's first position, so every group sees the same positions
- * without writing to the event rows. Each group keeps its cursor in {@code groups}, and writers send a NOTIFY only
- * while some group has said it is idle ({@code wakeups}).
+ * id, the order they were written in, so a change that waited for another transaction's commit comes after it; they
+ * are numbered from the round's first position, so every group sees the same positions without writing to the event
+ * rows. Each group keeps its cursor in {@code groups}, and writers send a NOTIFY only while an idle consumer holds
+ * the wake-up lock.
  */
 final class DurableSql {
 
+    /** The consumer session's cursor over a large round. */
+    private static final String ROUND_CURSOR = "pgflash_round";
+    /** First key of the wake-up locks ('pgfw'), apart from pgflash's other advisory locks. */
+    static final int WAKE_UP_NAMESPACE = 0x70676677;
     /** Rows deleted at once by retention, so no lock is held long. */
     static final int RETENTION_BATCH = 5000;
 
@@ -44,7 +49,6 @@ final class DurableSql {
     }
 
     String[] installStatements() {
-        String channel = "'" + channel().replace("'", "''") + "'";
         String literal = "'" + schema.replace("'", "''") + "'";
         return new String[] {
             "CREATE SCHEMA IF NOT EXISTS " + s,
@@ -91,7 +95,6 @@ final class DurableSql {
                 relid oid NOT NULL,
                 operation text NOT NULL,
                 PRIMARY KEY (grp, relid, operation))""".formatted(s),
-            "CREATE TABLE IF NOT EXISTS " + s + ".wakeups (grp text PRIMARY KEY, armed boolean NOT NULL)",
             """
             CREATE TABLE IF NOT EXISTS %1$s.dead_letters (
                 id bigserial PRIMARY KEY,
@@ -104,48 +107,94 @@ final class DurableSql {
                 error text,
                 failed_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
-            // One row per statement with all its rows (no size limit), and a wake-up only when a consumer waits:
-            // a busy consumer costs the writers no NOTIFY, whose commit serialisation halves their throughput. The
-            // wake-up check is a statement of its own, so in READ COMMITTED it sees an arming that committed after
-            // this transaction got its id (the consumer's re-check covers transactions older than its arming).
+            // The slow path of the capture function: a row's text in the settings the decoder reads.
             """
-            CREATE OR REPLACE FUNCTION %1$s.capture_durable() RETURNS trigger
-            LANGUAGE plpgsql SECURITY DEFINER
+            CREATE OR REPLACE FUNCTION %1$s.row_text(r anyelement) RETURNS text
+            LANGUAGE sql STABLE
             SET search_path = pg_catalog, pg_temp
             SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
-            SET extra_float_digits = 1 SET timezone = 'UTC'
-            AS $pgflash$
-            BEGIN
-                IF TG_OP = 'INSERT' THEN
-                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
-                    SELECT pg_current_xact_id(), TG_RELID, 'I', statement_timestamp(),
-                           string_agg(length(i) || ':' || i, '')
-                    FROM (SELECT 'N' || (n.*)::text AS i FROM new_rows n) x
-                    HAVING count(*) > 0;
-                ELSIF TG_OP = 'DELETE' THEN
-                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
-                    SELECT pg_current_xact_id(), TG_RELID, 'D', statement_timestamp(),
-                           string_agg(length(i) || ':' || i, '')
-                    FROM (SELECT 'O' || (o.*)::text AS i FROM old_rows o) x
-                    HAVING count(*) > 0;
-                ELSIF TG_OP = 'UPDATE' THEN
-                    -- OLD and NEW transition rows are stored in step, so their positions pair them up
-                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
-                    SELECT pg_current_xact_id(), TG_RELID, 'U', statement_timestamp(),
-                           string_agg(length(i) || ':' || i, '')
-                    FROM (SELECT 'U' || length(u.o) || ':' || u.o || u.n AS i
-                          FROM unnest(ARRAY(SELECT (o.*)::text FROM old_rows o),
-                                      ARRAY(SELECT (n.*)::text FROM new_rows n)) AS u(o, n)) x
-                    HAVING count(*) > 0;
-                ELSE
-                    INSERT INTO %1$s.events (xid, relid, op, stamp, body)
-                    VALUES (pg_current_xact_id(), TG_RELID, 'T', statement_timestamp(), '');
-                END IF;
-                PERFORM pg_notify(%2$s, '') FROM %1$s.wakeups WHERE armed LIMIT 1;
-                RETURN NULL;
-            END
-            $pgflash$""".formatted(s, channel),
+            SET extra_float_digits = 1
+            AS 'SELECT $1::text'""".formatted(s),
+            captureFunctionDefinition(),
         };
+    }
+
+    /**
+     * The trigger function: one event row per changed row (an aggregate per statement would cost every writer more
+     * than the row itself), then a NOTIFY only if a consumer holds the wake-up lock (a NOTIFY serialises commits).
+     * It runs as pgflash's role, so writers need no rights on the event table; and it has no SET clause, each of
+     * which would cost every writing transaction microseconds: every name in it is qualified, operators included,
+     * so a writer's search_path cannot redirect it, and a writer whose settings change PostgreSQL's text output
+     * takes the slow path through {@code row_text()}.
+     */
+    private String captureFunctionDefinition() {
+        String channel = "'" + channel().replace("'", "''") + "'";
+        return """
+                CREATE OR REPLACE FUNCTION %1$s.capture_durable() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER
+                AS $pgflash$
+                BEGIN
+                    IF pg_catalog.current_setting('DateStyle') OPERATOR(pg_catalog.~~) 'ISO,%%'
+                       AND pg_catalog.current_setting('IntervalStyle') OPERATOR(pg_catalog.=) 'postgres'
+                       AND pg_catalog.current_setting('bytea_output') OPERATOR(pg_catalog.=) 'hex'
+                       AND pg_catalog.current_setting('extra_float_digits')::pg_catalog.int4 OPERATOR(pg_catalog.>) 0
+                    THEN
+                %2$s
+                    ELSE
+                %3$s
+                    END IF;
+                    IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(%4$s) THEN
+                        PERFORM pg_catalog.pg_notify(%5$s, '');
+                    END IF;
+                    RETURN NULL;
+                END
+                $pgflash$""".formatted(s, appendRows("(%s.*)::pg_catalog.text"), appendRows(s + ".row_text(%s.*)"),
+                wakeUpLockKey(), channel);
+    }
+
+    /** The statements appending the changed rows to the event table, with {@code rowText} the text of a row alias. */
+    private String appendRows(String rowText) {
+        String insert = "INSERT INTO " + s + ".events (xid, relid, op, stamp, body)\n            SELECT"
+                + " pg_catalog.pg_current_xact_id(), TG_RELID, %s, pg_catalog.statement_timestamp(), %s";
+        String text = "OPERATOR(pg_catalog.||)";
+        return """
+                        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                            %1$s
+                            FROM new_rows n;
+                        ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                            %2$s
+                            FROM old_rows o;
+                        ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                            -- OLD and NEW transition rows are stored in step, so their positions pair them up
+                            %3$s
+                            FROM ROWS FROM (pg_catalog.unnest(ARRAY(SELECT %4$s FROM old_rows o)),
+                                            pg_catalog.unnest(ARRAY(SELECT %5$s FROM new_rows n))) AS u(o, n);
+                        ELSE
+                            %6$s;
+                        END IF;""".formatted(
+                insert.formatted("'I'", "'N' " + text + " " + rowText.formatted("n")),
+                insert.formatted("'D'", "'O' " + text + " " + rowText.formatted("o")),
+                insert.formatted("'U'", "'U' " + text + " pg_catalog.length(u.o) " + text + " ':' " + text + " u.o "
+                        + text + " u.n"),
+                rowText.formatted("o"), rowText.formatted("n"),
+                insert.formatted("'T'", "''"));
+    }
+
+    /**
+     * The wake-up lock: writers take it shared for their transaction, and notify only if they cannot because an
+     * idle consumer holds it exclusively. Both sides use this literal key, so the writers' check needs no lookup.
+     */
+    String wakeUpLockKey() {
+        return WAKE_UP_NAMESPACE + ", " + schema.hashCode();
+    }
+
+    /** Arms an idle consumer's wake-up: true once no writer is between its check and its commit. */
+    String arm() {
+        return "SELECT pg_try_advisory_lock(" + wakeUpLockKey() + ")";
+    }
+
+    String disarm() {
+        return "SELECT pg_advisory_unlock(" + wakeUpLockKey() + ")";
     }
 
     /** The durable triggers, wanted by the consumer groups' rows in {@code durable_captures}. */
@@ -170,14 +219,6 @@ final class DurableSql {
     String joinGroup() {
         return "INSERT INTO " + s + ".groups (name, cursor) VALUES (?, (SELECT max(first_position + events) - 1 FROM "
                 + s + ".rounds)) ON CONFLICT (name) DO UPDATE SET seen_at = now()";
-    }
-
-    String ensureWakeup() {
-        return "INSERT INTO " + s + ".wakeups (grp, armed) VALUES (?, false) ON CONFLICT DO NOTHING";
-    }
-
-    String arm() {
-        return "UPDATE " + s + ".wakeups SET armed = ? WHERE grp = ?";
     }
 
     String readCursor() {
@@ -207,9 +248,8 @@ final class DurableSql {
     /**
      * Cuts a new round (run in its own statement after {@link #lockRounds()}, so its snapshot is newer than the last
      * round's): the events of transactions that committed since the last round's snapshot. Cut only when there are
-     * some and the caller's cursor (the parameter) is at the end of the last round. Returns the oldest transaction
-     * still running at its snapshot (so a consumer about to wait knows whether writers it armed for are done), the
-     * last round's end position, then the new round as {@link #roundAfter()} gives it (nulls if none was cut).
+     * some and the caller's cursor (the parameter) is at the end of the last round. Returns the last round's end
+     * position, then the new round as {@link #roundAfter()} gives it (nulls if none was cut).
      */
     String cutRound() {
         return """
@@ -226,23 +266,47 @@ final class DurableSql {
                              FROM last, taken, committed
                              WHERE committed.events > 0 AND last.first_position + last.events - 1 <= ?
                              RETURNING snapshot, first_position, events)
-                SELECT pg_snapshot_xmin(taken.snapshot)::text, last.first_position + last.events - 1,
+                SELECT last.first_position + last.events - 1,
                        cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events
                 FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s);
     }
 
     /**
-     * The next events of a round, after a (transaction, statement) key; the snapshots are the round's and the one it
-     * was cut against.
+     * The events of a round in id order; the parameters are the snapshot it was cut against and its own, twice each.
+     * {@link #fetchFirst()} reads a small round at once, {@link #openRound()} a large one through a cursor.
      */
-    String fetch() {
+    private String roundEvents() {
         return """
                 SELECT e.xid::text AS xid_text, e.id, e.relid, e.op, e.stamp, e.body FROM %1$s.events e
                 WHERE e.xid >= pg_snapshot_xmin(?::pg_snapshot) AND e.xid < pg_snapshot_xmax(?::pg_snapshot)
-                  AND (e.xid, e.id) > (?::xid8, ?)
-                  AND pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
                   AND NOT pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
-                ORDER BY e.xid, e.id LIMIT ? OFFSET ?""".formatted(s);
+                  AND pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
+                ORDER BY e.id""".formatted(s);
+    }
+
+    /** Up to a limit of a round's events, after an offset (the events the group read before it restarted). */
+    String fetchFirst() {
+        return roundEvents() + " LIMIT ? OFFSET ?";
+    }
+
+    /**
+     * Opens a cursor over a large round, sorted once and kept past the transaction, so each batch is a plain fetch
+     * and no transaction stays open while listeners work.
+     */
+    String openRound() {
+        return "DECLARE " + ROUND_CURSOR + " NO SCROLL CURSOR WITH HOLD FOR " + roundEvents();
+    }
+
+    String skipInRound(long events) {
+        return "MOVE FORWARD " + events + " IN " + ROUND_CURSOR;
+    }
+
+    String fetchFromRound(int limit) {
+        return "FETCH FORWARD " + limit + " FROM " + ROUND_CURSOR;
+    }
+
+    String closeRound() {
+        return "CLOSE " + ROUND_CURSOR;
     }
 
     /** The newest round that every live group has read to its end. */

@@ -40,11 +40,12 @@ import org.slf4j.LoggerFactory;
  * <p>
  * Each consumer group keeps a cursor, advanced only after its subscriptions handled the events (at-least-once; a
  * repeated event has the same position). Consumers cut the stream into rounds of the transactions that committed
- * between two snapshots, so a transaction that commits late lands in a later round and is never skipped; positions
- * are numbered within rounds, the same for every group, and no event row is ever rewritten. Writers notify only while
- * a consumer waits: it arms its wake-up, then looks again until every transaction that was writing when it armed has
- * finished (those could have missed the arming), then waits. Consumed rounds are deleted in small batches; a group
- * not seen for {@code groupExpiry} stops holding them back.
+ * between two snapshots, so a transaction that commits late lands in a later round and is never skipped; within a
+ * round events go in the order they were written, and positions are numbered there, the same for every group, without
+ * rewriting an event row. Writers notify only while a consumer waits: writers hold a wake-up lock shared until they
+ * commit, and an idle consumer arms by taking it exclusively, which it gets only when no writer that checked before
+ * is still open. Consumed rounds are deleted in small batches; a group not seen for {@code groupExpiry} stops holding
+ * them back.
  * <p>
  * Instances of one group take turns: one reads (it holds the group's {@link GroupLeadership}), the others stand by
  * and try every {@code standbyInterval}; the one that takes over resumes from the group's saved cursor.
@@ -84,8 +85,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private long savedCursor;
     /** The round being read, or null between rounds. */
     private Round round;
-    /** The oldest transaction still running when the last attempt to cut a round took its snapshot. */
-    private long lastLookXmin;
 
     private DurableTriggerDriver(Builder builder) {
         this.sql = new DurableSql(builder.schema);
@@ -147,11 +146,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
                             statement.execute(each);
                         }
                     }
-                    for (String join : new String[] {sql.joinGroup(), sql.ensureWakeup()}) {
-                        try (PreparedStatement statement = c.prepareStatement(join)) {
-                            statement.setString(1, group);
-                            statement.execute();
-                        }
+                    try (PreparedStatement statement = c.prepareStatement(sql.joinGroup())) {
+                        statement.setString(1, group);
+                        statement.execute();
                     }
                     reconcile(c);
                     loadCaptures(c);
@@ -399,6 +396,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     state = DriverState.RECONNECTING;
                     closeQuietly(connection);
                     connection = null;
+                    round = null; // its cursor was the old session's; the group's cursor reopens it
                     if (!reconnects.failed(e)) {
                         return;
                     }
@@ -419,32 +417,17 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return 0;
         }
         Round reading = round;
-        List<Row> rows = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(sql.fetch())) {
-            statement.setString(1, reading.cutAgainst);
-            statement.setString(2, reading.snapshot);
-            statement.setString(3, reading.afterXid);
-            statement.setLong(4, reading.afterId);
-            statement.setString(5, reading.snapshot);
-            statement.setString(6, reading.cutAgainst);
-            statement.setInt(7, batchSize);
-            statement.setLong(8, reading.skip);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
-                            rs.getTimestamp(5).toInstant(), rs.getString(6)));
-                }
-            }
-        }
-        reading.skip = 0;
+        List<Row> rows = reading.cursorOpen || reading.events - reading.read > batchSize
+                ? fetchThroughCursor(reading)
+                : fetchAtOnce(reading);
         for (Row row : rows) {
             long position = reading.firstPosition + reading.read;
             CapturedTable capture = captures.get(row.relid);
             List<ChangeEvent> events = List.of();
             if (capture != null) {
                 try {
-                    events = capture.events(Notification.operation(row.op), row.xid32(), row.stamp,
-                            Notification.items(row.body, 0), position, context);
+                    events = capture.events(Notification.operation(row.op), row.xid32(), row.stamp, row.items(),
+                            position, context);
                 } catch (RuntimeException e) {
                     log.error("Durable group {} skipped event {} it could not read: {}", group, position,
                             e.getMessage(), e);
@@ -453,18 +436,66 @@ public final class DurableTriggerDriver implements ChangeDriver {
             context.sink().accept(events, new Position(position, 0));
             cursor = position;
             reading.read++;
-            reading.afterXid = row.xid;
-            reading.afterId = row.id;
         }
-        if (reading.read >= reading.events) {
-            round = null;
-        } else if (rows.isEmpty()) {
+        if (rows.isEmpty() && reading.read < reading.events) {
             log.warn("Durable group {}: events {} to {} were deleted before it read them", group, cursor + 1,
                     reading.lastPosition());
             cursor = reading.lastPosition();
-            round = null;
+            reading.read = reading.events;
+        }
+        if (reading.read >= reading.events) {
+            closeRound(reading);
         }
         return rows.size();
+    }
+
+    /** A round that fits one batch, in one query (after the events read before a restart). */
+    private List<Row> fetchAtOnce(Round reading) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(sql.fetchFirst())) {
+            int next = reading.bindSnapshots(statement);
+            statement.setInt(next, batchSize);
+            statement.setLong(next + 1, reading.read);
+            return rows(statement);
+        }
+    }
+
+    /** The next batch of a large round, through a cursor sorted once when the round is opened. */
+    private List<Row> fetchThroughCursor(Round reading) throws SQLException {
+        if (!reading.cursorOpen) {
+            try (PreparedStatement statement = connection.prepareStatement(sql.openRound())) {
+                reading.bindSnapshots(statement);
+                statement.execute();
+            }
+            reading.cursorOpen = true;
+            if (reading.read > 0) {
+                try (Statement statement = connection.createStatement()) {
+                    statement.execute(sql.skipInRound(reading.read));
+                }
+            }
+        }
+        try (PreparedStatement statement = connection.prepareStatement(sql.fetchFromRound(batchSize))) {
+            return rows(statement);
+        }
+    }
+
+    private static List<Row> rows(PreparedStatement statement) throws SQLException {
+        List<Row> rows = new ArrayList<>();
+        try (ResultSet rs = statement.executeQuery()) {
+            while (rs.next()) {
+                rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
+                        rs.getTimestamp(5).toInstant(), rs.getString(6)));
+            }
+        }
+        return rows;
+    }
+
+    private void closeRound(Round reading) throws SQLException {
+        round = null;
+        if (reading.cursorOpen) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(sql.closeRound());
+            }
+        }
     }
 
     /**
@@ -509,10 +540,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 cut.setLong(1, cursor);
                 try (ResultSet rs = cut.executeQuery()) {
                     rs.next();
-                    lastLookXmin = Long.parseLong(rs.getString(1));
-                    long lastEnd = rs.getLong(2);
-                    if (rs.getString(3) != null) {
-                        round = Round.at(rs, 3, cursor);
+                    long lastEnd = rs.getLong(1);
+                    if (rs.getString(2) != null) {
+                        round = Round.at(rs, 2, cursor);
                     }
                     roundToRead = round != null || lastEnd > cursor;
                 }
@@ -528,9 +558,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * After a few quick looks, arms the wake-up and looks again until every transaction that had an id when it armed
-     * has finished (a writer that checked before the arming sends no NOTIFY; its events are found by these looks),
-     * then waits for a NOTIFY or the poll interval. Disarms when woken.
+     * After a few quick looks, arms the wake-up by taking the wake-up lock, which it gets only once no writer is
+     * between its check of the lock and its commit (such a writer sends no NOTIFY); one more look then finds what
+     * those wrote, and the consumer waits for a NOTIFY or the poll interval. While writers hold the lock (or another
+     * group's idle consumer does, whose arming wakes this one too), it looks again soon, backing off.
      */
     private void waitForWork() throws SQLException, InterruptedException {
         for (int look = 0; look < LOOKS_BEFORE_ARMING; look++) {
@@ -540,28 +571,22 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
         }
         saveCursor(connection);
-        arm(true);
-        try {
-            long armedAt = transactionIdAfterArming();
-            long wait = PACING.toMillis();
-            while (running) {
-                if (deliverNext() > 0) {
+        long wait = PACING.toMillis();
+        while (running) {
+            if (arm()) {
+                try {
+                    if (deliverNext() == 0) {
+                        awaitWakeUp(pollInterval.toMillis());
+                    }
                     return;
+                } finally {
+                    disarm();
                 }
-                if (lastLookXmin > armedAt) {
-                    awaitWakeUp(pollInterval.toMillis());
-                    return;
-                }
-                // someone was writing when the consumer armed: look again soon, backing off for long transactions
-                if (awaitWakeUp(wait)) {
-                    return;
-                }
-                wait = Math.min(wait * 2, pollInterval.toMillis());
             }
-        } finally {
-            if (connection != null) {
-                arm(false);
+            if (deliverNext() > 0 || awaitWakeUp(wait)) {
+                return;
             }
+            wait = Math.min(wait * 2, pollInterval.toMillis());
         }
     }
 
@@ -583,23 +608,19 @@ public final class DurableTriggerDriver implements ChangeDriver {
         return false;
     }
 
-    /**
-     * A transaction id taken after the arming committed: every writer that checked for it before has a lower one, so
-     * once no transaction up to it runs, their events are visible to a look.
-     */
-    private long transactionIdAfterArming() throws SQLException {
+    private boolean arm() throws SQLException {
         try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery("SELECT pg_current_xact_id()::text")) {
+                ResultSet rs = statement.executeQuery(sql.arm())) {
             rs.next();
-            return Long.parseLong(rs.getString(1));
+            return rs.getBoolean(1);
         }
     }
 
-    private void arm(boolean armed) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(sql.arm())) {
-            statement.setBoolean(1, armed);
-            statement.setString(2, group);
-            statement.executeUpdate();
+    private void disarm() throws SQLException {
+        if (connection != null) {
+            try (Statement statement = connection.createStatement()) {
+                statement.execute(sql.disarm());
+            }
         }
     }
 
@@ -675,23 +696,30 @@ public final class DurableTriggerDriver implements ChangeDriver {
     /** An event-table row: one statement's changes. */
     private record Row(String xid, long id, long relid, String op, Instant stamp, String body) {
 
+        /** The row's change item; rows of the older per-statement layout hold several, length-prefixed. */
+        List<String> items() {
+            if (body.isEmpty()) {
+                return List.of();
+            }
+            return Character.isDigit(body.charAt(0)) ? Notification.items(body, 0) : List.of(body);
+        }
+
         /** The 32-bit transaction id, as pgoutput and the notify mode report it. */
         long xid32() {
             return Long.parseLong(xid) & 0xFFFF_FFFFL;
         }
     }
 
-    /** A round being read: its events are numbered from {@code firstPosition} in (transaction, statement) order. */
+    /** A round being read: its events are numbered from {@code firstPosition} in id order. */
     private static final class Round {
         final String snapshot;
         final String cutAgainst;
         final long firstPosition;
         final long events;
+        /** Events handed over, counting those the group read before it (re)started. */
         long read;
-        /** Events to skip at the first fetch: the group read them before it (re)started. */
-        long skip;
-        String afterXid = "0";
-        long afterId;
+        /** Whether a cursor over this round is open in the consumer's session. */
+        boolean cursorOpen;
 
         Round(String snapshot, String cutAgainst, long firstPosition, long events, long cursor) {
             this.snapshot = snapshot;
@@ -699,7 +727,15 @@ public final class DurableTriggerDriver implements ChangeDriver {
             this.firstPosition = firstPosition;
             this.events = events;
             this.read = Math.max(0, cursor - firstPosition + 1);
-            this.skip = read;
+        }
+
+        /** Binds the round's snapshots to the first four parameters; returns the next parameter's index. */
+        int bindSnapshots(PreparedStatement statement) throws SQLException {
+            statement.setString(1, cutAgainst);
+            statement.setString(2, snapshot);
+            statement.setString(3, cutAgainst);
+            statement.setString(4, snapshot);
+            return 5;
         }
 
         /** The round in the four columns from {@code column}: snapshot, cut against, first position, events. */

@@ -21,10 +21,12 @@ import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.EventSink;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -192,27 +194,75 @@ class DurableTriggerDriverTest extends FlashTestBase {
         assertThat(again).allSatisfy(e -> assertThat(e.position()).isEqualTo(positions.get(e.row().get("id"))));
     }
 
+    /** Idle consumers of this test's schema holding the wake-up lock. */
+    private long armedConsumers() {
+        return queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted"
+                + " AND mode = 'ExclusiveLock' AND classid = " + DurableSql.WAKE_UP_NAMESPACE + " AND objid = "
+                + (("durable_" + group).hashCode() & 0xFFFF_FFFFL));
+    }
+
     @Test
     void aWriterThatCheckedBeforeTheConsumerArmedIsFoundWithoutItsNotify() throws Exception {
         Recorder recorder = new Recorder();
-        String wakeups = "durable_" + group + ".wakeups";
-        consumer(driver(group).build(), new Recorder()).close(); // creates the group's wake-up row
+        consumer(driver(group).pollInterval(Duration.ofMinutes(5)).build(), recorder);
+        await().until(() -> armedConsumers() == 1);
         try (Connection holder = db.connect(); Connection writer = db.connect()) {
-            // hold the consumer's arming back, so the writer below checks while it is not armed and sends no NOTIFY
+            // a writer between its check and its commit holds the wake-up lock shared: one queues for it now and gets
+            // it when the consumer, woken, lets go, so the consumer cannot arm again while it is held
             holder.setAutoCommit(false);
-            holder.createStatement().execute("SELECT * FROM " + wakeups + " FOR UPDATE");
-            consumer(driver(group).pollInterval(Duration.ofMinutes(5)).build(), recorder);
-            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE 'UPDATE %wakeups SET armed%'") == 1);
+            CompletableFuture<Void> holding = CompletableFuture.runAsync(() -> {
+                try {
+                    holder.createStatement().execute("SELECT pg_advisory_xact_lock_shared("
+                            + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'") == 1);
+            db.execute("INSERT INTO posts VALUES (1, 'wakes the consumer')");
+            holding.get();
+            recorder.awaitSingle();
             writer.setAutoCommit(false);
-            writer.createStatement().execute("INSERT INTO posts VALUES (1, 'written before the arming')");
-            holder.commit(); // the consumer arms and waits, the writer still open
-            await().until(() -> queryLong("SELECT count(*) FROM " + wakeups + " WHERE armed") == 1);
+            writer.createStatement().execute("INSERT INTO posts VALUES (2, 'checked while no consumer was armed')");
+            holder.commit();
+            assertThat(armedConsumers()).as("the consumer cannot arm while the writer is open").isZero();
 
             writer.commit();
-            // without a NOTIFY the consumer would sleep for its 5 min poll interval
-            assertThat(ids(List.of(recorder.awaitSingle()))).containsExactly(1);
+            // it sent no NOTIFY: a consumer that armed and waited would sleep for its 5 min poll interval
+            assertThat(ids(recorder.awaitEvents(2))).containsExactly(1, 2);
+            await().until(() -> armedConsumers() == 1);
         }
+    }
+
+    @Test
+    void aChangeThatWaitedForAnotherTransactionComesAfterItInTheSameRound() throws Exception {
+        consumer(driver(group).build(), new Recorder()).close(); // away: what follows lands in one round
+        db.execute("INSERT INTO posts VALUES (1, 'first')");
+        try (Connection older = db.connect(); Connection younger = db.connect()) {
+            older.setAutoCommit(false);
+            older.createStatement().execute("INSERT INTO posts VALUES (2, 'gives the older transaction its id')");
+            younger.setAutoCommit(false);
+            younger.createStatement().execute("UPDATE posts SET title = 'younger' WHERE id = 1");
+            CompletableFuture<Void> waiting = CompletableFuture.runAsync(
+                    () -> {
+                        try {
+                            older.createStatement().execute("UPDATE posts SET title = 'older' WHERE id = 1");
+                            older.commit();
+                        } catch (SQLException e) {
+                            throw new IllegalStateException(e);
+                        }
+                    });
+            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    + " AND query LIKE 'UPDATE posts%'") == 1);
+            younger.commit();
+            waiting.get();
+        }
+
+        Recorder recorder = new Recorder();
+        consumer(driver(group).build(), recorder);
+        List<ChangeEvent> updates = recorder.awaitEvents(4).stream()
+                .filter(e -> e.operation() == Operation.UPDATE).toList();
+        assertThat(updates).extracting(e -> e.newRow().get("title")).containsExactly("younger", "older");
     }
 
     @Test
@@ -243,7 +293,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
 
         // cleaned up twice since: the slow group has not consumed them, so they are kept
         await().until(() -> active.retentionPasses() >= passes + 2);
-        assertThat(eventRows()).isEqualTo(2);
+        assertThat(eventRows()).as("one per row").isEqualTo(4);
 
         db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
                 + " WHERE name = '" + group + "slow'");

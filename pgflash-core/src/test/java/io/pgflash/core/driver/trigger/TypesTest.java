@@ -11,6 +11,7 @@ import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.LocalDate;
 import java.time.LocalDateTime;
 import java.time.LocalTime;
@@ -106,6 +107,29 @@ class TypesTest {
             db.execute(INSERT_IN_ODD_SESSION);
 
             assertAllTypes(recorder.awaitSingle().newRow());
+        }
+    }
+
+    @Test
+    void everyTypeArrivesTypedAndExactInDurableModeWithOrWithoutOddSettings() {
+        TestDatabase db = TestPostgres.shared().createDatabase();
+        db.execute(TABLE);
+        DurableTriggerDriver durable = DurableTriggerDriver.builder().pollInterval(Duration.ofMillis(200)).build();
+        try (PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(durable)
+                .build()) {
+            Recorder recorder = new Recorder();
+            flash.subscribe(SubscriptionSpec.table("all_types").build(), recorder);
+            flash.start();
+            db.execute(INSERT_IN_ODD_SESSION, INSERT, "BEGIN; SET LOCAL datestyle = 'Postgres, DMY';"
+                    + " SET LOCAL bytea_output = 'escape'; UPDATE all_types SET c_int = 7 WHERE id = 1; COMMIT");
+
+            List<ChangeEvent> events = recorder.awaitEvents(3);
+            assertAllTypes(events.get(0).newRow()); // written through the pinned slow path
+            assertAllTypes(events.get(1).newRow());
+            assertAllTypes(events.get(2).oldRow());
+            assertThat(events.get(2).newRow().get("c_timestamptz"))
+                    .isEqualTo(events.get(2).oldRow().get("c_timestamptz"));
+            assertThat(events.get(2).newRow().get("c_int")).isEqualTo(7);
         }
     }
 
