@@ -20,6 +20,16 @@ final class DurableSql {
     private static final String ROUND_CURSOR = "pgflash_round";
     /** First key of the wake-up locks ('pgfw'), apart from pgflash's other advisory locks. */
     static final int WAKE_UP_NAMESPACE = 0x70676677;
+    /**
+     * True when the writer's session prints values as the decoder reads them: a sample of the types whose text
+     * depends on settings (DateStyle, IntervalStyle, bytea_output, extra_float_digits) against its expected text. One
+     * comparison costs the writer less than reading four settings; E'' strings read the same whatever
+     * standard_conforming_strings is.
+     */
+    static final String DECODABLE_OUTPUT = "ROW('2000-01-01'::pg_catalog.date, '1 day'::pg_catalog.interval,"
+            + " E'\\\\x00'::pg_catalog.bytea, '0.30000000000000004'::pg_catalog.float8)::pg_catalog.text"
+            + " OPERATOR(pg_catalog.=) E'(2000-01-01,\"1 day\",\"\\\\\\\\x00\",0.30000000000000004)'";
+
     /** Rows deleted at once by retention, so no lock is held long. */
     static final int RETENTION_BATCH = 5000;
 
@@ -134,11 +144,7 @@ final class DurableSql {
                 LANGUAGE plpgsql SECURITY DEFINER
                 AS $pgflash$
                 BEGIN
-                    IF pg_catalog.current_setting('DateStyle') OPERATOR(pg_catalog.~~) 'ISO,%%'
-                       AND pg_catalog.current_setting('IntervalStyle') OPERATOR(pg_catalog.=) 'postgres'
-                       AND pg_catalog.current_setting('bytea_output') OPERATOR(pg_catalog.=) 'hex'
-                       AND pg_catalog.current_setting('extra_float_digits')::pg_catalog.int4 OPERATOR(pg_catalog.>) 0
-                    THEN
+                    IF %6$s THEN
                 %2$s
                     ELSE
                 %3$s
@@ -149,7 +155,7 @@ final class DurableSql {
                     RETURN NULL;
                 END
                 $pgflash$""".formatted(s, appendRows("(%s.*)::pg_catalog.text"), appendRows(s + ".row_text(%s.*)"),
-                wakeUpLockKey(), channel);
+                wakeUpLockKey(), channel, DECODABLE_OUTPUT);
     }
 
     /** The statements appending the changed rows to the event table, with {@code rowText} the text of a row alias. */

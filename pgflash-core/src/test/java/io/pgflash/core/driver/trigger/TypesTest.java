@@ -134,6 +134,32 @@ class TypesTest {
     }
 
     @Test
+    void theDurableTriggerPrintsRowsItselfOnlyInSessionsWhoseOutputTheDecoderReads() {
+        TestDatabase db = TestPostgres.shared().createDatabase();
+        assertFastPath(db, "", true);
+        assertFastPath(db, "PERFORM set_config('extra_float_digits', '3', true);", true); // pgjdbc's
+        assertFastPath(db, "PERFORM set_config('datestyle', 'ISO, DMY', true);", true);
+        assertFastPath(db, "PERFORM set_config('timezone', 'Asia/Tokyo', true);", true);
+        assertFastPath(db, "PERFORM set_config('datestyle', 'SQL, MDY', true);", false);
+        assertFastPath(db, "PERFORM set_config('intervalstyle', 'iso_8601', true);", false);
+        assertFastPath(db, "PERFORM set_config('bytea_output', 'escape', true);", false);
+        assertFastPath(db, "PERFORM set_config('extra_float_digits', '0', true);", false);
+        // the check is compiled in the writer's session: its literals must read the same there
+        db.execute("SET standard_conforming_strings = off", fastPathCheck("", true));
+    }
+
+    /** Whether the durable capture trigger's check lets a session with these settings print rows itself. */
+    private static void assertFastPath(TestDatabase db, String settings, boolean expected) {
+        db.execute(fastPathCheck(settings, expected));
+    }
+
+    private static String fastPathCheck(String settings, boolean expected) {
+        return "DO $$ BEGIN " + settings + " IF (" + DurableSql.DECODABLE_OUTPUT + ") IS DISTINCT FROM " + expected
+                + " THEN RAISE EXCEPTION 'expected % with %', " + expected + ", '" + settings.replace("'", "''")
+                + "'; END IF; END $$";
+    }
+
+    @Test
     void walAndTriggerDriversProduceEqualEvents() {
         TestDatabase db = TestPostgres.shared().createDatabase();
         db.execute(TABLE);
