@@ -283,7 +283,7 @@ final class DurableSql {
      */
     private String roundEvents() {
         return """
-                SELECT e.xid::text AS xid_text, e.id, e.relid, e.op, e.stamp, e.body FROM %1$s.events e
+                SELECT e.xid::text AS xid_text, e.relid, e.op, e.stamp, e.body FROM %1$s.events e
                 WHERE e.xid >= pg_snapshot_xmin(?::pg_snapshot) AND e.xid < pg_snapshot_xmax(?::pg_snapshot)
                   AND NOT pg_visible_in_snapshot(e.xid, ?::pg_snapshot)
                   AND pg_visible_in_snapshot(e.xid, ?::pg_snapshot)

@@ -171,8 +171,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * Decodes what the group captured when it last ran from the first event read: the client captures its tables
-     * again only after the driver started, and the backlog of those tables must not be passed over meanwhile.
+     * Reads the tables and operations the group captured when it last ran, so the first events read can be decoded:
+     * the client captures its tables again only after the driver started, and their backlog must not be passed over
+     * meanwhile.
      */
     private void loadCaptures(Connection c) throws SQLException {
         Map<Long, Set<Operation>> wanted = new LinkedHashMap<>();
@@ -482,8 +483,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
         List<Row> rows = new ArrayList<>();
         try (ResultSet rs = statement.executeQuery()) {
             while (rs.next()) {
-                rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getLong(3), rs.getString(4),
-                        rs.getTimestamp(5).toInstant(), rs.getString(6)));
+                rows.add(new Row(rs.getString(1), rs.getLong(2), rs.getString(3), rs.getTimestamp(4).toInstant(),
+                        rs.getString(5)));
             }
         }
         return rows;
@@ -693,8 +694,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
         retentionPasses.incrementAndGet();
     }
 
-    /** An event-table row: one statement's changes. */
-    private record Row(String xid, long id, long relid, String op, Instant stamp, String body) {
+    /** An event-table row: one changed row (in the older layout, one statement's). */
+    private record Row(String xid, long relid, String op, Instant stamp, String body) {
 
         /** The row's change item; rows of the older per-statement layout hold several, length-prefixed. */
         List<String> items() {
