@@ -270,8 +270,8 @@ class DurableTriggerDriverTest extends FlashTestBase {
         Recorder recorder = new Recorder();
         consumer(driver(group).build(), recorder);
         // as the trigger wrote them before it wrote one row per changed row: a statement's items, length-prefixed
-        db.execute("INSERT INTO durable_" + group + ".events (xid, relid, op, stamp, body) VALUES (pg_current_xact_id(),"
-                + " 'posts'::regclass, 'I', now(), '8:N(1,abc)8:N(2,def)')");
+        db.execute("INSERT INTO durable_" + group + ".events (xid, relid, op, stamp, body)"
+                + " VALUES (pg_current_xact_id(), 'posts'::regclass, 'I', now(), '8:N(1,abc)8:N(2,def)')");
 
         assertThat(recorder.awaitEvents(2)).extracting(e -> e.row().get("title")).containsExactly("abc", "def");
     }
