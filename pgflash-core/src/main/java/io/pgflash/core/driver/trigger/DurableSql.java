@@ -158,32 +158,36 @@ final class DurableSql {
                 wakeUpLockKey(), channel, DECODABLE_OUTPUT);
     }
 
-    /** The statements appending the changed rows to the event table, with {@code rowText} the text of a row alias. */
+    /**
+     * The statements appending the changed rows to the event table, with {@code rowText} the text of a row alias,
+     * indented to sit inside the function's outer IF.
+     */
     private String appendRows(String rowText) {
-        String insert = "INSERT INTO " + s + ".events (xid, relid, op, stamp, body)\n            SELECT"
+        String insert = "INSERT INTO " + s + ".events (xid, relid, op, stamp, body)\n    SELECT"
                 + " pg_catalog.pg_current_xact_id(), TG_RELID, %s, pg_catalog.statement_timestamp(), %s";
-        String text = "OPERATOR(pg_catalog.||)";
+        String concat = "OPERATOR(pg_catalog.||)";
         return """
-                        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
-                            %1$s
-                            FROM new_rows n;
-                        ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
-                            %2$s
-                            FROM old_rows o;
-                        ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
-                            -- OLD and NEW transition rows are stored in step, so their positions pair them up
-                            %3$s
-                            FROM ROWS FROM (pg_catalog.unnest(ARRAY(SELECT %4$s FROM old_rows o)),
-                                            pg_catalog.unnest(ARRAY(SELECT %5$s FROM new_rows n))) AS u(o, n);
-                        ELSE
-                            %6$s;
-                        END IF;""".formatted(
-                insert.formatted("'I'", "'N' " + text + " " + rowText.formatted("n")),
-                insert.formatted("'D'", "'O' " + text + " " + rowText.formatted("o")),
-                insert.formatted("'U'", "'U' " + text + " pg_catalog.length(u.o) " + text + " ':' " + text + " u.o "
-                        + text + " u.n"),
+                IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                    %1$s
+                    FROM new_rows n;
+                ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                    %2$s
+                    FROM old_rows o;
+                ELSIF TG_OP OPERATOR(pg_catalog.=) 'UPDATE' THEN
+                    -- OLD and NEW transition rows are stored in step, so their positions pair them up
+                    %3$s
+                    FROM ROWS FROM (pg_catalog.unnest(ARRAY(SELECT %4$s FROM old_rows o)),
+                                    pg_catalog.unnest(ARRAY(SELECT %5$s FROM new_rows n))) AS u(o, n);
+                ELSE
+                    %6$s;
+                END IF;
+                """.formatted(
+                insert.formatted("'I'", "'N' " + concat + " " + rowText.formatted("n")),
+                insert.formatted("'D'", "'O' " + concat + " " + rowText.formatted("o")),
+                insert.formatted("'U'", "'U' " + concat + " pg_catalog.length(u.o) " + concat + " ':' " + concat
+                        + " u.o " + concat + " u.n"),
                 rowText.formatted("o"), rowText.formatted("n"),
-                insert.formatted("'T'", "''"));
+                insert.formatted("'T'", "''")).indent(8).stripTrailing();
     }
 
     /**
