@@ -195,7 +195,12 @@ final class DurableSql {
      * idle consumer holds it exclusively. Both sides use this literal key, so the writers' check needs no lookup.
      */
     String wakeUpLockKey() {
-        return WAKE_UP_NAMESPACE + ", " + schema.hashCode();
+        return WAKE_UP_NAMESPACE + ", " + wakeUpLockId();
+    }
+
+    /** The wake-up lock's second key: the schema's, so schemas do not wake each other's consumers. */
+    int wakeUpLockId() {
+        return schema.hashCode();
     }
 
     /** Arms an idle consumer's wake-up: true once no writer is between its check and its commit. */

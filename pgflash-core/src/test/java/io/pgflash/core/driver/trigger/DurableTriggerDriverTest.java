@@ -198,7 +198,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     private long armedConsumers() {
         return queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted"
                 + " AND mode = 'ExclusiveLock' AND classid = " + DurableSql.WAKE_UP_NAMESPACE + " AND objid = "
-                + (("durable_" + group).hashCode() & 0xFFFF_FFFFL));
+                + (new DurableSql("durable_" + group).wakeUpLockId() & 0xFFFF_FFFFL));
     }
 
     @Test
@@ -218,7 +218,8 @@ class DurableTriggerDriverTest extends FlashTestBase {
                     throw new IllegalStateException(e);
                 }
             });
-            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'") == 1);
+            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"
+                    + " AND datname = current_database()") == 1);
             db.execute("INSERT INTO posts VALUES (1, 'wakes the consumer')");
             holding.get();
             recorder.awaitSingle();
@@ -253,7 +254,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
                         }
                     });
             await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
-                    + " AND query LIKE 'UPDATE posts%'") == 1);
+                    + " AND query LIKE 'UPDATE posts%' AND datname = current_database()") == 1);
             younger.commit();
             waiting.get();
         }
