@@ -27,6 +27,9 @@ public final class Catalog {
             WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum""";
 
+    private static final String DROPPED_SLOTS = """
+            SELECT a.attisdropped FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 ORDER BY a.attnum""";
+
     private static final String PRIMARY_KEY = """
             SELECT a.attname
             FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
@@ -93,6 +96,23 @@ public final class Catalog {
             }
         }
         return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity);
+    }
+
+    /**
+     * For each of the table's column places in order, whether its column was dropped: a row's text written before the
+     * drop still has a value in that place.
+     */
+    public List<Boolean> droppedSlots(Connection connection, long oid) throws SQLException {
+        List<Boolean> dropped = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(DROPPED_SLOTS)) {
+            statement.setLong(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    dropped.add(rs.getBoolean(1));
+                }
+            }
+        }
+        return dropped;
     }
 
     /** The decoding type for a type oid if already known, else null. */

@@ -4,6 +4,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Position;
 import io.pgflash.core.Row;
+import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.RowDecoder;
@@ -18,11 +19,14 @@ import java.util.Set;
 
 /**
  * A table the capture trigger reports, and how its items become events: {@code N<row>} (new), {@code O<row>} (old),
- * {@code U<length>:<old><new>}. The description is refreshed when the table was altered since it was read.
+ * {@code U<length>:<old><new>}. The description is refreshed when the table was altered since it was read; rows
+ * written before an alteration are read in the shape they had, where that is certain.
  */
 final class CapturedTable {
 
     private volatile TableMetadata table;
+    /** Which column places hold dropped columns; read with the first row that does not fit the description. */
+    private volatile List<Boolean> droppedSlots;
     private final Set<Operation> operations;
 
     CapturedTable(TableMetadata table, Set<Operation> operations) {
@@ -76,13 +80,43 @@ final class CapturedTable {
     private Row row(String text, DriverContext context) throws SQLException {
         List<String> fields = RecordLiteral.fields(text);
         try {
-            return RowDecoder.decode(table, fields);
+            return decode(fields);
         } catch (TableShapeChangedException | IllegalArgumentException e) {
             // the table was altered since we described it
             try (Connection connection = context.connections().open()) {
                 table = context.catalog().describe(connection, table.oid());
+                droppedSlots = context.catalog().droppedSlots(connection, table.oid());
             }
+            return decode(fields);
+        }
+    }
+
+    /**
+     * Decodes a row of the table as described, or one written before columns were added (its values are the first
+     * columns') or dropped (it has a value in every column place, dropped ones included). When columns were both
+     * added and dropped since, an older row's values cannot be told apart: that fails.
+     */
+    private Row decode(List<String> fields) {
+        List<Column> columns = table.columns();
+        List<Boolean> dropped = droppedSlots;
+        if (fields.size() == columns.size() || dropped == null) {
             return RowDecoder.decode(table, fields);
         }
+        boolean anyDropped = dropped.contains(true);
+        if (!anyDropped && fields.size() < columns.size()) {
+            return RowDecoder.decode(columns.subList(0, fields.size()), fields);
+        }
+        if (anyDropped && fields.size() == dropped.size()) {
+            List<String> liveFields = new ArrayList<>(columns.size());
+            for (int i = 0; i < fields.size(); i++) {
+                if (!dropped.get(i)) {
+                    liveFields.add(fields.get(i));
+                }
+            }
+            return RowDecoder.decode(table, liveFields);
+        }
+        throw new TableShapeChangedException("a row of " + table.name() + " has " + fields.size() + " values, but "
+                + "the table has " + columns.size() + " columns now and had columns both added and dropped since the "
+                + "row was written, so its values cannot be matched to columns");
     }
 }

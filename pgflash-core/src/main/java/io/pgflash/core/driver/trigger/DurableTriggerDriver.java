@@ -7,6 +7,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
+import io.pgflash.core.StreamGap;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
@@ -59,6 +60,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private static final Duration PACING = Duration.ofMillis(10);
     /** Looks for new events before arming: writers notify only while armed, so a brief lull should not arm. */
     private static final int LOOKS_BEFORE_ARMING = 3;
+    /** The dead letters' subscription for events no subscription could be given: they could not be decoded. */
+    static final String UNREADABLE = "(unreadable)";
     /** The longest a wait goes without checking whether the driver is stopping. */
     private static final Duration STOP_CHECK = Duration.ofMillis(250);
 
@@ -430,8 +433,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     events = capture.events(Notification.operation(row.op), row.xid32(), row.stamp, row.items(),
                             position, context);
                 } catch (RuntimeException e) {
-                    log.error("Durable group {} skipped event {} it could not read: {}", group, position,
-                            e.getMessage(), e);
+                    keepUnreadable(row, position, capture, e);
                 }
             }
             context.sink().accept(events, new Position(position, 0));
@@ -439,15 +441,38 @@ public final class DurableTriggerDriver implements ChangeDriver {
             reading.read++;
         }
         if (rows.isEmpty() && reading.read < reading.events) {
-            log.warn("Durable group {}: events {} to {} were deleted before it read them", group, cursor + 1,
-                    reading.lastPosition());
-            cursor = reading.lastPosition();
+            skipDeleted(reading.lastPosition());
             reading.read = reading.events;
         }
         if (reading.read >= reading.events) {
             closeRound(reading);
         }
         return rows.size();
+    }
+
+    /**
+     * Keeps an event that could not be decoded as a dead letter with its text as written, and tells the listeners of
+     * the gap, before the group moves past it.
+     */
+    private void keepUnreadable(Row row, long position, CapturedTable capture, RuntimeException error)
+            throws SQLException, InterruptedException {
+        String table = capture.table().name().toString();
+        Operation operation = Notification.operation(row.op);
+        try (PreparedStatement insert = connection.prepareStatement(sql.insertDeadLetter())) {
+            insert.setString(1, group);
+            insert.setString(2, UNREADABLE);
+            insert.setString(3, new Position(position, 0).toString());
+            insert.setString(4, table);
+            insert.setString(5, operation.name());
+            insert.setString(6, row.body);
+            insert.setString(7, String.valueOf(error.getMessage()));
+            insert.executeUpdate();
+        }
+        log.error("Durable group {} could not read event {} ({} on {}): {}; it is kept in {}.dead_letters", group,
+                position, operation, table, error.getMessage(), sql.schema(), error);
+        context.sink().gap(new StreamGap("event " + position + " (" + operation + " on " + table + ") could not be"
+                + " read: " + error.getMessage() + "; its row as written is kept in " + sql.schema()
+                + ".dead_letters", Instant.now()));
     }
 
     /** A round that fits one batch, in one query (after the events read before a restart). */
@@ -503,7 +528,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * Opens the first round with events past the cursor; when there is none, cuts one from the transactions that
      * committed since the last. Returns false when nothing new has committed.
      */
-    private boolean openNextRound() throws SQLException {
+    private boolean openNextRound() throws SQLException, InterruptedException {
+        long roundsEndAt = cursor;
         while (round == null) {
             try (PreparedStatement statement = connection.prepareStatement(sql.roundAfter())) {
                 statement.setLong(1, cursor);
@@ -511,14 +537,18 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     if (rs.next()) {
                         round = Round.at(rs, 1, cursor);
                         if (round.firstPosition > cursor + 1) {
-                            log.warn("Durable group {}: events {} to {} were deleted before it read them (it was gone"
-                                    + " longer than the group expiry)", group, cursor + 1, round.firstPosition - 1);
+                            skipDeleted(round.firstPosition - 1);
                         }
                         return true;
                     }
                 }
             }
-            if (!cutRound()) {
+            if (roundsEndAt > cursor) {
+                // rounds reached past the cursor when the last cut was tried, and none of them is left unpurged
+                skipDeleted(roundsEndAt);
+            }
+            roundsEndAt = cutRound();
+            if (round == null && roundsEndAt <= cursor) {
                 return false;
             }
         }
@@ -526,30 +556,42 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /**
-     * Cuts a round under the schema's round lock, so rounds follow each other, and opens it. Returns whether there is
-     * a round to read now (this one, or one another group cut meanwhile, left for {@link #openNextRound()} to find).
+     * Moves past events other groups' retention deleted while this group was gone longer than the group expiry,
+     * and tells the listeners.
      */
-    private boolean cutRound() throws SQLException {
+    private void skipDeleted(long through) throws InterruptedException {
+        log.warn("Durable group {}: events {} to {} were deleted before it read them (it was gone longer than the"
+                + " group expiry)", group, cursor + 1, through);
+        context.sink().gap(new StreamGap("durable group " + group + " was gone longer than the group expiry: events "
+                + (cursor + 1) + " to " + through + " were deleted before it read them", Instant.now()));
+        cursor = through;
+    }
+
+    /**
+     * Cuts a round under the schema's round lock, so rounds follow each other, and opens it if the group's cursor is
+     * at the end of the last round. Returns the end position of the rounds before it (past the cursor when another
+     * group cut one meanwhile, left for {@link #openNextRound()} to find).
+     */
+    private long cutRound() throws SQLException {
         connection.setAutoCommit(false);
         try {
             try (PreparedStatement lock = connection.prepareStatement(sql.lockRounds())) {
                 lock.setString(1, sql.schema());
                 lock.execute();
             }
-            boolean roundToRead;
+            long lastEnd;
             try (PreparedStatement cut = connection.prepareStatement(sql.cutRound())) {
                 cut.setLong(1, cursor);
                 try (ResultSet rs = cut.executeQuery()) {
                     rs.next();
-                    long lastEnd = rs.getLong(1);
+                    lastEnd = rs.getLong(1);
                     if (rs.getString(2) != null) {
                         round = Round.at(rs, 2, cursor);
                     }
-                    roundToRead = round != null || lastEnd > cursor;
                 }
             }
             connection.commit();
-            return roundToRead;
+            return lastEnd;
         } catch (SQLException e) {
             connection.rollback();
             throw e;

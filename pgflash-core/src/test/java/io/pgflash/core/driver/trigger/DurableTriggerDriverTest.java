@@ -54,7 +54,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     /** A started client of {@code name}, subscribed to posts before it starts. */
     private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder, ErrorPolicy policy) {
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
-        flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(policy).build(), recorder::onChange);
+        flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(policy).build(), recorder);
         flash.start();
         closeAfterTest(flash);
         return flash;
@@ -86,6 +86,57 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 .containsExactly(Operation.INSERT, Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
         assertThat(events.get(1).oldRow().get("title")).isEqualTo("running");
         assertThat(events).extracting(ChangeEvent::position).isSorted();
+    }
+
+    @Test
+    void rowsWrittenBeforeAColumnWasAddedArriveWithTheColumnsTheyHad() {
+        consumer(driver(group).build(), new Recorder()).close();
+        db.execute("INSERT INTO posts VALUES (1, 'before')", "ALTER TABLE posts ADD COLUMN likes int DEFAULT 0",
+                "INSERT INTO posts VALUES (2, 'after', 5)");
+
+        Recorder recorder = new Recorder();
+        consumer(driver(group).build(), recorder);
+        List<ChangeEvent> events = recorder.awaitEvents(2);
+        assertThat(events.get(0).row().columns()).containsExactly("id", "title");
+        assertThat(events.get(1).row().get("likes")).isEqualTo(5);
+        assertThat(recorder.gaps).isEmpty();
+    }
+
+    @Test
+    void rowsWrittenBeforeAColumnWasDroppedArriveWithoutIt() {
+        consumer(driver(group).build(), new Recorder()).close();
+        db.execute("INSERT INTO posts VALUES (1, 'before')", "ALTER TABLE posts DROP COLUMN title",
+                "INSERT INTO posts VALUES (2)");
+
+        Recorder recorder = new Recorder();
+        consumer(driver(group).build(), recorder);
+        List<ChangeEvent> events = recorder.awaitEvents(2);
+        assertThat(ids(events)).containsExactly(1, 2);
+        assertThat(events.get(0).row().columns()).containsExactly("id");
+    }
+
+    @Test
+    void aRowThatNoLongerFitsItsTableIsKeptAsADeadLetterAndAnnouncedAsAGap() throws Exception {
+        consumer(driver(group).build(), new Recorder()).close();
+        db.execute("INSERT INTO posts VALUES (1, 'before')", "ALTER TABLE posts DROP COLUMN title",
+                "ALTER TABLE posts ADD COLUMN body text", "ALTER TABLE posts ADD COLUMN likes int",
+                "INSERT INTO posts VALUES (2, 'after', 5)");
+
+        Recorder recorder = new Recorder();
+        consumer(driver(group).build(), recorder);
+        assertThat(ids(recorder.awaitEvents(1))).containsExactly(2);
+        await().until(() -> !recorder.gaps.isEmpty());
+        assertThat(recorder.gaps.get(0).reason()).contains("posts", "dead_letters");
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT subscription, operation, row_data, error"
+                        + " FROM durable_" + group + ".dead_letters WHERE grp = '" + group + "'")) {
+            assertThat(rs.next()).isTrue();
+            assertThat(rs.getString(1)).isEqualTo(DurableTriggerDriver.UNREADABLE);
+            assertThat(rs.getString(2)).isEqualTo("INSERT");
+            assertThat(rs.getString(3)).contains("before");
+            assertThat(rs.getString(4)).contains("posts");
+            assertThat(rs.next()).isFalse();
+        }
     }
 
     @Test
@@ -311,6 +362,25 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 + " WHERE name = '" + group + "slow'");
         await().until(() -> eventRows() == 0);
         assertThat(active.expiredGroups()).isEqualTo(1);
+    }
+
+    @Test
+    void aGroupBackAfterItExpiredIsToldWhatWasDeletedAndReadsOn() throws Exception {
+        consumer(driver(group + "away").build(), new Recorder()).close();
+        db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
+                + " WHERE name = '" + group + "away'");
+        Recorder stayed = new Recorder();
+        PgFlash staying = consumer(driver(group + "stayed").retentionInterval(Duration.ofMillis(100)).build(), stayed);
+        db.execute("INSERT INTO posts VALUES (1, 'while away')");
+        stayed.awaitSingle();
+        await().until(() -> eventRows() == 0);
+        staying.close(); // nobody else cuts rounds now
+
+        Recorder back = new Recorder();
+        consumer(driver(group + "away").build(), back);
+        db.execute("INSERT INTO posts VALUES (2, 'back')");
+        assertThat(ids(back.awaitEvents(1))).containsExactly(2);
+        assertThat(back.gaps).singleElement().satisfies(gap -> assertThat(gap.reason()).contains("expiry"));
     }
 
     private long eventRows() throws Exception {
