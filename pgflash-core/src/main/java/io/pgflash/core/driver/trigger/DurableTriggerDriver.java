@@ -603,7 +603,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     /**
      * After a few quick looks, arms the wake-up by taking the wake-up lock, which it gets only once no writer is
      * between its check of the lock and its commit (such a writer sends no NOTIFY); one more look then finds what
-     * those wrote, and the consumer waits for a NOTIFY or the poll interval. While writers hold the lock (or another
+     * those wrote (handed over after disarming), and the consumer waits for a NOTIFY or the poll interval. While writers hold the lock (or another
      * group's idle consumer does, whose arming wakes this one too), it looks again soon, backing off.
      */
     private void waitForWork() throws SQLException, InterruptedException {
@@ -618,7 +618,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
         while (running) {
             if (arm()) {
                 try {
-                    if (deliverNext() == 0) {
+                    // only look: handing events over may wait for listeners, and every writer notifies while armed
+                    if (round == null && !openNextRound()) {
                         awaitWakeUp(pollInterval.toMillis());
                     }
                     return;

@@ -28,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -283,6 +284,52 @@ class DurableTriggerDriverTest extends FlashTestBase {
             // it sent no NOTIFY: a consumer that armed and waited would sleep for its 5 min poll interval
             assertThat(ids(recorder.awaitEvents(2))).containsExactly(1, 2);
             await().until(() -> armedConsumers() == 1);
+        }
+    }
+
+    @Test
+    void whatTheArmingLookFindsIsHandedOverDisarmedSoWritersDoNotNotifyMeanwhile() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Recorder recorder = new Recorder();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).pollInterval(Duration.ofMinutes(5)).batchSize(2000).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
+            recorder.onChange(event);
+            if (!event.row().get("id").equals(1)) {
+                release.await(); // a slow listener: what follows fills its queue
+            }
+        });
+        flash.start();
+        await().until(() -> armedConsumers() == 1);
+        try (Connection holder = db.connect(); Connection writer = db.connect()) {
+            holder.setAutoCommit(false);
+            CompletableFuture<Void> holding = CompletableFuture.runAsync(() -> {
+                try {
+                    holder.createStatement().execute("SELECT pg_advisory_xact_lock_shared("
+                            + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+                } catch (SQLException e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'advisory'"
+                    + " AND datname = current_database()") == 1);
+            db.execute("INSERT INTO posts VALUES (1, 'wakes the consumer')");
+            holding.get();
+            recorder.awaitSingle();
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("INSERT INTO posts SELECT g, 'more than a queue holds'"
+                    + " FROM generate_series(2, 1501) g");
+            holder.commit();
+            writer.commit(); // no NOTIFY: the consumer finds these rows with the look after it arms
+
+            await().until(() -> recorder.count() >= 2);
+            // the consumer waits for room in the queue, and not while armed, when every writer would notify
+            await().atMost(Duration.ofSeconds(5)).until(() -> armedConsumers() == 0);
+            release.countDown();
+            recorder.awaitEvents(1501);
+        } finally {
+            release.countDown();
         }
     }
 
