@@ -92,13 +92,29 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private DurableTriggerDriver(Builder builder) {
         this.sql = new DurableSql(builder.schema);
         new TriggerSql(builder.schema); // validates the schema name
+        if (builder.group == null || builder.group.isBlank()) {
+            throw new IllegalArgumentException("pgflash durable group name is empty; name the consumer group (for"
+                    + " example the application's name)");
+        }
+        if (builder.batchSize < 1) {
+            throw new IllegalArgumentException("pgflash durable batch size is " + builder.batchSize
+                    + "; set it to 1 or more (events fetched at once)");
+        }
         this.group = builder.group;
         this.batchSize = builder.batchSize;
-        this.pollInterval = builder.pollInterval;
-        this.retentionInterval = builder.retentionInterval;
-        this.groupExpiry = builder.groupExpiry;
+        this.pollInterval = atLeast(builder.pollInterval, Duration.ofMillis(1), "poll interval");
+        this.retentionInterval = atLeast(builder.retentionInterval, Duration.ofMillis(1), "retention interval");
+        this.groupExpiry = atLeast(builder.groupExpiry, Duration.ofSeconds(1), "group expiry");
         this.reconnectBackOff = builder.reconnectBackOff;
-        this.standbyInterval = builder.standbyInterval;
+        this.standbyInterval = atLeast(builder.standbyInterval, Duration.ofMillis(1), "standby interval");
+    }
+
+    private static Duration atLeast(Duration value, Duration least, String setting) {
+        if (value == null || value.compareTo(least) < 0) {
+            throw new IllegalArgumentException("pgflash durable " + setting + " is " + value + "; set it to " + least
+                    + " or more");
+        }
+        return value;
     }
 
     public static Builder builder() {

@@ -25,6 +25,10 @@ final class TriggerSql {
             throw new IllegalArgumentException("pgflash schema name '" + schema
                     + "' must be 1 to 50 bytes long (trigger names are derived from it)");
         }
+        if (schema.contains("$")) {
+            throw new IllegalArgumentException("pgflash schema name '" + schema + "' must not contain '$' (pgflash's"
+                    + " functions are written between $ quotes); choose a name without it");
+        }
         this.schema = schema;
         this.quotedSchema = TableName.quote(schema);
     }

@@ -391,6 +391,20 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void settingsOutOfRangeAreRefusedByNameWithTheFix() {
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().batchSize(0).build())
+                .hasMessageContaining("batch size is 0").hasMessageContaining("1 or more");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().pollInterval(Duration.ZERO).build())
+                .hasMessageContaining("poll interval is PT0S");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().groupExpiry(Duration.ofMillis(500)).build())
+                .hasMessageContaining("group expiry is PT0.5S").hasMessageContaining("PT1S or more");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().group(" ").build())
+                .hasMessageContaining("group name is empty");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("a$pgflash$b").build())
+                .hasMessageContaining("must not contain '$'");
+    }
+
+    @Test
     void consumedEventsAreDeletedAndUnconsumedOnesKeptUntilTheirGroupExpires() throws Exception {
         consumer(driver(group + "slow").build(), new Recorder()).close(); // joins, then stays away
         Recorder recorder = new Recorder();
