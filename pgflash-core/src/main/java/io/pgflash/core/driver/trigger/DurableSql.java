@@ -131,7 +131,8 @@ final class DurableSql {
 
     /**
      * The trigger function: one event row per changed row (an aggregate per statement would cost every writer more
-     * than the row itself), then a NOTIFY only if a consumer holds the wake-up lock (a NOTIFY serialises commits).
+     * than the row itself), then a NOTIFY only if a consumer holds the wake-up lock (a NOTIFY serialises commits)
+     * and the server cannot prepare transactions (it refuses to prepare one that notified).
      * It runs as pgflash's role, so writers need no rights on the event table; and it has no SET clause, each of
      * which would cost every writing transaction microseconds: every name in it is qualified, operators included,
      * so a writer's search_path cannot redirect it, and a writer whose settings change PostgreSQL's text output
@@ -149,7 +150,10 @@ final class DurableSql {
                     ELSE
                 %3$s
                     END IF;
-                    IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(%4$s) THEN
+                    IF NOT pg_catalog.pg_try_advisory_xact_lock_shared(%4$s)
+                       -- a transaction that sent a NOTIFY cannot be prepared (two-phase commit): where that is
+                       -- possible, the consumer finds the events by polling
+                       AND pg_catalog.current_setting('max_prepared_transactions') OPERATOR(pg_catalog.=) '0' THEN
                         PERFORM pg_catalog.pg_notify(%5$s, '');
                     END IF;
                     RETURN NULL;

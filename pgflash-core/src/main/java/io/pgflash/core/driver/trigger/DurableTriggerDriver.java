@@ -171,6 +171,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     }
                     reconcile(c);
                     loadCaptures(c);
+                    logWhenWritersCannotNotify(c);
                 });
         leadership = new GroupLeadership(driverContext.connections(), "durable:" + sql.schema() + ":" + group);
         try {
@@ -241,6 +242,19 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     }
                     reconcile(c);
                 });
+    }
+
+    private void logWhenWritersCannotNotify(Connection c) throws SQLException {
+        try (Statement statement = c.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT current_setting('max_prepared_transactions')::int")) {
+            rs.next();
+            if (rs.getInt(1) > 0) {
+                log.info("Durable group {}: this server can prepare transactions (max_prepared_transactions = {}),"
+                        + " and PostgreSQL will not prepare one that sent a NOTIFY, so writers do not wake an idle"
+                        + " consumer: it looks for new events every poll interval ({})", group, rs.getInt(1),
+                        pollInterval);
+            }
+        }
     }
 
     private void reconcile(Connection c) throws SQLException {

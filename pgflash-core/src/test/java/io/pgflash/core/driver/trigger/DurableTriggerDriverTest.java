@@ -2,6 +2,7 @@ package io.pgflash.core.driver.trigger;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static org.awaitility.Awaitility.await;
 
 import io.pgflash.core.BackOff;
@@ -19,6 +20,8 @@ import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.EventSink;
+import io.pgflash.test.TestDatabase;
+import io.pgflash.test.TestPostgres;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -330,6 +333,39 @@ class DurableTriggerDriverTest extends FlashTestBase {
             recorder.awaitEvents(1501);
         } finally {
             release.countDown();
+        }
+    }
+
+    @Test
+    void writersThatPrepareTheirTransactionsAreNotRefusedWhileTheConsumerIsArmed() throws Exception {
+        assumeTrue(TestPostgres.canStartDedicated());
+        try (TestPostgres.Dedicated server = TestPostgres.dedicated(Map.of("max_prepared_transactions", "2"))) {
+            TestDatabase database = server.postgres().createDatabase();
+            database.execute("CREATE TABLE posts (id int PRIMARY KEY, title text)");
+            Recorder recorder = new Recorder();
+            PgFlash flash = PgFlash.builder().jdbcUrl(database.jdbcUrl(), database.user(), database.password())
+                    .driver(driver(group).build()).build();
+            closeAfterTest(flash);
+            flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+            flash.start();
+            try (Connection writer = database.connect()) {
+                await().until(() -> {
+                    try (ResultSet rs = writer.createStatement().executeQuery("SELECT count(*) FROM pg_locks"
+                            + " WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND classid = "
+                            + DurableSql.WAKE_UP_NAMESPACE)) {
+                        rs.next();
+                        return rs.getLong(1) == 1;
+                    }
+                });
+                writer.setAutoCommit(false);
+                writer.createStatement().execute("INSERT INTO posts VALUES (1, 'two-phase')");
+                // PostgreSQL refuses to prepare a transaction that sent a NOTIFY
+                writer.createStatement().execute("PREPARE TRANSACTION 'pgflash_durable_test'");
+                writer.setAutoCommit(true);
+                writer.createStatement().execute("COMMIT PREPARED 'pgflash_durable_test'");
+            }
+            assertThat(ids(recorder.awaitEvents(1))).as("found by the consumer's poll").containsExactly(1);
+            flash.close();
         }
     }
 
