@@ -240,6 +240,10 @@ final class DurableSql {
                 + s + ".rounds)) ON CONFLICT (name) DO UPDATE SET seen_at = now()";
     }
 
+    String heartbeat() {
+        return "UPDATE " + s + ".groups SET seen_at = now() WHERE name = ?";
+    }
+
     String readCursor() {
         return "SELECT cursor FROM " + s + ".groups WHERE name = ?";
     }

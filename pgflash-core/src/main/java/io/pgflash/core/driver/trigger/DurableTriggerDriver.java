@@ -22,12 +22,15 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
@@ -82,6 +85,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private GroupLeadership leadership;
     private volatile Connection connection;
     private Thread reader;
+    private ScheduledExecutorService heartbeat;
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
@@ -188,6 +192,30 @@ public final class DurableTriggerDriver implements ChangeDriver {
         reader = new Thread(this::readLoop, "pgflash-durable-" + group);
         reader.setDaemon(true);
         reader.start();
+        startHeartbeat();
+    }
+
+    /**
+     * Tells other instances, every quarter of the group expiry (at most a minute), that this group is alive, from a
+     * thread of its own: a reader waiting on its listeners (the block policy retrying an event) still counts, and
+     * the group's events must not be deleted under it.
+     */
+    private void startHeartbeat() {
+        Duration every = Collections.min(List.of(groupExpiry.dividedBy(4), Duration.ofMinutes(1)));
+        heartbeat = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "pgflash-durable-heartbeat-" + group);
+            thread.setDaemon(true);
+            return thread;
+        });
+        heartbeat.scheduleWithFixedDelay(() -> {
+            try (Connection c = context.connections().open();
+                    PreparedStatement statement = c.prepareStatement(sql.heartbeat())) {
+                statement.setString(1, group);
+                statement.executeUpdate();
+            } catch (SQLException | RuntimeException e) {
+                log.debug("Durable group {} could not say it is alive: {}", group, e.getMessage());
+            }
+        }, every.toMillis(), every.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -289,6 +317,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     @Override
     public void stop() {
         running = false;
+        if (heartbeat != null) {
+            heartbeat.shutdownNow();
+        }
         Thread thread = reader;
         if (thread != null && thread != Thread.currentThread()) {
             try {

@@ -462,6 +462,31 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aGroupThatIsRunningButStuckIsNotTakenForGone() throws Exception {
+        Duration expiry = Duration.ofSeconds(2);
+        AtomicBoolean broken = new AtomicBoolean(true);
+        PgFlash stuck = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group + "stuck").groupExpiry(expiry).build()).build();
+        closeAfterTest(stuck);
+        stuck.subscribe(SubscriptionSpec.table("posts").errorPolicy(ErrorPolicy.block(BackOff.fixed(
+                Duration.ofMillis(50)))).build(), event -> {
+                    if (broken.get()) {
+                        throw new IllegalStateException("downstream is down");
+                    }
+                });
+        stuck.start();
+        Recorder recorder = new Recorder();
+        consumer(driver(group + "fast").groupExpiry(expiry).retentionInterval(Duration.ofMillis(100)).build(),
+                recorder);
+
+        db.execute("INSERT INTO posts VALUES (1, 'blocks the stuck group')");
+        recorder.awaitSingle();
+        // the stuck group's reader waits on its listener for longer than the expiry: its event must stay
+        await().during(expiry.multipliedBy(2)).atMost(expiry.multipliedBy(3)).until(() -> eventRows() == 1);
+        broken.set(false);
+    }
+
+    @Test
     void aGroupBackAfterItExpiredIsToldWhatWasDeletedAndReadsOn() throws Exception {
         consumer(driver(group + "away").build(), new Recorder()).close();
         db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
