@@ -95,7 +95,8 @@ class InputFuzzTest extends FlashTestBase {
     void fuzzedSettingsAreAcceptedOrRejectedAtBuildTime() {
         for (String input : inputs(500)) {
             Throwable schema = catchThrowable(() -> TriggerDriver.builder().schema(input).build());
-            boolean schemaValid = !input.isBlank() && input.getBytes(StandardCharsets.UTF_8).length <= 50;
+            boolean schemaValid = !input.isBlank() && input.getBytes(StandardCharsets.UTF_8).length <= 50
+                    && !input.contains("$");
             assertThat(schema == null).as("schema %s", printable(input)).isEqualTo(schemaValid);
             assertRejectedWithReasonOrAccepted(schema, input);
 

@@ -4,6 +4,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Position;
 import io.pgflash.core.Row;
+import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.DriverContext;
@@ -19,23 +20,67 @@ import java.util.Set;
 
 /**
  * A table the capture trigger reports, and how its items become events: {@code N<row>} (new), {@code O<row>} (old),
- * {@code U<length>:<old><new>}. The description is refreshed when the table was altered since it was read; rows
- * written before an alteration are read in the shape they had, where that is certain.
+ * {@code U<length>:<old><new>}. The description is refreshed when the table was altered since it was read. Rows
+ * written before an alteration are read in the shape they had where that is certain (see {@link RowLayouts}), which
+ * the durable mode helps with the layout it recorded when it had last read everything.
  */
 final class CapturedTable {
 
-    private volatile TableMetadata table;
-    /** Which column places hold dropped columns; read with the first row that does not fit the description. */
-    private volatile List<Boolean> droppedSlots;
+    /** The description, and the layout of the table's column places it was read with (null until needed). */
+    private volatile Shape shape;
+    /** The layout when the reader last had read everything, or null when not known. */
+    private volatile String layoutThen;
+    /** Whether the layout should be recorded the next time the reader has read everything. */
+    private volatile boolean layoutToRecord = true;
     private final Set<Operation> operations;
 
+    private record Shape(TableMetadata table, String layout) {
+    }
+
     CapturedTable(TableMetadata table, Set<Operation> operations) {
-        this.table = table;
+        this(table, null, null, operations);
+    }
+
+    /**
+     * @param layoutNow the layout {@code table} was described with
+     * @param layoutThen the layout when the reader last had read everything written before, or null
+     */
+    CapturedTable(TableMetadata table, String layoutNow, String layoutThen, Set<Operation> operations) {
+        this.shape = new Shape(table, layoutNow);
+        this.layoutThen = layoutThen;
         this.operations = Set.copyOf(operations);
     }
 
+    /** The same table capturing other operations, with what it knows of layouts. */
+    CapturedTable withOperations(Set<Operation> operations) {
+        CapturedTable changed = new CapturedTable(shape.table(), shape.layout(), layoutThen, operations);
+        changed.layoutToRecord = layoutToRecord;
+        return changed;
+    }
+
+    boolean layoutToRecord() {
+        return layoutToRecord;
+    }
+
+    /**
+     * Describes the table again, for a reader that is about to check it has read everything: if so, it records the
+     * layout and calls {@link #readEverythingOf(String)}. Returns the layout now.
+     */
+    String describeAgain(Connection connection, Catalog catalog) throws SQLException {
+        TableMetadata table = catalog.describe(connection, shape.table().oid());
+        String layout = RowLayouts.layout(catalog.droppedSlots(connection, table.oid()));
+        shape = new Shape(table, layout);
+        return layout;
+    }
+
+    /** Every row written before the table had {@code layout} has been read. */
+    void readEverythingOf(String layout) {
+        layoutThen = layout;
+        layoutToRecord = false;
+    }
+
     TableMetadata table() {
-        return table;
+        return shape.table();
     }
 
     Set<Operation> operations() {
@@ -49,7 +94,7 @@ final class CapturedTable {
     List<ChangeEvent> events(Operation operation, long transactionId, Instant time, List<String> items, long major,
             DriverContext context) throws SQLException {
         if (operation == Operation.TRUNCATE) {
-            return List.of(new ChangeEvent(Operation.TRUNCATE, Operation.TRUNCATE, table.name(), null, null, null,
+            return List.of(new ChangeEvent(Operation.TRUNCATE, Operation.TRUNCATE, table().name(), null, null, null,
                     Set.of(), transactionId, time, new Position(major, 0)));
         }
         List<ChangeEvent> events = new ArrayList<>(items.size());
@@ -71,7 +116,7 @@ final class CapturedTable {
                 default -> throw new IllegalStateException("unknown item kind '" + item.charAt(0) + "'");
             }
             Set<String> changed = oldRow != null && newRow != null ? RowDecoder.changedColumns(oldRow, newRow) : Set.of();
-            events.add(new ChangeEvent(operation, operation, table.name(), newRow, oldRow, null, changed,
+            events.add(new ChangeEvent(operation, operation, table().name(), newRow, oldRow, null, changed,
                     transactionId, time, new Position(major, i)));
         }
         return events;
@@ -84,39 +129,43 @@ final class CapturedTable {
         } catch (TableShapeChangedException | IllegalArgumentException e) {
             // the table was altered since we described it
             try (Connection connection = context.connections().open()) {
-                table = context.catalog().describe(connection, table.oid());
-                droppedSlots = context.catalog().droppedSlots(connection, table.oid());
+                describeAgain(connection, context.catalog());
             }
+            layoutToRecord = true;
             return decode(fields);
         }
     }
 
-    /**
-     * Decodes a row of the table as described, or one written before columns were added (its values are the first
-     * columns') or dropped (it has a value in every column place, dropped ones included). When columns were both
-     * added and dropped since, an older row's values cannot be told apart: that fails.
-     */
+    /** Decodes a row of the table as described, or, where it is certain, one written before it was altered. */
     private Row decode(List<String> fields) {
-        List<Column> columns = table.columns();
-        List<Boolean> dropped = droppedSlots;
-        if (fields.size() == columns.size() || dropped == null) {
+        Shape current = shape;
+        TableMetadata table = current.table();
+        String then = layoutThen;
+        if (current.layout() == null
+                || fields.size() == table.columns().size() && (then == null || then.equals(current.layout()))) {
             return RowDecoder.decode(table, fields);
         }
-        boolean anyDropped = dropped.contains(true);
-        if (!anyDropped && fields.size() < columns.size()) {
-            return RowDecoder.decode(columns.subList(0, fields.size()), fields);
-        }
-        if (anyDropped && fields.size() == dropped.size()) {
-            List<String> liveFields = new ArrayList<>(columns.size());
-            for (int i = 0; i < fields.size(); i++) {
-                if (!dropped.get(i)) {
-                    liveFields.add(fields.get(i));
-                }
+        List<Integer> places = RowLayouts.placesOf(current.layout(), then, fields.size());
+        List<Column> columns = new ArrayList<>(places.size());
+        List<String> values = new ArrayList<>(places.size());
+        for (int i = 0; i < places.size(); i++) {
+            int place = places.get(i);
+            if (current.layout().charAt(place) == 'L') {
+                columns.add(table.columns().get(liveBefore(current.layout(), place)));
+                values.add(fields.get(i));
             }
-            return RowDecoder.decode(table, liveFields);
         }
-        throw new TableShapeChangedException("a row of " + table.name() + " has " + fields.size() + " values, but "
-                + "the table has " + columns.size() + " columns now and had columns both added and dropped since the "
-                + "row was written, so its values cannot be matched to columns");
+        return RowDecoder.decode(columns, values);
+    }
+
+    /** The number of live columns before a place: the index of its column among the live ones. */
+    private static int liveBefore(String layout, int place) {
+        int live = 0;
+        for (int i = 0; i < place; i++) {
+            if (layout.charAt(i) == 'L') {
+                live++;
+            }
+        }
+        return live;
     }
 }

@@ -105,6 +105,13 @@ final class DurableSql {
                 relid oid NOT NULL,
                 operation text NOT NULL,
                 PRIMARY KEY (grp, relid, operation))""".formatted(s),
+            // Each captured table's column layout when the group had last read everything (see RowLayouts).
+            """
+            CREATE TABLE IF NOT EXISTS %1$s.read_layouts (
+                grp text NOT NULL,
+                relid oid NOT NULL,
+                layout text NOT NULL,
+                PRIMARY KEY (grp, relid))""".formatted(s),
             """
             CREATE TABLE IF NOT EXISTS %1$s.dead_letters (
                 id bigserial PRIMARY KEY,
@@ -228,6 +235,15 @@ final class DurableSql {
     /** What the group captured when it last ran: one row per table and operation. */
     String groupCaptures() {
         return "SELECT relid, operation FROM " + s + ".durable_captures WHERE grp = ? ORDER BY relid";
+    }
+
+    String groupLayouts() {
+        return "SELECT relid, layout FROM " + s + ".read_layouts WHERE grp = ?";
+    }
+
+    String saveLayout() {
+        return "INSERT INTO " + s + ".read_layouts (grp, relid, layout) VALUES (?, ?, ?)"
+                + " ON CONFLICT (grp, relid) DO UPDATE SET layout = excluded.layout";
     }
 
     String insertCapture() {

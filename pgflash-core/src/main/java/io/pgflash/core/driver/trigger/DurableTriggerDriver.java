@@ -234,10 +234,20 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 }
             }
         }
+        Map<Long, String> layouts = new LinkedHashMap<>();
+        try (PreparedStatement statement = c.prepareStatement(sql.groupLayouts())) {
+            statement.setString(1, group);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    layouts.put(rs.getLong(1), rs.getString(2));
+                }
+            }
+        }
         for (Map.Entry<Long, Set<Operation>> each : wanted.entrySet()) {
             try {
-                captures.put(each.getKey(), new CapturedTable(context.catalog().describe(c, each.getKey()),
-                        each.getValue()));
+                long oid = each.getKey();
+                captures.put(oid, new CapturedTable(context.catalog().describe(c, oid),
+                        RowLayouts.layout(context.catalog().droppedSlots(c, oid)), layouts.get(oid), each.getValue()));
             } catch (PgFlashException gone) {
                 log.debug("Durable group {}: a table it captured is gone: {}", group, gone.getMessage());
             }
@@ -250,7 +260,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
         if (operations.isEmpty()) {
             captures.remove(table.oid());
         } else {
-            captures.put(table.oid(), new CapturedTable(table, operations));
+            CapturedTable loaded = captures.get(table.oid());
+            captures.put(table.oid(), loaded != null ? loaded.withOperations(operations)
+                    : new CapturedTable(table, operations));
         }
         SchemaLock.inTransaction(context.connections(), sql.schema(), "capture " + operations + " on "
                 + table.name(), c -> {
@@ -675,6 +687,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
         }
         saveCursor(connection);
+        if (!recordLayouts()) {
+            return;
+        }
         long wait = PACING.toMillis();
         while (running) {
             if (arm()) {
@@ -693,6 +708,40 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
             wait = Math.min(wait * 2, pollInterval.toMillis());
         }
+    }
+
+    /**
+     * Records the layout of tables described since it was last recorded, if no event is left unread once they are
+     * described (so every later row was written in that layout or a newer one). Returns false when there were new
+     * events to read first.
+     */
+    private boolean recordLayouts() throws SQLException, InterruptedException {
+        List<CapturedTable> pending = captures.values().stream().filter(CapturedTable::layoutToRecord).toList();
+        if (pending.isEmpty()) {
+            return true;
+        }
+        Map<CapturedTable, String> layouts = new LinkedHashMap<>();
+        for (CapturedTable each : pending) {
+            try {
+                layouts.put(each, each.describeAgain(connection, context.catalog()));
+            } catch (PgFlashException gone) {
+                each.readEverythingOf(null); // the table was dropped: its remaining rows are read as they are
+            }
+        }
+        if (round != null || openNextRound()) {
+            return false;
+        }
+        try (PreparedStatement statement = connection.prepareStatement(sql.saveLayout())) {
+            for (Map.Entry<CapturedTable, String> each : layouts.entrySet()) {
+                statement.setString(1, group);
+                statement.setLong(2, each.getKey().table().oid());
+                statement.setString(3, each.getValue());
+                statement.addBatch();
+            }
+            statement.executeBatch();
+        }
+        layouts.forEach(CapturedTable::readEverythingOf);
+        return true;
     }
 
     /**
