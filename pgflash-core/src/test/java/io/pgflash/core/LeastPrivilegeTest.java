@@ -132,7 +132,7 @@ class LeastPrivilegeTest extends FlashTestBase {
         deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
         deliversAs(app, DurableTriggerDriver.builder().schema("lp_durable").group("lp").build());
         for (String table : new String[] {"lp_notify.overflow", "lp_durable.events", "lp_durable.dead_letters",
-            "lp_durable.groups"}) {
+            "lp_durable.groups", "lp_durable.read_layouts"}) {
             assertThatThrownBy(() -> runAs(stranger, "SELECT * FROM " + table)).as(table)
                     .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
         }
