@@ -676,8 +676,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     /**
      * After a few quick looks, arms the wake-up by taking the wake-up lock, which it gets only once no writer is
      * between its check of the lock and its commit (such a writer sends no NOTIFY); one more look then finds what
-     * those wrote (handed over after disarming), and the consumer waits for a NOTIFY or the poll interval. While writers hold the lock (or another
-     * group's idle consumer does, whose arming wakes this one too), it looks again soon, backing off.
+     * those wrote (handed over after disarming), and the consumer waits for a NOTIFY or the poll interval. While
+     * writers hold the lock (or another group's idle consumer does, whose arming wakes this one too), it looks again
+     * soon, backing off, and returns to the reader's chores after a whole poll interval.
      */
     private void waitForWork() throws SQLException, InterruptedException {
         for (int look = 0; look < LOOKS_BEFORE_ARMING; look++) {
@@ -703,8 +704,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     disarm();
                 }
             }
-            if (deliverNext() > 0 || awaitWakeUp(wait)) {
-                return;
+            if (deliverNext() > 0 || awaitWakeUp(wait) || wait == pollInterval.toMillis()) {
+                return; // after a whole poll interval too: the reader's chores (cursor, retention, turn) are due
             }
             wait = Math.min(wait * 2, pollInterval.toMillis());
         }

@@ -519,6 +519,21 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aWriterLeftOpenKeepsTheConsumerFromArmingButNotFromItsChores() throws Exception {
+        Recorder recorder = new Recorder();
+        consumer(driver(group).retentionInterval(Duration.ofMillis(100)).build(), recorder);
+        try (Connection writer = db.connect()) {
+            // an open writer holds the wake-up lock shared (a session lock here: the same to the consumer)
+            writer.createStatement().execute("SELECT pg_advisory_lock_shared("
+                    + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+            db.execute("INSERT INTO posts VALUES (1, 'while a writer is open')");
+            recorder.awaitSingle();
+            // it keeps looking instead of waiting armed, and still saves its cursor and deletes what it consumed
+            await().until(() -> eventRows() == 0);
+        }
+    }
+
+    @Test
     void aGroupBackAfterItExpiredIsToldWhatWasDeletedAndReadsOn() throws Exception {
         consumer(driver(group + "away").build(), new Recorder()).close();
         db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
