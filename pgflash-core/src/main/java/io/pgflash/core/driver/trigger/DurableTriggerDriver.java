@@ -398,14 +398,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     private Connection connect() throws SQLException {
-        Connection c = context.connections().open();
-        try (Statement statement = c.createStatement()) {
-            statement.execute("LISTEN " + io.pgflash.core.TableName.quote(sql.channel()));
-        } catch (SQLException e) {
-            closeQuietly(c);
-            throw e;
-        }
-        return c;
+        return context.connections().open();
     }
 
     private long readCursor() throws SQLException {
@@ -691,6 +684,26 @@ public final class DurableTriggerDriver implements ChangeDriver {
         if (!recordLayouts()) {
             return;
         }
+        // listening only while it waits: a session that LISTENs but is not read (the reader held up by its
+        // listeners) would fill its socket with wake-ups meant for other groups, and then hold the NOTIFY queue back
+        setListening(true);
+        try {
+            awaitWork();
+        } finally {
+            setListening(false);
+        }
+    }
+
+    private void setListening(boolean listening) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute((listening ? "LISTEN " : "UNLISTEN ") + io.pgflash.core.TableName.quote(sql.channel()));
+        }
+    }
+
+    /**
+     * Arms and waits, or looks again and again. It only looks: what it finds is handed over after it stops listening.
+     */
+    private void awaitWork() throws SQLException, InterruptedException {
         long wait = PACING.toMillis();
         while (running) {
             if (arm()) {
@@ -704,7 +717,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     disarm();
                 }
             }
-            if (deliverNext() > 0 || awaitWakeUp(wait) || wait == pollInterval.toMillis()) {
+            if (round != null || openNextRound() || awaitWakeUp(wait) || wait == pollInterval.toMillis()) {
                 return; // after a whole poll interval too: the reader's chores (cursor, retention, turn) are due
             }
             wait = Math.min(wait * 2, pollInterval.toMillis());

@@ -402,6 +402,38 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aReaderHeldUpByItsListenersDoesNotListenSoWakeUpsForOthersDoNotPileUpOnIt() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        Recorder recorder = new Recorder();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
+            recorder.onChange(event);
+            release.await();
+        });
+        flash.start();
+        try {
+            db.execute("INSERT INTO posts SELECT g, 'more than a queue holds' FROM generate_series(1, 1500) g");
+            recorder.awaitSingle(); // the listener holds the first; the reader waits for room behind it
+            // wake-ups meant for another group's idle consumer (the channel is the schema's): if the held-up reader
+            // listened, its server session would fill the socket to it and wait there, holding the NOTIFY queue back
+            String payload = "x".repeat(7000);
+            try (Connection notifier = db.connect(); Statement statement = notifier.createStatement()) {
+                for (int i = 0; i < 2000; i++) {
+                    statement.execute("NOTIFY " + new DurableSql("durable_" + group).channel() + ", '" + payload + i
+                            + "'");
+                }
+            }
+            assertThat(queryLong("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'ClientWrite'"
+                    + " AND datname = current_database()")).isZero();
+        } finally {
+            release.countDown();
+        }
+        recorder.awaitEvents(1500);
+    }
+
+    @Test
     void aChangeThatWaitedForAnotherTransactionComesAfterItInTheSameRound() throws Exception {
         consumer(driver(group).build(), new Recorder()).close(); // away: what follows lands in one round
         db.execute("INSERT INTO posts VALUES (1, 'first')");
