@@ -177,7 +177,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     loadCaptures(c);
                     logWhenWritersCannotNotify(c);
                 });
-        leadership = new GroupLeadership(driverContext.connections(), "durable:" + sql.schema() + ":" + group);
+        // the schema's length keeps "a:b" with group "c" apart from "a" with group "b:c"
+        leadership = new GroupLeadership(driverContext.connections(),
+                "durable:" + sql.schema().length() + ":" + sql.schema() + ":" + group);
         try {
             if (!becomeActive()) {
                 state = DriverState.STANDBY;

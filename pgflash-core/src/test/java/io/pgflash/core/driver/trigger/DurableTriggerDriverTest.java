@@ -242,6 +242,18 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void groupsOfDifferentSchemasNeverTakeEachOthersTurn() {
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        // schema "…:x" with group "y", and schema "…" with group "x:y"
+        consumer(DurableTriggerDriver.builder().schema("durable_" + group + ":x").group("y").build(), first);
+        consumer(DurableTriggerDriver.builder().schema("durable_" + group).group("x:y").build(), second);
+        db.execute("INSERT INTO posts VALUES (1, 'for both')");
+        assertThat(ids(first.awaitEvents(1))).containsExactly(1);
+        assertThat(ids(second.awaitEvents(1))).containsExactly(1);
+    }
+
+    @Test
     void aTransactionThatCommitsLateIsNotSkipped() throws Exception {
         Recorder recorder = new Recorder();
         consumer(driver(group).build(), recorder);
