@@ -67,10 +67,25 @@ final class CapturedTable {
      * layout and calls {@link #readEverythingOf(String)}. Returns the layout now.
      */
     String describeAgain(Connection connection, Catalog catalog) throws SQLException {
-        TableMetadata table = catalog.describe(connection, shape.table().oid());
-        String layout = RowLayouts.layout(catalog.droppedSlots(connection, table.oid()));
-        shape = new Shape(table, layout);
-        return layout;
+        layoutToRecord = true; // first: a copy made meanwhile (withOperations) records it too
+        boolean autoCommit = connection.getAutoCommit();
+        int isolation = connection.getTransactionIsolation();
+        // the columns and the layout from one snapshot, or an ALTER between them would pair them wrongly
+        connection.setAutoCommit(false);
+        connection.setTransactionIsolation(Connection.TRANSACTION_REPEATABLE_READ);
+        try {
+            TableMetadata table = catalog.describe(connection, shape.table().oid());
+            String layout = RowLayouts.layout(catalog.droppedSlots(connection, table.oid()));
+            connection.commit();
+            shape = new Shape(table, layout);
+            return layout;
+        } catch (SQLException | RuntimeException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setTransactionIsolation(isolation);
+            connection.setAutoCommit(autoCommit);
+        }
     }
 
     /** Every row written before the table had {@code layout} has been read. */
@@ -131,7 +146,6 @@ final class CapturedTable {
             try (Connection connection = context.connections().open()) {
                 describeAgain(connection, context.catalog());
             }
-            layoutToRecord = true;
             return decode(fields);
         }
     }

@@ -86,6 +86,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private volatile Connection connection;
     private Thread reader;
     private ScheduledExecutorService heartbeat;
+    /** Gaps found while looking, handed over with the next events. */
+    private final List<StreamGap> gaps = new ArrayList<>();
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
@@ -94,8 +96,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private Round round;
 
     private DurableTriggerDriver(Builder builder) {
-        this.sql = new DurableSql(builder.schema);
         new TriggerSql(builder.schema); // validates the schema name
+        this.sql = new DurableSql(builder.schema);
         if (builder.group == null || builder.group.isBlank()) {
             throw new IllegalArgumentException("pgflash durable group name is empty; name the consumer group (for"
                     + " example the application's name)");
@@ -210,6 +212,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return thread;
         });
         heartbeat.scheduleWithFixedDelay(() -> {
+            Thread reading = reader;
+            if (!running || reading == null || !reading.isAlive()) {
+                return; // a reader that ended does not hold events back
+            }
             try (Connection c = context.connections().open();
                     PreparedStatement statement = c.prepareStatement(sql.heartbeat())) {
                 statement.setString(1, group);
@@ -485,7 +491,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * which waits while subscribers are full. Returns how many event rows there were.
      */
     private int deliverNext() throws SQLException, InterruptedException {
-        if (round == null && !openNextRound()) {
+        boolean opened = round != null || openNextRound();
+        handOverGaps();
+        if (!opened) {
             return 0;
         }
         Round reading = round;
@@ -510,6 +518,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         if (rows.isEmpty() && reading.read < reading.events) {
             skipDeleted(reading.lastPosition());
+            handOverGaps();
             reading.read = reading.events;
         }
         if (reading.read >= reading.events) {
@@ -596,7 +605,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * Opens the first round with events past the cursor; when there is none, cuts one from the transactions that
      * committed since the last. Returns false when nothing new has committed.
      */
-    private boolean openNextRound() throws SQLException, InterruptedException {
+    private boolean openNextRound() throws SQLException {
         long roundsEndAt = cursor;
         while (round == null) {
             try (PreparedStatement statement = connection.prepareStatement(sql.roundAfter())) {
@@ -627,12 +636,19 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * Moves past events other groups' retention deleted while this group was gone longer than the group expiry,
      * and tells the listeners.
      */
-    private void skipDeleted(long through) throws InterruptedException {
+    private void skipDeleted(long through) {
         log.warn("Durable group {}: events {} to {} were deleted before it read them (it was gone longer than the"
                 + " group expiry)", group, cursor + 1, through);
-        context.sink().gap(new StreamGap("durable group " + group + " was gone longer than the group expiry: events "
+        gaps.add(new StreamGap("durable group " + group + " was gone longer than the group expiry: events "
                 + (cursor + 1) + " to " + through + " were deleted before it read them", Instant.now()));
         cursor = through;
+    }
+
+    /** Tells the listeners of gaps found since, before any later event (not while armed: it may wait for them). */
+    private void handOverGaps() throws InterruptedException {
+        while (!gaps.isEmpty()) {
+            context.sink().gap(gaps.remove(0));
+        }
     }
 
     /**
@@ -691,8 +707,23 @@ public final class DurableTriggerDriver implements ChangeDriver {
         setListening(true);
         try {
             awaitWork();
-        } finally {
-            setListening(false);
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            undoAfter(e, () -> setListening(false));
+            throw e;
+        }
+        setListening(false);
+    }
+
+    private interface SqlAction {
+        void run() throws SQLException;
+    }
+
+    /** Undoes something after a failure, keeping the failure (not the undo's own, on a broken connection). */
+    private static void undoAfter(Exception failure, SqlAction undo) {
+        try {
+            undo.run();
+        } catch (SQLException | RuntimeException e) {
+            failure.addSuppressed(e);
         }
     }
 
@@ -714,10 +745,12 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     if (round == null && !openNextRound()) {
                         awaitWakeUp(pollInterval.toMillis());
                     }
-                    return;
-                } finally {
-                    disarm();
+                } catch (SQLException | RuntimeException e) {
+                    undoAfter(e, this::disarm);
+                    throw e;
                 }
+                disarm();
+                return;
             }
             if (round != null || openNextRound() || awaitWakeUp(wait) || wait == pollInterval.toMillis()) {
                 return; // after a whole poll interval too: the reader's chores (cursor, retention, turn) are due
@@ -731,10 +764,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * described (so every later row was written in that layout or a newer one). Returns false when there were new
      * events to read first.
      */
-    private boolean recordLayouts() throws SQLException, InterruptedException {
+    private boolean recordLayouts() throws SQLException {
         List<CapturedTable> pending = captures.values().stream().filter(CapturedTable::layoutToRecord).toList();
-        if (pending.isEmpty()) {
-            return true;
+        if (pending.isEmpty() || savedCursor < cursor) {
+            return true; // events read but not yet confirmed would be read again after a crash: record later
         }
         Map<CapturedTable, String> layouts = new LinkedHashMap<>();
         for (CapturedTable each : pending) {

@@ -32,6 +32,9 @@ final class RowLayouts {
      * @throws TableShapeChangedException when more than one choice of places fits
      */
     static List<Integer> placesOf(String now, String then, int values) {
+        if (then != null && then.length() > now.length()) {
+            then = null; // places are never removed: this was another table's (its oid used again)
+        }
         List<Integer> live = placesWhere(now, 'L', 0);
         if (values == live.size() && (then == null || then.equals(now))) {
             return live;

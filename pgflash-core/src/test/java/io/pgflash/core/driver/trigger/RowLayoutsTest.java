@@ -50,6 +50,11 @@ class RowLayoutsTest {
     }
 
     @Test
+    void aLayoutLongerThanTheTableIsAnotherTablesAndIgnored() {
+        assertThat(RowLayouts.placesOf("LL", "LLL", 2)).containsExactly(0, 1);
+    }
+
+    @Test
     void layoutsAreWrittenFromTheDroppedFlags() {
         assertThat(RowLayouts.layout(List.of(false, true, false))).isEqualTo("LDL");
     }
