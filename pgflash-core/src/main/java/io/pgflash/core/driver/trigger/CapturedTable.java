@@ -26,7 +26,10 @@ import java.util.Set;
  */
 final class CapturedTable {
 
-    /** The description, and the layout of the table's column places it was read with (null until needed). */
+    /**
+     * The description, with the layout of the table's column places and the fingerprint of its columns it was read
+     * with (both null until needed).
+     */
     private volatile Shape shape;
     /** The layout when the reader last had read everything, or null when not known. */
     private volatile String layoutThen;
@@ -34,7 +37,7 @@ final class CapturedTable {
     private volatile boolean layoutToRecord = true;
     private final Set<Operation> operations;
 
-    private record Shape(TableMetadata table, String layout) {
+    private record Shape(TableMetadata table, String layout, String fingerprint) {
     }
 
     CapturedTable(TableMetadata table, Set<Operation> operations) {
@@ -46,7 +49,7 @@ final class CapturedTable {
      * @param layoutThen the layout when the reader last had read everything written before, or null
      */
     CapturedTable(TableMetadata table, String layoutNow, String layoutThen, Set<Operation> operations) {
-        this.shape = new Shape(table, layoutNow);
+        this.shape = new Shape(table, layoutNow, null);
         this.layoutThen = layoutThen;
         this.operations = Set.copyOf(operations);
     }
@@ -54,8 +57,14 @@ final class CapturedTable {
     /** The same table capturing other operations, with what it knows of layouts. */
     CapturedTable withOperations(Set<Operation> operations) {
         CapturedTable changed = new CapturedTable(shape.table(), shape.layout(), layoutThen, operations);
+        changed.shape = shape;
         changed.layoutToRecord = layoutToRecord;
         return changed;
+    }
+
+    /** Whether the table's columns are no longer those it was described with (the fingerprint differs). */
+    boolean describedBefore(String fingerprint) {
+        return !fingerprint.equals(shape.fingerprint());
     }
 
     boolean layoutToRecord() {
@@ -76,8 +85,9 @@ final class CapturedTable {
         try {
             TableMetadata table = catalog.describe(connection, shape.table().oid());
             String layout = RowLayouts.layout(catalog.droppedSlots(connection, table.oid()));
+            String fingerprint = catalog.fingerprints(connection, List.of(table.oid())).get(table.oid());
             connection.commit();
-            shape = new Shape(table, layout);
+            shape = new Shape(table, layout, fingerprint);
             return layout;
         } catch (SQLException | RuntimeException e) {
             connection.rollback();

@@ -269,15 +269,30 @@ final class DurableSql {
     }
 
     /**
-     * The first round, not purged, with events past the cursor: its snapshot, the snapshot it was cut against, its
-     * first position and number of events.
+     * The first round, not purged, with events past the cursor (the second parameter): its snapshot, the snapshot it
+     * was cut against, its first position and number of events, and the digest of the group's (the first parameter)
+     * captured columns.
      */
     String roundAfter() {
         return """
-                SELECT r.snapshot::text, p.snapshot::text, r.first_position, r.events
+                SELECT r.snapshot::text, p.snapshot::text, r.first_position, r.events, %2$s
                 FROM %1$s.rounds r JOIN %1$s.rounds p ON p.round = r.round - 1
                 WHERE r.first_position + r.events - 1 > ? AND NOT r.purged
-                ORDER BY r.round LIMIT 1""".formatted(s);
+                ORDER BY r.round LIMIT 1""".formatted(s, capturedColumns());
+    }
+
+    /**
+     * A digest of the columns of the tables a group (the parameter) captures: it changes with any rename, type
+     * change, drop or add, so a reader checks them with each round it opens at the cost of a catalog index scan.
+     */
+    private String capturedColumns() {
+        return """
+                (SELECT md5(string_agg(a.attrelid::text || ':' || a.attnum::text || ':' || a.attname::text || ':'
+                                       || a.atttypid::text || ':' || a.atttypmod::text || ':' || a.attisdropped::text,
+                                       ',' ORDER BY a.attrelid, a.attnum))
+                 FROM pg_attribute a
+                 WHERE a.attrelid IN (SELECT c.relid FROM %1$s.durable_captures c WHERE c.grp = ?) AND a.attnum > 0)"""
+                .formatted(s);
     }
 
     String lockRounds() {
@@ -287,8 +302,9 @@ final class DurableSql {
     /**
      * Cuts a new round (run in its own statement after {@link #lockRounds()}, so its snapshot is newer than the last
      * round's): the events of transactions that committed since the last round's snapshot. Cut only when there are
-     * some and the caller's cursor (the parameter) is at the end of the last round. Returns the last round's end
-     * position, then the new round as {@link #roundAfter()} gives it (nulls if none was cut).
+     * some and the caller's cursor (the first parameter) is at the end of the last round. Returns the last round's
+     * end position, then the new round as {@link #roundAfter()} gives it (nulls if none was cut; the second parameter
+     * is the group).
      */
     String cutRound() {
         return """
@@ -306,8 +322,9 @@ final class DurableSql {
                              WHERE committed.events > 0 AND last.first_position + last.events - 1 <= ?
                              RETURNING snapshot, first_position, events)
                 SELECT last.first_position + last.events - 1,
-                       cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events
-                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s);
+                       cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events,
+                       CASE WHEN cut.snapshot IS NOT NULL THEN %2$s END
+                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s, capturedColumns());
     }
 
     /**

@@ -86,6 +86,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private volatile Connection connection;
     private Thread reader;
     private ScheduledExecutorService heartbeat;
+    /** The digest of the captured tables' columns as of the round last opened, and as last described. */
+    private String roundColumns = "";
+    private String knownColumns;
     /** Gaps found while looking, handed over with the next events. */
     private final List<StreamGap> gaps = new ArrayList<>();
     private volatile boolean running;
@@ -606,13 +609,48 @@ public final class DurableTriggerDriver implements ChangeDriver {
      * committed since the last. Returns false when nothing new has committed.
      */
     private boolean openNextRound() throws SQLException {
+        if (!findNextRound()) {
+            return false;
+        }
+        if (!roundColumns.equals(knownColumns)) {
+            describeAlteredTables();
+            knownColumns = roundColumns;
+        }
+        return true;
+    }
+
+    /**
+     * Describes again the captured tables whose columns changed (a rename, a type, a drop and an add), so the rows of
+     * the round just opened, all committed before it was cut, are read with a description at least as new as theirs.
+     * Runs when the round's digest of the captured columns differs from the last one seen.
+     */
+    private void describeAlteredTables() throws SQLException {
+        if (captures.isEmpty()) {
+            return;
+        }
+        Map<Long, String> fingerprints = context.catalog().fingerprints(connection, captures.keySet());
+        for (Map.Entry<Long, String> each : fingerprints.entrySet()) {
+            CapturedTable capture = captures.get(each.getKey());
+            if (capture != null && capture.describedBefore(each.getValue())) {
+                try {
+                    capture.describeAgain(connection, context.catalog());
+                } catch (PgFlashException gone) {
+                    log.debug("Durable group {}: a table it captured is gone: {}", group, gone.getMessage());
+                }
+            }
+        }
+    }
+
+    private boolean findNextRound() throws SQLException {
         long roundsEndAt = cursor;
         while (round == null) {
             try (PreparedStatement statement = connection.prepareStatement(sql.roundAfter())) {
-                statement.setLong(1, cursor);
+                statement.setString(1, group);
+                statement.setLong(2, cursor);
                 try (ResultSet rs = statement.executeQuery()) {
                     if (rs.next()) {
                         round = Round.at(rs, 1, cursor);
+                        roundColumns = String.valueOf(rs.getString(5));
                         if (round.firstPosition > cursor + 1) {
                             skipDeleted(round.firstPosition - 1);
                         }
@@ -666,11 +704,13 @@ public final class DurableTriggerDriver implements ChangeDriver {
             long lastEnd;
             try (PreparedStatement cut = connection.prepareStatement(sql.cutRound())) {
                 cut.setLong(1, cursor);
+                cut.setString(2, group);
                 try (ResultSet rs = cut.executeQuery()) {
                     rs.next();
                     lastEnd = rs.getLong(1);
                     if (rs.getString(2) != null) {
                         round = Round.at(rs, 2, cursor);
+                        roundColumns = String.valueOf(rs.getString(6));
                     }
                 }
             }
