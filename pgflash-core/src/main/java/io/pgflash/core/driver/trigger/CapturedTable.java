@@ -63,7 +63,7 @@ final class CapturedTable {
     }
 
     /** Whether the table's columns are no longer those it was described with (the fingerprint differs). */
-    boolean describedBefore(String fingerprint) {
+    boolean columnsDifferFrom(String fingerprint) {
         return !fingerprint.equals(shape.fingerprint());
     }
 

@@ -631,7 +631,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         Map<Long, String> fingerprints = context.catalog().fingerprints(connection, captures.keySet());
         for (Map.Entry<Long, String> each : fingerprints.entrySet()) {
             CapturedTable capture = captures.get(each.getKey());
-            if (capture != null && capture.describedBefore(each.getValue())) {
+            if (capture != null && capture.columnsDifferFrom(each.getValue())) {
                 try {
                     capture.describeAgain(connection, context.catalog());
                 } catch (PgFlashException gone) {
