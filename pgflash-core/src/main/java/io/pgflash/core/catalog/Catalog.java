@@ -9,7 +9,6 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
@@ -30,12 +29,6 @@ public final class Catalog {
 
     private static final String DROPPED_SLOTS = """
             SELECT a.attisdropped FROM pg_attribute a WHERE a.attrelid = ? AND a.attnum > 0 ORDER BY a.attnum""";
-
-    private static final String FINGERPRINTS = """
-            SELECT a.attrelid::bigint, string_agg(a.attnum::text || ':' || a.attname::text || ':' || a.atttypid::text
-                                                  || ':' || a.atttypmod::text || ':' || a.attisdropped::text, ','
-                                                  ORDER BY a.attnum)
-            FROM pg_attribute a WHERE a.attrelid::bigint = ANY (?) AND a.attnum > 0 GROUP BY a.attrelid""";
 
     private static final String PRIMARY_KEY = """
             SELECT a.attname
@@ -120,23 +113,6 @@ public final class Catalog {
             }
         }
         return dropped;
-    }
-
-    /**
-     * A text per table that changes with any change to its columns (names, types, places, drops), by oid; tables
-     * that are gone are left out.
-     */
-    public Map<Long, String> fingerprints(Connection connection, Collection<Long> oids) throws SQLException {
-        Map<Long, String> fingerprints = new HashMap<>();
-        try (PreparedStatement statement = connection.prepareStatement(FINGERPRINTS)) {
-            statement.setArray(1, connection.createArrayOf("bigint", oids.toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    fingerprints.put(rs.getLong(1), rs.getString(2));
-                }
-            }
-        }
-        return fingerprints;
     }
 
     /** The decoding type for a type oid if already known, else null. */

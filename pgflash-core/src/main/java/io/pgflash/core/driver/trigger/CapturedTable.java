@@ -26,10 +26,7 @@ import java.util.Set;
  */
 final class CapturedTable {
 
-    /**
-     * The description, with the layout of the table's column places and the fingerprint of its columns it was read
-     * with (both null until needed).
-     */
+    /** The description, and the layout of the table's column places it was read with (null until needed). */
     private volatile Shape shape;
     /** The layout when the reader last had read everything, or null when not known. */
     private volatile String layoutThen;
@@ -37,7 +34,7 @@ final class CapturedTable {
     private volatile boolean layoutToRecord = true;
     private final Set<Operation> operations;
 
-    private record Shape(TableMetadata table, String layout, String fingerprint) {
+    private record Shape(TableMetadata table, String layout) {
     }
 
     CapturedTable(TableMetadata table, Set<Operation> operations) {
@@ -49,7 +46,7 @@ final class CapturedTable {
      * @param layoutThen the layout when the reader last had read everything written before, or null
      */
     CapturedTable(TableMetadata table, String layoutNow, String layoutThen, Set<Operation> operations) {
-        this.shape = new Shape(table, layoutNow, null);
+        this.shape = new Shape(table, layoutNow);
         this.layoutThen = layoutThen;
         this.operations = Set.copyOf(operations);
     }
@@ -57,14 +54,8 @@ final class CapturedTable {
     /** The same table capturing other operations, with what it knows of layouts. */
     CapturedTable withOperations(Set<Operation> operations) {
         CapturedTable changed = new CapturedTable(shape.table(), shape.layout(), layoutThen, operations);
-        changed.shape = shape;
         changed.layoutToRecord = layoutToRecord;
         return changed;
-    }
-
-    /** Whether the table's columns are no longer those it was described with (the fingerprint differs). */
-    boolean columnsDifferFrom(String fingerprint) {
-        return !fingerprint.equals(shape.fingerprint());
     }
 
     boolean layoutToRecord() {
@@ -85,9 +76,8 @@ final class CapturedTable {
         try {
             TableMetadata table = catalog.describe(connection, shape.table().oid());
             String layout = RowLayouts.layout(catalog.droppedSlots(connection, table.oid()));
-            String fingerprint = catalog.fingerprints(connection, List.of(table.oid())).get(table.oid());
             connection.commit();
-            shape = new Shape(table, layout, fingerprint);
+            shape = new Shape(table, layout);
             return layout;
         } catch (SQLException | RuntimeException e) {
             connection.rollback();

@@ -613,30 +613,23 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return false;
         }
         if (!roundColumns.equals(knownColumns)) {
-            describeAlteredTables();
+            describeCapturedTables();
             knownColumns = roundColumns;
         }
         return true;
     }
 
     /**
-     * Describes again the captured tables whose columns changed (a rename, a type, a drop and an add), so the rows of
-     * the round just opened, all committed before it was cut, are read with a description at least as new as theirs.
-     * Runs when the round's digest of the captured columns differs from the last one seen.
+     * Describes the captured tables again when the round's digest of their columns differs from the last one seen (a
+     * rename, a type change, a drop, an add), so the round's rows, all committed before it was cut, are read with a
+     * description at least as new as theirs. Such changes are rare: every table is described again.
      */
-    private void describeAlteredTables() throws SQLException {
-        if (captures.isEmpty()) {
-            return;
-        }
-        Map<Long, String> fingerprints = context.catalog().fingerprints(connection, captures.keySet());
-        for (Map.Entry<Long, String> each : fingerprints.entrySet()) {
-            CapturedTable capture = captures.get(each.getKey());
-            if (capture != null && capture.columnsDifferFrom(each.getValue())) {
-                try {
-                    capture.describeAgain(connection, context.catalog());
-                } catch (PgFlashException gone) {
-                    log.debug("Durable group {}: a table it captured is gone: {}", group, gone.getMessage());
-                }
+    private void describeCapturedTables() throws SQLException {
+        for (CapturedTable capture : captures.values()) {
+            try {
+                capture.describeAgain(connection, context.catalog());
+            } catch (PgFlashException gone) {
+                log.debug("Durable group {}: a table it captured is gone: {}", group, gone.getMessage());
             }
         }
     }

@@ -35,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -66,6 +67,23 @@ class DurableTriggerDriverTest extends FlashTestBase {
 
     private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder) {
         return consumer(driver, recorder, ErrorPolicy.defaults());
+    }
+
+    /**
+     * A started client whose listener records each event and, for those {@code held}, then waits for
+     * {@code release}: a listener that holds its reader up.
+     */
+    private void heldUpConsumer(DurableTriggerDriver driver, Recorder recorder, CountDownLatch release,
+            Predicate<ChangeEvent> held) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
+            recorder.onChange(event);
+            if (held.test(event)) {
+                release.await();
+            }
+        });
+        flash.start();
     }
 
     private static List<Object> ids(List<ChangeEvent> events) {
@@ -176,14 +194,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     void aLayoutIsRecordedOnlyOnceWhatWasReadBeforeItIsHandled() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Recorder recorder = new Recorder();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).build()).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
-            recorder.onChange(event);
-            release.await();
-        });
-        flash.start();
+        heldUpConsumer(driver(group).build(), recorder, release, event -> true);
         try {
             await().until(() -> layoutsRecorded("LL") == 1);
             db.execute("INSERT INTO posts VALUES (1, 'held by its listener')",
@@ -412,16 +423,9 @@ class DurableTriggerDriverTest extends FlashTestBase {
     void whatTheArmingLookFindsIsHandedOverDisarmedSoWritersDoNotNotifyMeanwhile() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Recorder recorder = new Recorder();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).pollInterval(Duration.ofMinutes(5)).batchSize(2000).build()).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
-            recorder.onChange(event);
-            if (!event.row().get("id").equals(1)) {
-                release.await(); // a slow listener: what follows fills its queue
-            }
-        });
-        flash.start();
+        // a slow listener from event 2 on: what follows fills its queue
+        heldUpConsumer(driver(group).pollInterval(Duration.ofMinutes(5)).batchSize(2000).build(), recorder, release,
+                event -> !event.row().get("id").equals(1));
         await().until(() -> armedConsumers() == 1);
         try (Connection holder = db.connect(); Connection writer = db.connect()) {
             holder.setAutoCommit(false);
@@ -491,14 +495,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     void aReaderHeldUpByItsListenersDoesNotListenSoWakeUpsForOthersDoNotPileUpOnIt() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         Recorder recorder = new Recorder();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).build()).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> {
-            recorder.onChange(event);
-            release.await();
-        });
-        flash.start();
+        heldUpConsumer(driver(group).build(), recorder, release, event -> true);
         try {
             db.execute("INSERT INTO posts SELECT g, 'more than a queue holds' FROM generate_series(1, 1500) g");
             recorder.awaitSingle(); // the listener holds the first; the reader waits for room behind it
