@@ -174,6 +174,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                             statement.execute(each);
                         }
                     }
+                    cutBeforeJoining(c);
                     try (PreparedStatement statement = c.prepareStatement(sql.joinGroup())) {
                         statement.setString(1, group);
                         statement.execute();
@@ -293,6 +294,31 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     }
                     reconcile(c);
                 });
+    }
+
+    /**
+     * Cuts a round of everything committed so far (in the caller's transaction, under the round lock), so a new
+     * group, which starts at the end of the rounds, starts after all of it and not at the last round a reader cut.
+     */
+    private void cutBeforeJoining(Connection c) throws SQLException {
+        try (PreparedStatement cut = prepareCut(c, Long.MAX_VALUE)) { // as a reader at the end of the rounds
+            cut.execute();
+        }
+    }
+
+    /**
+     * Takes the schema's round lock in {@code c}'s transaction, so rounds follow each other, and prepares the cut for a
+     * reader at {@code readerAt}.
+     */
+    private PreparedStatement prepareCut(Connection c, long readerAt) throws SQLException {
+        try (PreparedStatement lock = c.prepareStatement(sql.lockRounds())) {
+            lock.setString(1, sql.schema());
+            lock.execute();
+        }
+        PreparedStatement cut = c.prepareStatement(sql.cutRound());
+        cut.setLong(1, readerAt);
+        cut.setString(2, group);
+        return cut;
     }
 
     private void logWhenWritersCannotNotify(Connection c) throws SQLException {
@@ -690,21 +716,13 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private long cutRound() throws SQLException {
         connection.setAutoCommit(false);
         try {
-            try (PreparedStatement lock = connection.prepareStatement(sql.lockRounds())) {
-                lock.setString(1, sql.schema());
-                lock.execute();
-            }
             long lastEnd;
-            try (PreparedStatement cut = connection.prepareStatement(sql.cutRound())) {
-                cut.setLong(1, cursor);
-                cut.setString(2, group);
-                try (ResultSet rs = cut.executeQuery()) {
-                    rs.next();
-                    lastEnd = rs.getLong(1);
-                    if (rs.getString(2) != null) {
-                        round = Round.at(rs, 2, cursor);
-                        roundColumns = String.valueOf(rs.getString(6));
-                    }
+            try (PreparedStatement cut = prepareCut(connection, cursor); ResultSet rs = cut.executeQuery()) {
+                rs.next();
+                lastEnd = rs.getLong(1);
+                if (rs.getString(2) != null) {
+                    round = Round.at(rs, 2, cursor);
+                    roundColumns = String.valueOf(rs.getString(6));
                 }
             }
             connection.commit();

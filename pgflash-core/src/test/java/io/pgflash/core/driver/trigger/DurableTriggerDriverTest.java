@@ -261,6 +261,20 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aNewGroupStartsAfterEverythingCommittedBeforeItJoined() {
+        consumer(driver(group + "first").build(), new Recorder()).close(); // its triggers stay and record
+        db.execute("INSERT INTO posts VALUES (1, 'before the new group')");
+        // the new group's reader knows posts from the start (as after a restart), so nothing hides a wrong start
+        db.execute("INSERT INTO durable_" + group + ".durable_captures SELECT '" + group + "new', relid, operation"
+                + " FROM durable_" + group + ".durable_captures WHERE grp = '" + group + "first'");
+
+        Recorder recorder = new Recorder();
+        consumer(driver(group + "new").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (2, 'after it joined')");
+        assertThat(ids(recorder.awaitEvents(1))).containsExactly(2);
+    }
+
+    @Test
     void theBacklogOfTablesCapturedInAnEarlierRunIsReadBeforeTheyAreCapturedAgain() throws Exception {
         consumer(driver(group).build(), new Recorder()).close();
         db.execute("INSERT INTO posts VALUES (1, 'while down')");
