@@ -17,17 +17,19 @@ import org.openjdk.jmh.runner.options.OptionsBuilder;
 import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
- * Every benchmark in one run, on one PostgreSQL: write overhead, sustained delivery, latency at fixed rates, backlog
- * drain with memory (beside Debezium's embedded engine), and JMH micro-benchmarks of decoding. Writes
+ * Every benchmark in one run, on one PostgreSQL: write overhead, the durable trigger's write path, sustained
+ * delivery, latency at fixed rates, backlog drain with memory (beside Debezium's embedded engine), and JMH
+ * micro-benchmarks of decoding. Writes
  * {@code results.md} and its charts ({@code images/bench/*.png}) to {@code bench.out} (default
  * {@code target/benchmarks}) and prints the targets as PASS/FAIL lines. A scenario that fails is reported as failed;
  * the others still run.
  * <p>
- * Settings (system properties): {@code bench.only} (comma list of write, sustained, latency, drain, jmh; all by
- * default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery and drains;
- * all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.backlog} (1000000 rows in 100-row
- * transactions), {@code bench.backlog.single} (200000 single-row transactions), {@code bench.url} with
- * {@code bench.user} and {@code bench.password} (an embedded PostgreSQL when empty).
+ * Settings (system properties): {@code bench.only} (comma list of write, write-path, sustained, latency, drain,
+ * jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
+ * and drains; all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.target.rounds} (20,
+ * for the durable trigger's write path), {@code bench.backlog} (1000000 rows in 100-row transactions),
+ * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.url} with {@code bench.user} and
+ * {@code bench.password} (an embedded PostgreSQL when empty).
  */
 public final class BenchmarkSuite {
 
@@ -40,6 +42,7 @@ public final class BenchmarkSuite {
                 .collect(Collectors.toSet());
         int seconds = Integer.getInteger("bench.seconds", 5);
         int rounds = Integer.getInteger("bench.rounds", 5);
+        int targetRounds = Integer.getInteger("bench.target.rounds", 20);
         int backlog = Integer.getInteger("bench.backlog", 1_000_000);
         int singleBacklog = Integer.getInteger("bench.backlog.single", 200_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
@@ -54,7 +57,11 @@ public final class BenchmarkSuite {
             Delivery delivery = new Delivery(server, Math.max(seconds, 10));
             if (selected(only, "write")) {
                 run(report, "Write overhead", () -> report.writeOverhead(
-                        new WriteOverhead(server, seconds, rounds).run()));
+                        WriteOverhead.allVariants(server, seconds, rounds).run()));
+            }
+            if (selected(only, "write-path")) {
+                run(report, "Durable trigger write path", () -> report.durableWritePath(
+                        WriteOverhead.durableWritePath(server, seconds, targetRounds).run(), targetRounds, seconds));
             }
             if (selected(only, "sustained")) {
                 List<Consumers> kinds = new ArrayList<>(Consumers.PGFLASH);
