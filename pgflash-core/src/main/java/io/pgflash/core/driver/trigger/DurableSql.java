@@ -74,7 +74,6 @@ final class DurableSql {
                             || ' groups then start at the end of the stream.';
                 END IF;
             END $pgflash$""".formatted("'" + (s + ".events").replace("'", "''") + "'", literal),
-            // A writer's insert touches one index: by transaction, which is also the order within a round.
             """
             CREATE TABLE IF NOT EXISTS %1$s.events (
                 id bigserial NOT NULL,
@@ -83,7 +82,14 @@ final class DurableSql {
                 op char(1) NOT NULL,
                 stamp timestamptz NOT NULL,
                 body text NOT NULL)""".formatted(s),
-            "CREATE INDEX IF NOT EXISTS events_by_transaction ON " + s + ".events (xid, id)",
+            // A writer's insert touches one index, by transaction: rounds are read by it. CREATE INDEX IF NOT EXISTS
+            // would lock the table against writers before finding the index, so it is created only if missing.
+            """
+            DO $pgflash$ BEGIN
+                IF to_regclass(%2$s) IS NULL THEN
+                    CREATE INDEX events_by_transaction ON %1$s.events (xid, id);
+                END IF;
+            END $pgflash$""".formatted(s, "'" + (s + ".events_by_transaction").replace("'", "''") + "'"),
             // The newest purged round stays: the next round is cut against its snapshot.
             """
             CREATE TABLE IF NOT EXISTS %1$s.rounds (

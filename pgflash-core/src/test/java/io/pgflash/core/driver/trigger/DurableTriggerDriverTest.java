@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -659,6 +660,20 @@ class DurableTriggerDriverTest extends FlashTestBase {
             recorder.awaitSingle();
             // it keeps looking instead of waiting armed, and still saves its cursor and deletes what it consumed
             await().until(() -> eventRows() == 0);
+        }
+    }
+
+    @Test
+    void startingDoesNotWaitForAWriterLeftOpen() throws Exception {
+        consumer(driver(group).build(), new Recorder()).close();
+        try (Connection writer = db.connect()) {
+            writer.setAutoCommit(false);
+            writer.createStatement().execute("INSERT INTO posts VALUES (1, 'left open')"); // its trigger wrote events
+            // a second start finds everything installed: it must not lock the event table against this writer
+            CompletableFuture<PgFlash> starting = CompletableFuture.supplyAsync(
+                    () -> consumer(driver(group).build(), new Recorder()));
+            assertThat(starting).succeedsWithin(Duration.ofSeconds(20));
+            writer.rollback();
         }
     }
 
