@@ -96,9 +96,14 @@ class InputFuzzTest extends FlashTestBase {
         for (String input : inputs(500)) {
             Throwable schema = catchThrowable(() -> TriggerDriver.builder().schema(input).build());
             boolean schemaValid = !input.isBlank() && input.getBytes(StandardCharsets.UTF_8).length <= 50
-                    && !input.contains("$");
+                    && !input.contains("$") && !input.contains("\\");
             assertThat(schema == null).as("schema %s", printable(input)).isEqualTo(schemaValid);
             assertRejectedWithReasonOrAccepted(schema, input);
+
+            Throwable durableSchema = catchThrowable(() -> DurableTriggerDriver.builder().schema(input).build());
+            boolean durableSchemaValid = schemaValid && input.getBytes(StandardCharsets.UTF_8).length <= 46;
+            assertThat(durableSchema == null).as("durable schema %s", printable(input)).isEqualTo(durableSchemaValid);
+            assertRejectedWithReasonOrAccepted(durableSchema, input);
 
             Throwable slot = catchThrowable(() -> WalDriver.builder().slotName(input).build());
             assertThat(slot == null).as("slot %s", printable(input)).isEqualTo(input.matches("[a-z0-9_]{1,63}"));

@@ -14,6 +14,7 @@ import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.Reconnects;
+import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -67,6 +68,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     static final String UNREADABLE = "(unreadable)";
     /** The longest a wait goes without checking whether the driver is stopping. */
     private static final Duration STOP_CHECK = Duration.ofMillis(250);
+    /** PostgreSQL cuts longer names, so triggers would no longer be found by the names they were created with. */
+    private static final int MAX_NAME_BYTES = 63;
 
     private final DurableSql sql;
     private final String group;
@@ -101,6 +104,13 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private DurableTriggerDriver(Builder builder) {
         new TriggerSql(builder.schema); // validates the schema name
         this.sql = new DurableSql(builder.schema);
+        String longestTrigger = sql.triggerName(Operation.TRUNCATE);
+        int suffixBytes = bytes(longestTrigger) - bytes(builder.schema);
+        if (bytes(longestTrigger) > MAX_NAME_BYTES) {
+            throw new IllegalArgumentException("pgflash durable schema name '" + builder.schema + "' is too long for"
+                    + " its trigger names (" + longestTrigger + " must fit PostgreSQL's " + MAX_NAME_BYTES
+                    + " bytes); use a name of at most " + (MAX_NAME_BYTES - suffixBytes) + " bytes");
+        }
         if (builder.group == null || builder.group.isBlank()) {
             throw new IllegalArgumentException("pgflash durable group name is empty; name the consumer group (for"
                     + " example the application's name)");
@@ -965,6 +975,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
     }
 
     /** A round being read: its events are numbered from {@code firstPosition} in id order. */
+    private static int bytes(String name) {
+        return name.getBytes(StandardCharsets.UTF_8).length;
+    }
+
     private static final class Round {
         final String snapshot;
         final String cutAgainst;

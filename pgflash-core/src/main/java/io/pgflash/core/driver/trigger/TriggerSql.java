@@ -29,6 +29,11 @@ final class TriggerSql {
             throw new IllegalArgumentException("pgflash schema name '" + schema + "' must not contain '$' (pgflash's"
                     + " functions are written between $ quotes); choose a name without it");
         }
+        if (schema.contains("\\")) {
+            // a writer's session with standard_conforming_strings off would read it in pgflash's functions as an escape
+            throw new IllegalArgumentException("pgflash schema name '" + schema + "' must not contain a backslash"
+                    + " (writers' sessions may read it as an escape); choose a name without it");
+        }
         this.schema = schema;
         this.quotedSchema = TableName.quote(schema);
     }

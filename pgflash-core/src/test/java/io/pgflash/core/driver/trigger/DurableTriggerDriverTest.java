@@ -31,7 +31,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
@@ -600,6 +599,28 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 .hasMessageContaining("group name is empty");
         assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("a$pgflash$b").build())
                 .hasMessageContaining("must not contain '$'");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("a\\b").build())
+                .hasMessageContaining("must not contain a backslash");
+        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("s".repeat(47)).build())
+                .hasMessageContaining("too long for its trigger names").hasMessageContaining("at most 46 bytes");
+    }
+
+    @Test
+    void theLongestSchemaNameAllowedKeepsItsTriggersAcrossRestarts() {
+        String schema = ("durable_" + group + "_").concat("s".repeat(46)).substring(0, 46);
+        db.execute("CREATE TABLE IF NOT EXISTS comments (id int PRIMARY KEY)");
+        for (int start = 1; start <= 2; start++) {
+            Recorder recorder = new Recorder();
+            PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                    .driver(DurableTriggerDriver.builder().schema(schema).group(group).build()).build();
+            flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+            flash.subscribe(SubscriptionSpec.table("comments").build(), recorder);
+            flash.start(); // the second start finds the triggers the first created
+            closeAfterTest(flash);
+            db.execute("TRUNCATE posts");
+            assertThat(recorder.awaitSingle().operation()).isEqualTo(Operation.TRUNCATE);
+            flash.close();
+        }
     }
 
     @Test
