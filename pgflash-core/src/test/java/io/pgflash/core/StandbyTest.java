@@ -7,6 +7,9 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.wal.WalDriver;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.Statement;
 import java.time.Duration;
 import java.util.HashSet;
 import java.util.Set;
@@ -93,6 +96,42 @@ class StandbyTest extends FlashTestBase {
 
         db.execute("INSERT INTO posts VALUES (1, 'after the failover')");
         assertThat(second.awaitEvents(1).get(0).newRow().get("id")).isEqualTo(1);
+    }
+
+    @Test
+    void aTakeoverWhoseFirstConnectionFailsStillResumesFromTheGroupsCursor() throws Exception {
+        String group = "standby_" + (++groups);
+        Supplier<ChangeDriver> driver = () -> DurableTriggerDriver.builder().group(group)
+                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
+                .build();
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        PgFlash active = start(driver.get(), first);
+        PgFlash standby = start(driver.get(), second);
+        insert(1, 3);
+        long handled = first.awaitEvents(3).get(2).position().major();
+        await().until(() -> queryLong("SELECT cursor FROM pgflash.groups WHERE name = '" + group + "'") == handled);
+
+        // a database's connections are switched off from another database
+        String url = db.jdbcUrl();
+        int name = url.lastIndexOf("/" + db.name());
+        String otherDatabase = url.substring(0, name) + "/postgres" + url.substring(name + db.name().length() + 1);
+        try (Connection admin = DriverManager.getConnection(otherDatabase, db.user(), db.password());
+                Statement statement = admin.createStatement()) {
+            // sessions already open stay (the standby's lock session); new ones are refused
+            statement.execute("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS false");
+            try {
+                active.close();
+                await().atMost(FAILOVER).until(() -> standby.state() == DriverState.RECONNECTING);
+            } finally {
+                statement.execute("ALTER DATABASE " + db.name() + " ALLOW_CONNECTIONS true");
+            }
+        }
+        await().atMost(FAILOVER).until(() -> standby.state() == DriverState.STREAMING);
+        insert(4, 4);
+
+        assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(4);
+        assertThat(second.gaps).isEmpty();
     }
 
     /** Returns the instance that took over. */

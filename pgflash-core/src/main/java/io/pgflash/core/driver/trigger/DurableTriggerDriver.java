@@ -428,10 +428,16 @@ public final class DurableTriggerDriver implements ChangeDriver {
         if (!leadership.tryAcquire()) {
             return false;
         }
-        if (connection == null) {
-            connection = connect();
+        try {
+            if (connection == null) {
+                connection = connect();
+            }
+            cursor = readCursor();
+        } catch (SQLException | RuntimeException e) {
+            // holding the turn without the group's cursor, a retry would read from this instance's stale one
+            leadership.release();
+            throw e;
         }
-        cursor = readCursor();
         savedCursor = cursor;
         round = null;
         confirmed.accumulateAndGet(cursor, Math::max);
