@@ -1006,11 +1006,11 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    /** A round being read: its events are numbered from {@code firstPosition} in id order. */
     private static int bytes(String name) {
         return name.getBytes(StandardCharsets.UTF_8).length;
     }
 
+    /** A round being read: its events are numbered from {@code firstPosition} in id order. */
     private static final class Round {
         final String snapshot;
         final String cutAgainst;
