@@ -710,10 +710,10 @@ class DurableTriggerDriverTest extends FlashTestBase {
         staying.start();
         closeAfterTest(staying);
 
-        await().until(() -> queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'posts'::regclass"
-                + " AND tgname LIKE 'durable_" + group + "%'") == 0);
-        assertThat(queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'comments'::regclass"
-                + " AND tgname LIKE 'durable_" + group + "%'")).isEqualTo(4);
+        String ours = " AND tgname ~ '^durable_" + group + "_durable_'"; // this schema's triggers
+        await().until(() -> queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'posts'::regclass" + ours) == 0);
+        assertThat(queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'comments'::regclass" + ours))
+                .isEqualTo(4);
 
         Recorder back = new Recorder();
         consumer(driver(group + "away").build(), back); // subscribing captures posts again
