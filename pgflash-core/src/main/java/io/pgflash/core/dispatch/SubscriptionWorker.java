@@ -1,5 +1,6 @@
 package io.pgflash.core.dispatch;
 
+import io.pgflash.core.BackOff;
 import io.pgflash.core.BatchChangeListener;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
@@ -28,6 +29,9 @@ final class SubscriptionWorker {
 
     private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
     private static final int QUEUE_CAPACITY = 1024;
+    /** Between tries to record dead letters: the database may need time to recover. */
+    private static final BackOff DEAD_LETTER_BACK_OFF = BackOff.exponential(Duration.ofMillis(100),
+            Duration.ofSeconds(10));
 
     private final String id;
     private final BatchChangeListener listener;
@@ -166,6 +170,9 @@ final class SubscriptionWorker {
                     Thread.interrupted(); // the listener's own interruption, not a shutdown: a failure like others
                 }
                 if (attempt >= errorPolicy.maxAttempts()) {
+                    if (!recordDeadLetters(events, e)) {
+                        return false;
+                    }
                     observe(events, giveUp(events, e, attempt), start);
                     return true;
                 }
@@ -193,12 +200,33 @@ final class SubscriptionWorker {
         }
     }
 
-    private PgFlashObserver.Outcome giveUp(List<ChangeEvent> events, Throwable error, int attempts) {
-        try {
-            deadLetters.record(id, events, error);
-        } catch (RuntimeException e) {
-            log.error("Subscription {}: could not record {} dead letter(s): {}", id, events.size(), e.getMessage());
+    /**
+     * Records events given up on with the driver (the durable mode's dead-letter table), trying again until it can:
+     * their positions are confirmed once this returns, so events kept nowhere must not get past. False if the lane
+     * was stopped meanwhile.
+     */
+    private boolean recordDeadLetters(List<ChangeEvent> events, Throwable error) {
+        for (int attempt = 1; ; attempt++) {
+            try {
+                deadLetters.record(id, events, error);
+                return true;
+            } catch (RuntimeException e) {
+                if (cancelled) {
+                    return false;
+                }
+                Duration delay = DEAD_LETTER_BACK_OFF.delay(attempt);
+                log.error("Subscription {}: could not record {} dead letter(s) from {}, trying again in {}: {}", id,
+                        events.size(), events.get(0).position(), delay, e.getMessage());
+                try {
+                    Thread.sleep(delay.toMillis());
+                } catch (InterruptedException interrupted) {
+                    return false;
+                }
+            }
         }
+    }
+
+    private PgFlashObserver.Outcome giveUp(List<ChangeEvent> events, Throwable error, int attempts) {
         if (errorPolicy.recoverer() == null) {
             log.error("Subscription {} skips {} event(s) from {} on {} after {} attempt(s)", id, events.size(),
                     events.get(0).position(), events.get(0).table(), attempts, error);

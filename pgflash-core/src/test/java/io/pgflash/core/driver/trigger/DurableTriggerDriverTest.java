@@ -35,6 +35,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -773,6 +774,37 @@ class DurableTriggerDriverTest extends FlashTestBase {
 
         broken.set(false);
         assertThat(ids(handled.awaitEvents(3))).containsExactly(1, 2, 3);
+    }
+
+    @Test
+    void anEventWhoseDeadLetterCannotBeWrittenIsNotPassedOver() throws Exception {
+        Recorder handled = new Recorder();
+        AtomicInteger failures = new AtomicInteger();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").id("poisoned").errorPolicy(ErrorPolicy.skip()).build(),
+                event -> {
+                    if (event.row().get("id").equals(1)) {
+                        failures.incrementAndGet();
+                        throw new IllegalArgumentException("poison");
+                    }
+                    handled.onChange(event);
+                });
+        flash.start();
+        String deadLetters = "durable_" + group + ".dead_letters";
+        db.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'disk full'; END $$",
+                "CREATE TRIGGER refuse BEFORE INSERT ON " + deadLetters + " FOR EACH ROW EXECUTE FUNCTION refuse()");
+
+        db.execute("INSERT INTO posts VALUES (1, 'bad')", "INSERT INTO posts VALUES (2, 'good')");
+        await().until(() -> failures.get() > 0);
+        // the event given up on is kept nowhere: the group neither passes it nor delivers what follows
+        await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(5)).until(() -> handled.count() == 0
+                && queryLong("SELECT cursor FROM durable_" + group + ".groups WHERE name = '" + group + "'") < 1);
+
+        db.execute("DROP TRIGGER refuse ON " + deadLetters, "DROP FUNCTION refuse()");
+        assertThat(ids(handled.awaitEvents(1))).containsExactly(2);
+        assertThat(queryLong("SELECT count(*) FROM " + deadLetters + " WHERE row_data LIKE '%bad%'")).isEqualTo(1);
     }
 
     @Test
