@@ -77,16 +77,21 @@ public final class Dispatcher implements EventSink {
 
     /**
      * Delivers what every subscription has queued, then stops their threads, within {@code timeout} in all. If that
-     * is not enough, nothing more is confirmed to the driver, so what is dropped comes again after a restart.
+     * is not enough, nothing more is confirmed to the driver, so what is dropped comes again after a restart. Nothing
+     * handed over afterwards is confirmed either (a driver's reader that outlived its stop): nobody received it.
      */
     public void drainAndStop(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
-        for (List<Route> list : routes.values()) {
-            for (Route route : list) {
-                route.worker.drainAndStop(deadline, acks::halt);
+        try {
+            for (List<Route> list : routes.values()) {
+                for (Route route : list) {
+                    route.worker.drainAndStop(deadline, acks::halt);
+                }
             }
+        } finally {
+            acks.halt();
+            routes.clear();
         }
-        routes.clear();
     }
 
     @Override

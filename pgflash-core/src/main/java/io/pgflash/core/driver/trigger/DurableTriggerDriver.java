@@ -87,7 +87,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private DriverContext context;
     private GroupLeadership leadership;
     private volatile Connection connection;
-    private Thread reader;
+    /** The reading thread of the current run; one left over from a stop that did not wait it out ends itself. */
+    private volatile Thread reader;
     private ScheduledExecutorService heartbeat;
     /** The digest of the captured tables' columns as of the round last opened, and as last described. */
     private String roundColumns = "";
@@ -470,7 +471,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         long lastSave = 0;
         long lastLeadershipCheck = System.nanoTime();
         try {
-            while (running) {
+            while (running && reader == Thread.currentThread()) {
                 try {
                     if (!leadership.held()) {
                         if (!becomeActive()) {
