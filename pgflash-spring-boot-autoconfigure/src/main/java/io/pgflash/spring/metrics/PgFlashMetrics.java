@@ -54,14 +54,14 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
     @Override
     public void bindTo(MeterRegistry meterRegistry) {
         this.registry = meterRegistry;
-        if (driver instanceof TriggerDriver) {
+        if (driver instanceof TriggerDriver || driver instanceof DurableTriggerDriver) { // durable wakes by NOTIFY
             Gauge.builder("pgflash.notify.queue.usage", () -> safely(() -> flash.getObject().notifyQueueUsage()))
                     .description("Fill of the server's NOTIFY queue (0 to 1)").register(meterRegistry);
         }
         if (driver instanceof DurableTriggerDriver durable) {
             Gauge.builder("pgflash.durable.backlog", () -> safely(durable::backlog))
                     .description("Events of this consumer group not yet consumed").register(meterRegistry);
-            Gauge.builder("pgflash.durable.expired.groups", durable, d -> d.expiredGroups())
+            Gauge.builder("pgflash.durable.expired.groups", () -> safely(durable::expiredGroups))
                     .description("Consumer groups that no longer hold events back").register(meterRegistry);
         }
         if (driver instanceof WalDriver wal) {

@@ -403,6 +403,10 @@ final class DurableSql {
                 + ".groups g WHERE g.seen_at <= now() - make_interval(secs => ?)";
     }
 
+    String countExpiredGroups() {
+        return "SELECT count(*) FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
+    }
+
     /** Forgets the captures of the groups named (an array) that are still expired (the expiry in seconds). */
     String deleteExpiredCaptures() {
         return "DELETE FROM " + s + ".durable_captures c USING " + s + ".groups g WHERE c.grp = g.name"

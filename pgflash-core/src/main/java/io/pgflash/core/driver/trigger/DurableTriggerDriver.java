@@ -81,7 +81,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final Duration standbyInterval;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
     private final AtomicLong confirmed = new AtomicLong();
-    private final AtomicLong expiredGroups = new AtomicLong();
+    /** The expired groups last logged, so each change is logged once. */
+    private final AtomicLong expiredLogged = new AtomicLong();
     private final AtomicLong retentionPasses = new AtomicLong();
 
     private DriverContext context;
@@ -150,9 +151,23 @@ public final class DurableTriggerDriver implements ChangeDriver {
         return group;
     }
 
-    /** Groups not seen for longer than the expiry, which no longer hold events back (last count). */
+    /**
+     * Groups not seen for longer than the expiry, which no longer hold events back; read from the database, so a
+     * standby instance reports them too.
+     */
     public long expiredGroups() {
-        return expiredGroups.get();
+        try (Connection c = context.connections().open();
+                PreparedStatement statement = c.prepareStatement(sql.countExpiredGroups())) {
+            statement.setQueryTimeout(5);
+            statement.setLong(1, groupExpiry.toSeconds());
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getLong(1);
+            }
+        } catch (SQLException e) {
+            throw new PgFlashException("Could not count the expired groups of schema " + sql.schema() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     /** How many times consumed events were cleaned up since start. */
@@ -933,7 +948,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 }
             }
         }
-        if (expired.size() != expiredGroups.getAndSet(expired.size()) && !expired.isEmpty()) {
+        if (expired.size() != expiredLogged.getAndSet(expired.size()) && !expired.isEmpty()) {
             log.warn("Consumer groups {} were not seen for {} and no longer hold events back", expired, groupExpiry);
         }
         if (!stillCapturing.isEmpty()) {

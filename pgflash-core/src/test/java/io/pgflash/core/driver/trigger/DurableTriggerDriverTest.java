@@ -19,6 +19,7 @@ import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
+import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.EventSink;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
@@ -697,6 +698,19 @@ class DurableTriggerDriverTest extends FlashTestBase {
             assertThat(starting).succeedsWithin(Duration.ofSeconds(20));
             writer.rollback();
         }
+    }
+
+    @Test
+    void aStandbyReportsExpiredGroupsToo() {
+        consumer(driver(group + "away").build(), new Recorder()).close();
+        db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
+                + " WHERE name = '" + group + "away'");
+        consumer(driver(group).build(), new Recorder());
+        DurableTriggerDriver standby = driver(group).build();
+        consumer(standby, new Recorder());
+
+        assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
+        assertThat(standby.expiredGroups()).isEqualTo(1);
     }
 
     @Test
