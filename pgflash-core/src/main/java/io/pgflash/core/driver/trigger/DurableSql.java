@@ -129,6 +129,7 @@ final class DurableSql {
                 row_data text,
                 error text,
                 failed_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
+            "CREATE INDEX IF NOT EXISTS dead_letters_by_event ON " + s + ".dead_letters (grp, subscription, position)",
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
             // The slow path of the capture function: a row's text in the settings the decoder reads.
             """
@@ -425,8 +426,18 @@ final class DurableSql {
                 FROM last, %1$s.groups g WHERE g.name = ?""".formatted(s);
     }
 
+    /**
+     * Records a dead letter unless the group's subscription already has one for that position: an event given up on is
+     * given up on again when it comes again (after a restart, before the cursor passed it).
+     */
     String insertDeadLetter() {
-        return "INSERT INTO " + s + ".dead_letters (grp, subscription, position, table_name, operation, row_data, error)"
-                + " VALUES (?, ?, ?, ?, ?, ?, ?)";
+        return """
+                WITH letter (grp, subscription, position, table_name, operation, row_data, error) AS (
+                    VALUES (?, ?, ?, ?, ?, ?, ?))
+                INSERT INTO %1$s.dead_letters (grp, subscription, position, table_name, operation, row_data, error)
+                SELECT * FROM letter WHERE NOT EXISTS (
+                    SELECT FROM %1$s.dead_letters d
+                    WHERE d.grp = letter.grp AND d.subscription = letter.subscription
+                      AND d.position = letter.position)""".formatted(s);
     }
 }

@@ -822,6 +822,41 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void anEventGivenUpOnAgainAfterRestartsIsOneDeadLetter() {
+        for (int run = 1; run <= 3; run++) {
+            CountDownLatch skipped = new CountDownLatch(1);
+            PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                    .driver(driver(group).build()).shutdownTimeout(Duration.ofMillis(200))
+                    .observer(new PgFlashObserver() {
+                        @Override
+                        public void delivered(String id, List<ChangeEvent> events, Outcome outcome, Duration time) {
+                            if (outcome == Outcome.SKIPPED) {
+                                skipped.countDown();
+                            }
+                        }
+                    }).build();
+            closeAfterTest(flash);
+            flash.subscribe(SubscriptionSpec.table("posts").id("poisoned").errorPolicy(ErrorPolicy.skip()).build(),
+                    event -> {
+                        throw new IllegalArgumentException("poison");
+                    });
+            // another subscription keeps failing on it, so the group's cursor stays before it: it comes again
+            flash.subscribe(SubscriptionSpec.table("posts").id("blocked")
+                    .errorPolicy(ErrorPolicy.block(BackOff.fixed(Duration.ofMillis(50)))).build(), event -> {
+                        throw new IllegalStateException("not yet");
+                    });
+            flash.start();
+            if (run == 1) {
+                db.execute("INSERT INTO posts VALUES (1, 'bad')");
+            }
+            await().until(() -> skipped.getCount() == 0);
+            flash.close();
+        }
+        assertThat(queryLong("SELECT count(*) FROM durable_" + group + ".dead_letters WHERE subscription = 'poisoned'"))
+                .isEqualTo(1);
+    }
+
+    @Test
     void eventsGivenUpOnAreRecordedAsDeadLetters() throws Exception {
         Recorder handled = new Recorder();
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
