@@ -33,7 +33,8 @@ public record ErrorPolicy(int maxAttempts, BackOff backOff, Recoverer recoverer)
     /**
      * Retries an event until it succeeds, waiting {@code backOff} between tries: the subscription delivers nothing
      * after it meanwhile, and (with the durable and WAL drivers) its position is not confirmed. For consumers that
-     * must see every event in order.
+     * must see every event in order. With a concurrency above 1 this holds per key: events of other keys go on until
+     * the blocked key's queue is full, and then the whole stream waits.
      */
     public static ErrorPolicy block(BackOff backOff) {
         return new ErrorPolicy(Integer.MAX_VALUE, backOff, null);
