@@ -96,6 +96,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private String knownColumns;
     /** Gaps found while looking, handed over with the next events. */
     private final List<StreamGap> gaps = new ArrayList<>();
+    /** The end of events found deleted, to confirm once handed over (0: none). */
+    private long skippedThrough;
     private volatile boolean running;
     private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
@@ -456,6 +458,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         savedCursor = cursor;
         round = null;
+        skippedThrough = 0; // found from this instance's own cursor, which the group's replaces
         confirmed.accumulateAndGet(cursor, Math::max);
         state = DriverState.STREAMING;
         return true;
@@ -731,12 +734,20 @@ public final class DurableTriggerDriver implements ChangeDriver {
         gaps.add(new StreamGap("durable group " + group + " was gone longer than the group expiry: events "
                 + (cursor + 1) + " to " + through + " were deleted before it read them", Instant.now()));
         cursor = through;
+        skippedThrough = through;
     }
 
-    /** Tells the listeners of gaps found since, before any later event (not while armed: it may wait for them). */
+    /**
+     * Tells the listeners of gaps found since, before any later event (not while armed: it may wait for them), and
+     * lets the group's cursor pass deleted events once everything before them is handled, even if nothing follows.
+     */
     private void handOverGaps() throws InterruptedException {
         while (!gaps.isEmpty()) {
             context.sink().gap(gaps.remove(0));
+        }
+        if (skippedThrough > 0) {
+            context.sink().accept(List.of(), new Position(skippedThrough, 0));
+            skippedThrough = 0;
         }
     }
 

@@ -755,6 +755,31 @@ class DurableTriggerDriverTest extends FlashTestBase {
         assertThat(back.gaps).singleElement().satisfies(gap -> assertThat(gap.reason()).contains("expiry"));
     }
 
+    @Test
+    void aGapAtTheEndOfTheBacklogIsToldOnce() throws Exception {
+        consumer(driver(group + "away").build(), new Recorder()).close();
+        db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
+                + " WHERE name = '" + group + "away'");
+        PgFlash staying = consumer(driver(group + "stayed").retentionInterval(Duration.ofMillis(100)).build(),
+                new Recorder());
+        db.execute("INSERT INTO posts VALUES (1, 'while away')");
+        await().until(() -> eventRows() == 0);
+        staying.close();
+
+        Recorder back = new Recorder();
+        PgFlash returned = consumer(driver(group + "away").build(), back);
+        await().until(() -> back.gaps.size() == 1); // nothing follows the deleted events
+        await().until(() -> queryLong("SELECT cursor FROM durable_" + group + ".groups WHERE name = '" + group
+                + "away'") >= 1);
+        returned.close();
+
+        Recorder again = new Recorder();
+        consumer(driver(group + "away").build(), again);
+        db.execute("INSERT INTO posts VALUES (2, 'later')");
+        assertThat(ids(again.awaitEvents(1))).containsExactly(2);
+        assertThat(again.gaps).isEmpty();
+    }
+
     private long eventRows() throws Exception {
         try (Connection connection = db.connect(); Statement statement = connection.createStatement();
                 ResultSet rs = statement.executeQuery("SELECT count(*) FROM durable_" + group + ".events")) {
