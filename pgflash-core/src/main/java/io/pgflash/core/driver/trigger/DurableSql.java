@@ -398,20 +398,13 @@ final class DurableSql {
         };
     }
 
-    /** Groups not seen for the expiry (the parameter, in seconds), and whether they still capture tables. */
+    /** Groups not seen for the expiry (the parameter, in seconds). */
     String expiredGroups() {
-        return "SELECT g.name, EXISTS (SELECT FROM " + s + ".durable_captures c WHERE c.grp = g.name) FROM " + s
-                + ".groups g WHERE g.seen_at <= now() - make_interval(secs => ?)";
+        return "SELECT name FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
     }
 
     String countExpiredGroups() {
         return "SELECT count(*) FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
-    }
-
-    /** Forgets the captures of the groups named (an array) that are still expired (the expiry in seconds). */
-    String deleteExpiredCaptures() {
-        return "DELETE FROM " + s + ".durable_captures c USING " + s + ".groups g WHERE c.grp = g.name"
-                + " AND g.name = ANY (?) AND g.seen_at <= now() - make_interval(secs => ?)";
     }
 
     /** Events past the group's cursor: those in rounds, and those committed since the last round. */

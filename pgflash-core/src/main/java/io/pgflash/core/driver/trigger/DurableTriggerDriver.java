@@ -947,23 +947,16 @@ public final class DurableTriggerDriver implements ChangeDriver {
             statement.executeUpdate();
         }
         List<String> expired = new ArrayList<>();
-        List<String> stillCapturing = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.expiredGroups())) {
             statement.setLong(1, expirySeconds);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
                     expired.add(rs.getString(1));
-                    if (rs.getBoolean(2)) {
-                        stillCapturing.add(rs.getString(1));
-                    }
                 }
             }
         }
         if (expired.size() != expiredLogged.getAndSet(expired.size()) && !expired.isEmpty()) {
             log.warn("Consumer groups {} were not seen for {} and no longer hold events back", expired, groupExpiry);
-        }
-        if (!stillCapturing.isEmpty()) {
-            forgetCaptures(stillCapturing, expirySeconds);
         }
         long consumedRound;
         String snapshot;
@@ -995,25 +988,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
         }
         retentionPasses.incrementAndGet();
-    }
-
-    /**
-     * Stops capturing for expired groups: their events are no longer kept for them, so writers would pay for triggers
-     * nobody reads. A group that comes back captures its tables again when it subscribes.
-     */
-    private void forgetCaptures(List<String> expired, long expirySeconds) {
-        SchemaLock.inTransaction(context.connections(), sql.schema(), "stop capturing for expired groups " + expired,
-                c -> {
-                    try (PreparedStatement delete = c.prepareStatement(sql.deleteExpiredCaptures())) {
-                        delete.setArray(1, c.createArrayOf("text", expired.toArray()));
-                        delete.setLong(2, expirySeconds);
-                        if (delete.executeUpdate() > 0) {
-                            reconcile(c);
-                            log.info("Durable groups {} expired: their tables are captured only for live groups"
-                                    + " now", expired);
-                        }
-                    }
-                });
     }
 
     /** An event-table row: one changed row (in the older layout, one statement's). */

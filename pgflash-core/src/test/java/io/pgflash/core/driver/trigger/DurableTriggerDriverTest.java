@@ -714,29 +714,6 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
-    void tablesOnlyAnExpiredGroupCapturedAreCapturedNoMore() throws Exception {
-        consumer(driver(group + "away").build(), new Recorder()).close(); // captures posts, then stays away
-        db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
-                + " WHERE name = '" + group + "away'");
-        db.execute("CREATE TABLE IF NOT EXISTS comments (id int PRIMARY KEY)");
-        PgFlash staying = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group + "stayed").retentionInterval(Duration.ofMillis(100)).build()).build();
-        staying.subscribe(SubscriptionSpec.table("comments").build(), new Recorder());
-        staying.start();
-        closeAfterTest(staying);
-
-        String ours = " AND tgname ~ '^durable_" + group + "_durable_'"; // this schema's triggers
-        await().until(() -> queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'posts'::regclass" + ours) == 0);
-        assertThat(queryLong("SELECT count(*) FROM pg_trigger WHERE tgrelid = 'comments'::regclass" + ours))
-                .isEqualTo(4);
-
-        Recorder back = new Recorder();
-        consumer(driver(group + "away").build(), back); // subscribing captures posts again
-        db.execute("INSERT INTO posts VALUES (1, 'back')");
-        assertThat(ids(back.awaitEvents(1))).containsExactly(1);
-    }
-
-    @Test
     void aGroupBackAfterItExpiredIsToldWhatWasDeletedAndReadsOn() throws Exception {
         consumer(driver(group + "away").build(), new Recorder()).close();
         db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
