@@ -8,11 +8,13 @@ import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
+import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.TimeUnit;
@@ -32,6 +34,7 @@ final class SubscriptionWorker {
     /** Between tries to record dead letters: the database may need time to recover. */
     private static final BackOff DEAD_LETTER_BACK_OFF = BackOff.exponential(Duration.ofMillis(100),
             Duration.ofSeconds(10));
+    private static final Set<String> TRANSIENT_SQL_STATE_CLASSES = Set.of("08", "53", "57", "40", "55", "58");
 
     private final String id;
     private final BatchChangeListener listener;
@@ -201,9 +204,10 @@ final class SubscriptionWorker {
     }
 
     /**
-     * Records events given up on with the driver (the durable mode's dead-letter table), trying again until it can:
-     * their positions are confirmed once this returns, so events kept nowhere must not get past. False if the lane
-     * was stopped meanwhile.
+     * Records events given up on with the driver (the durable mode's dead-letter table): their positions are
+     * confirmed once this returns, so while the database cannot take them (a lost connection, a full disk) it tries
+     * again, and the events do not get past. A letter the database refuses for good (a value it cannot store) is
+     * logged and skipped, as nothing would change by waiting. False if the lane was stopped meanwhile.
      */
     private boolean recordDeadLetters(List<ChangeEvent> events, Throwable error) {
         for (int attempt = 1; ; attempt++) {
@@ -213,6 +217,11 @@ final class SubscriptionWorker {
             } catch (RuntimeException e) {
                 if (cancelled) {
                     return false;
+                }
+                if (!passing(e)) {
+                    log.error("Subscription {}: could not record {} dead letter(s) from {}; they are only in this"
+                            + " log: {}", id, events.size(), events.get(0).position(), e.getMessage());
+                    return true;
                 }
                 Duration delay = DEAD_LETTER_BACK_OFF.delay(attempt);
                 log.error("Subscription {}: could not record {} dead letter(s) from {}, trying again in {}: {}", id,
@@ -224,6 +233,19 @@ final class SubscriptionWorker {
                 }
             }
         }
+    }
+
+    /**
+     * Whether a failure may pass by waiting: the database unreachable, out of resources, restarting, or in a
+     * conflict ({@code SQLSTATE} classes 08, 53, 57, 40, 55, 58).
+     */
+    private static boolean passing(Throwable failure) {
+        for (Throwable cause = failure; cause != null; cause = cause.getCause()) {
+            if (cause instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().length() >= 2) {
+                return TRANSIENT_SQL_STATE_CLASSES.contains(sql.getSQLState().substring(0, 2));
+            }
+        }
+        return false;
     }
 
     private PgFlashObserver.Outcome giveUp(List<ChangeEvent> events, Throwable error, int attempts) {

@@ -809,7 +809,8 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 });
         flash.start();
         String deadLetters = "durable_" + group + ".dead_letters";
-        db.execute("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE 'disk full'; END $$",
+        db.execute("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
+                + " $$ BEGIN RAISE 'no space left' USING ERRCODE = 'disk_full'; END $$",
                 "CREATE TRIGGER refuse BEFORE INSERT ON " + deadLetters + " FOR EACH ROW EXECUTE FUNCTION refuse()");
 
         db.execute("INSERT INTO posts VALUES (1, 'bad')", "INSERT INTO posts VALUES (2, 'good')");
@@ -821,6 +822,30 @@ class DurableTriggerDriverTest extends FlashTestBase {
         db.execute("DROP TRIGGER refuse ON " + deadLetters, "DROP FUNCTION refuse()");
         assertThat(ids(handled.awaitEvents(1))).containsExactly(2);
         assertThat(queryLong("SELECT count(*) FROM " + deadLetters + " WHERE row_data LIKE '%bad%'")).isEqualTo(1);
+    }
+
+    @Test
+    void anEventWhoseDeadLetterIsRefusedForGoodIsLoggedAndPassed() {
+        Recorder handled = new Recorder();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(ErrorPolicy.skip()).build(), event -> {
+            if (event.row().get("id").equals(1)) {
+                throw new IllegalArgumentException("poison");
+            }
+            handled.onChange(event);
+        });
+        flash.start();
+        // a letter the database will never take (as a NUL byte in the error would be): waiting changes nothing
+        db.execute("CREATE OR REPLACE FUNCTION refuse_for_good() RETURNS trigger LANGUAGE plpgsql AS"
+                        + " $$ BEGIN RAISE 'cannot store this' USING ERRCODE = 'character_not_in_repertoire'; END $$",
+                "CREATE TRIGGER refuse BEFORE INSERT ON durable_" + group + ".dead_letters FOR EACH ROW"
+                        + " EXECUTE FUNCTION refuse_for_good()");
+
+        db.execute("INSERT INTO posts VALUES (1, 'bad')", "INSERT INTO posts VALUES (2, 'good')");
+
+        assertThat(ids(handled.awaitEvents(1))).containsExactly(2);
     }
 
     @Test
