@@ -129,7 +129,13 @@ final class DurableSql {
                 row_data text,
                 error text,
                 failed_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
-            "CREATE INDEX IF NOT EXISTS dead_letters_by_event ON " + s + ".dead_letters (grp, subscription, position)",
+            // CREATE INDEX IF NOT EXISTS would lock the table against other groups' letters before finding it
+            """
+            DO $pgflash$ BEGIN
+                IF to_regclass(%2$s) IS NULL THEN
+                    CREATE INDEX dead_letters_by_event ON %1$s.dead_letters (grp, subscription, position, operation);
+                END IF;
+            END $pgflash$""".formatted(s, "'" + (s + ".dead_letters_by_event").replace("'", "''") + "'"),
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
             // The slow path of the capture function: a row's text in the settings the decoder reads.
             """
@@ -420,8 +426,9 @@ final class DurableSql {
     }
 
     /**
-     * Records a dead letter unless the group's subscription already has one for that position: an event given up on is
-     * given up on again when it comes again (after a restart, before the cursor passed it).
+     * Records a dead letter unless the group's subscription already has one for that position and operation: an event
+     * given up on is given up on again when it comes again (after a restart, before the cursor passed it). A key
+     * change split into a delete and an insert shares its position.
      */
     String insertDeadLetter() {
         return """
@@ -431,6 +438,6 @@ final class DurableSql {
                 SELECT * FROM letter WHERE NOT EXISTS (
                     SELECT FROM %1$s.dead_letters d
                     WHERE d.grp = letter.grp AND d.subscription = letter.subscription
-                      AND d.position = letter.position)""".formatted(s);
+                      AND d.position = letter.position AND d.operation = letter.operation)""".formatted(s);
     }
 }

@@ -849,6 +849,23 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void bothHalvesOfASplitKeyChangeGivenUpOnAreDeadLetters() {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").id("split").splitKeyChanges(true)
+                .errorPolicy(ErrorPolicy.skip()).build(), event -> {
+                    throw new IllegalArgumentException("poison");
+                });
+        flash.start();
+
+        db.execute("INSERT INTO posts VALUES (1, 'a')", "UPDATE posts SET id = 2 WHERE id = 1");
+
+        // the insert, then the update as a delete and an insert sharing one position
+        await().until(() -> queryLong("SELECT count(*) FROM durable_" + group + ".dead_letters") == 3);
+    }
+
+    @Test
     void anEventGivenUpOnAgainAfterRestartsIsOneDeadLetter() {
         for (int run = 1; run <= 3; run++) {
             CountDownLatch skipped = new CountDownLatch(1);
