@@ -88,7 +88,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private DriverContext context;
     private GroupLeadership leadership;
     private volatile Connection connection;
-    /** The reading thread of the current run; one left over from a stop that did not wait it out ends itself. */
     private volatile Thread reader;
     private ScheduledExecutorService heartbeat;
     /** The digest of the captured tables' columns as of the round last opened, and as last described. */
@@ -193,6 +192,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     @Override
     public synchronized void start(DriverContext driverContext) {
+        awaitPreviousReader();
         this.context = driverContext;
         state = DriverState.STARTING;
         SchemaLock.inTransaction(driverContext.connections(), sql.schema(), "install the durable pgflash schema "
@@ -229,6 +229,27 @@ public final class DurableTriggerDriver implements ChangeDriver {
         reader.setDaemon(true);
         reader.start();
         startHeartbeat();
+    }
+
+    /**
+     * A reader that outlived the last stop (stuck in a statement the stop could not interrupt) shares this driver's
+     * connection and cursor: a new run waits for it to end, and refuses to start beside it.
+     */
+    private void awaitPreviousReader() {
+        Thread previous = reader;
+        if (previous == null || !previous.isAlive()) {
+            return;
+        }
+        try {
+            previous.join(pollInterval.toMillis() * 4 + 5000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (previous.isAlive()) {
+            throw new PgFlashException("The durable reader of group " + group + " from before the last stop is still"
+                    + " in a database statement (see pg_stat_activity, application_name pgflash); start again once it"
+                    + " has ended");
+        }
     }
 
     /**
@@ -489,7 +510,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         long lastSave = 0;
         long lastLeadershipCheck = System.nanoTime();
         try {
-            while (running && reader == Thread.currentThread()) {
+            while (running) {
                 try {
                     if (!leadership.held()) {
                         if (!becomeActive()) {
@@ -564,6 +585,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
         List<Row> rows = reading.cursorOpen || reading.events - reading.read > batchSize
                 ? fetchThroughCursor(reading)
                 : fetchAtOnce(reading);
+        if (!running) {
+            return 0; // stopped while fetching: a new run must not get what this one read
+        }
         for (Row row : rows) {
             long position = reading.firstPosition + reading.read;
             CapturedTable capture = captures.get(row.relid);
