@@ -792,9 +792,11 @@ class DurableTriggerDriverTest extends FlashTestBase {
         assertThat(ids(handled.awaitEvents(3))).containsExactly(1, 2, 3);
     }
 
-    @Test
-    void anEventWhoseDeadLetterCannotBeWrittenIsNotPassedOver() throws Exception {
-        Recorder handled = new Recorder();
+    /**
+     * A started client whose subscription "poisoned" (skip policy) fails on the row with id 1 and hands the others to
+     * {@code handled}; returns how often it failed.
+     */
+    private AtomicInteger poisonedConsumer(Recorder handled) {
         AtomicInteger failures = new AtomicInteger();
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
                 .driver(driver(group).build()).build();
@@ -808,6 +810,13 @@ class DurableTriggerDriverTest extends FlashTestBase {
                     handled.onChange(event);
                 });
         flash.start();
+        return failures;
+    }
+
+    @Test
+    void anEventWhoseDeadLetterCannotBeWrittenIsNotPassedOver() throws Exception {
+        Recorder handled = new Recorder();
+        AtomicInteger failures = poisonedConsumer(handled);
         String deadLetters = "durable_" + group + ".dead_letters";
         db.execute("CREATE OR REPLACE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS"
                 + " $$ BEGIN RAISE 'no space left' USING ERRCODE = 'disk_full'; END $$",
@@ -827,16 +836,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     @Test
     void anEventWhoseDeadLetterIsRefusedForGoodIsLoggedAndPassed() {
         Recorder handled = new Recorder();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).build()).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(ErrorPolicy.skip()).build(), event -> {
-            if (event.row().get("id").equals(1)) {
-                throw new IllegalArgumentException("poison");
-            }
-            handled.onChange(event);
-        });
-        flash.start();
+        poisonedConsumer(handled);
         // a letter the database will never take (as a NUL byte in the error would be): waiting changes nothing
         db.execute("CREATE OR REPLACE FUNCTION refuse_for_good() RETURNS trigger LANGUAGE plpgsql AS"
                         + " $$ BEGIN RAISE 'cannot store this' USING ERRCODE = 'character_not_in_repertoire'; END $$",
@@ -903,17 +903,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     @Test
     void eventsGivenUpOnAreRecordedAsDeadLetters() throws Exception {
         Recorder handled = new Recorder();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).build()).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").id("poisoned").errorPolicy(ErrorPolicy.skip()).build(),
-                event -> {
-                    if (event.row().get("id").equals(1)) {
-                        throw new IllegalArgumentException("poison");
-                    }
-                    handled.onChange(event);
-                });
-        flash.start();
+        poisonedConsumer(handled);
 
         db.execute("INSERT INTO posts VALUES (1, 'bad')", "INSERT INTO posts VALUES (2, 'good')");
 
