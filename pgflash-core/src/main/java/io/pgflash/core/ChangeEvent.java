@@ -10,13 +10,16 @@ import java.util.Set;
  * @param sourceOperation what happened in the database; differs from {@code operation} when an UPDATE made a row
  *        enter ({@code INSERT}) or leave ({@code DELETE}) the subscription's filter, or changed its key
  * @param table the table, schema-qualified
- * @param newRow the row after the change (INSERT, UPDATE), else null
- * @param oldRow the row before the change (UPDATE, DELETE) where the driver has it, else null
+ * @param newRow the row after the change (INSERT, UPDATE, and a DELETE by which an UPDATE left the filter), else
+ *        null
+ * @param oldRow the row before the change (UPDATE, DELETE, and an INSERT by which an UPDATE entered the filter) where
+ *        the driver has it, else null
  * @param key the key columns of the row ({@code newRow}'s, or {@code oldRow}'s for DELETE); null for TRUNCATE
  * @param changedColumns for UPDATE, the columns whose value changed; empty otherwise
  * @param transactionId the writing transaction's 32-bit id (xid), the same from every driver
  * @param timestamp commit time where the driver knows it (WAL), else the writing statement's start time
- * @param position monotonic, unique place in the stream; the same on redelivery, so usable as an idempotency key
+ * @param position monotonic place in the stream, the same on redelivery, so usable as an idempotency key (with
+ *        {@code operation} for the two halves of a split key change)
  */
 public record ChangeEvent(
         Operation operation,
@@ -40,8 +43,14 @@ public record ChangeEvent(
                 transactionId, timestamp, position);
     }
 
-    /** The row the event is about: the new row, or the old one for DELETE. */
+    /**
+     * The row the event is about: the new row, or the old one for DELETE (where the driver has it), which for an
+     * UPDATE that left the filter is the row as it matched.
+     */
     public Row row() {
+        if (operation == Operation.DELETE && oldRow != null) {
+            return oldRow;
+        }
         return newRow != null ? newRow : oldRow;
     }
 }

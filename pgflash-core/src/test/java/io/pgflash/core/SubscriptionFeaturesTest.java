@@ -76,6 +76,9 @@ class SubscriptionFeaturesTest extends FlashTestBase {
         assertThat(events).extracting(ChangeEvent::sourceOperation).containsOnly(Operation.UPDATE);
         assertThat(events.get(0).newRow().get("status")).isEqualTo("published");
         assertThat(events.get(2).key().get("id")).isEqualTo(1);
+        // the row a listener of the leaving DELETE is given is the one that matched; the new row says why it left
+        assertThat(events.get(2).row().get("status")).isEqualTo("published");
+        assertThat(events.get(2).newRow().get("status")).isEqualTo("draft");
     }
 
     @Test
