@@ -6,7 +6,10 @@ public interface ChangeListener {
 
     void onChange(ChangeEvent event) throws Exception;
 
-    /** Changes may have been missed before this point (notify mode after a reconnect); the default ignores it. */
+    /**
+     * Changes may have been missed before this point (notify mode after a reconnect; durable mode for rows it cannot
+     * read or events deleted while the group was expired); the default ignores it.
+     */
     default void onGap(StreamGap gap) {
     }
 }

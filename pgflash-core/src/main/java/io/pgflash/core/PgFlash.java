@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  * Subscriptions may be added and cancelled at any time; the driver's database objects follow. {@link #close()} stops
- * reading, delivers what was already read (within the shutdown timeout) and releases the database objects.
+ * reading, delivers what was already read (within the shutdown timeout) and releases the database objects the driver
+ * does not keep for the next start (notify mode's triggers; the durable group's triggers and events and the WAL slot
+ * stay).
  */
 public final class PgFlash implements AutoCloseable {
 

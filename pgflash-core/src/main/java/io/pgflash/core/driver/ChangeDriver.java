@@ -15,7 +15,7 @@ import java.util.Set;
  */
 public interface ChangeDriver {
 
-    /** A short name for logs, health and metrics: {@code trigger}, {@code wal}. */
+    /** A short name for logs, health and metrics: {@code trigger}, {@code durable}, {@code wal}. */
     String name();
 
     /** Connects and starts reading; fails with a message naming what to fix when the database does not allow it. */

@@ -91,8 +91,9 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     }
 
     /**
-     * Stops the client: it delivers what it read (within the shutdown timeout) and keeps the subscriptions, and with
-     * them the database objects, for the next start.
+     * Stops the client: it delivers what it read (within the shutdown timeout) and keeps the subscriptions for the
+     * next start, and with them the durable group's triggers and events or the WAL slot (notify mode removes this
+     * instance's triggers).
      */
     @Override
     public synchronized void stop() {

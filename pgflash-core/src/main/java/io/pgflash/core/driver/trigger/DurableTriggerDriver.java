@@ -1096,7 +1096,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return this;
         }
 
-        /** Event-table rows (statements) fetched at once (default 200). */
+        /** Event-table rows (one per changed row) fetched at once (default 200). */
         public Builder batchSize(int batchSize) {
             this.batchSize = batchSize;
             return this;

@@ -535,13 +535,13 @@ public final class WalDriver implements ChangeDriver {
             return this;
         }
 
-        /** The slot's name (default {@code pgflash_<group>}). */
+        /** The slot's name (default {@code pgflash_<group>}, lower-cased, other characters than a-z0-9_ as _). */
         public Builder slotName(String slot) {
             this.slot = slot;
             return this;
         }
 
-        /** The publication's name (default {@code pgflash_<group>}). */
+        /** The publication's name (default: the slot's default name). */
         public Builder publicationName(String publication) {
             this.publication = publication;
             return this;
