@@ -10,6 +10,9 @@ import java.time.OffsetTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeFormatterBuilder;
+import java.time.format.ResolverStyle;
+import java.time.format.SignStyle;
+import java.time.temporal.TemporalQuery;
 import java.time.temporal.ChronoField;
 import java.util.UUID;
 import org.postgresql.util.PGInterval;
@@ -25,15 +28,27 @@ public final class ValueDecoder {
             .appendPattern("HH:mm:ss")
             .optionalStart().appendFraction(ChronoField.NANO_OF_SECOND, 0, 9, true).optionalEnd()
             .toFormatter();
-    private static final DateTimeFormatter DATE = DateTimeFormatter.ISO_LOCAL_DATE;
+    /** Years of 4 to 7 digits (PostgreSQL prints 10000 AD unsigned), of the era given by a " BC" suffix. */
+    private static final DateTimeFormatter DATE = new DateTimeFormatterBuilder()
+            .appendValue(ChronoField.YEAR_OF_ERA, 4, 9, SignStyle.NOT_NEGATIVE).appendLiteral('-')
+            .appendValue(ChronoField.MONTH_OF_YEAR, 2).appendLiteral('-')
+            .appendValue(ChronoField.DAY_OF_MONTH, 2)
+            .toFormatter();
+    /** "+00", "-03:30", and the seconds of historic zone offsets ("+00:19:32"). */
     private static final DateTimeFormatter OFFSET = new DateTimeFormatterBuilder()
-            .appendOffset("+HH:mm:ss", "+00").toFormatter();
+            .appendOffset("+HH:mm:ss", "Z").toFormatter();
     private static final DateTimeFormatter LOCAL_DATE_TIME = new DateTimeFormatterBuilder()
             .append(DATE).appendLiteral(' ').append(LOCAL_TIME).toFormatter();
     private static final DateTimeFormatter OFFSET_DATE_TIME = new DateTimeFormatterBuilder()
             .append(LOCAL_DATE_TIME).append(OFFSET).toFormatter();
     private static final DateTimeFormatter OFFSET_TIME = new DateTimeFormatterBuilder()
             .append(LOCAL_TIME).append(OFFSET).toFormatter();
+    private static final String BC = " BC";
+    private static final Eras DATES = Eras.of(DATE);
+    private static final Eras TIMESTAMPS = Eras.of(LOCAL_DATE_TIME);
+    private static final Eras TIMESTAMPS_WITH_OFFSET = Eras.of(OFFSET_DATE_TIME);
+    /** PostgreSQL's end of day, which Java's times have no room for: read as the last instant, as pgjdbc does. */
+    private static final String END_OF_DAY = "24:00:00";
 
     private ValueDecoder() {
     }
@@ -62,11 +77,11 @@ public final class ValueDecoder {
             case TypeOids.UUID -> UUID.fromString(text);
             case TypeOids.BYTEA -> PGbytea.toBytes(text.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
             case TypeOids.DATE -> decodeDate(text);
-            case TypeOids.TIME -> LocalTime.parse(text, LOCAL_TIME);
-            case TypeOids.TIMETZ -> OffsetTime.parse(text, OFFSET_TIME);
+            case TypeOids.TIME -> text.equals(END_OF_DAY) ? LocalTime.MAX : LocalTime.parse(text, LOCAL_TIME);
+            case TypeOids.TIMETZ -> decodeTimeTz(text);
             case TypeOids.TIMESTAMP -> decodeTimestamp(text);
             case TypeOids.TIMESTAMPTZ -> decodeTimestampTz(text);
-            case TypeOids.INTERVAL -> new PGInterval(text);
+            case TypeOids.INTERVAL -> decodeInterval(text);
             default -> text;
         };
     }
@@ -94,20 +109,15 @@ public final class ValueDecoder {
         return switch (text) {
             case "infinity" -> LocalDate.MAX;
             case "-infinity" -> LocalDate.MIN;
-            default -> text.endsWith(" BC") ? bc(LocalDate.parse(text.substring(0, text.length() - 3), DATE))
-                    : LocalDate.parse(text, DATE);
+            default -> DATES.parse(text, LocalDate::from);
         };
-    }
-
-    private static LocalDate bc(LocalDate date) {
-        return date.withYear(1 - date.getYear());
     }
 
     private static LocalDateTime decodeTimestamp(String text) {
         return switch (text) {
             case "infinity" -> LocalDateTime.MAX;
             case "-infinity" -> LocalDateTime.MIN;
-            default -> LocalDateTime.parse(text, LOCAL_DATE_TIME);
+            default -> TIMESTAMPS.parse(text, LocalDateTime::from);
         };
     }
 
@@ -115,8 +125,42 @@ public final class ValueDecoder {
         return switch (text) {
             case "infinity" -> OffsetDateTime.MAX;
             case "-infinity" -> OffsetDateTime.MIN;
-            default -> OffsetDateTime.parse(text, OFFSET_DATE_TIME).withOffsetSameInstant(ZoneOffset.UTC);
+            default -> TIMESTAMPS_WITH_OFFSET.parse(text, OffsetDateTime::from)
+                    .withOffsetSameInstant(ZoneOffset.UTC);
         };
+    }
+
+    private static OffsetTime decodeTimeTz(String text) {
+        if (text.startsWith(END_OF_DAY)) {
+            return OffsetTime.of(LocalTime.MAX, OFFSET.parse(text.substring(END_OF_DAY.length()), ZoneOffset::from));
+        }
+        return OffsetTime.parse(text, OFFSET_TIME);
+    }
+
+    /** PGInterval has no infinity (PostgreSQL 17 and later): those come as the text "infinity" or "-infinity". */
+    private static Object decodeInterval(String text) throws SQLException {
+        return text.equals("infinity") || text.equals("-infinity") ? text : new PGInterval(text);
+    }
+
+    /**
+     * A format read in either era, by whether the text ends in " BC": BC years count back from 1 BC (Java's year 0),
+     * so 1 BC is a leap year here as in PostgreSQL.
+     */
+    private record Eras(DateTimeFormatter ad, DateTimeFormatter bc) {
+
+        static Eras of(DateTimeFormatter format) {
+            return new Eras(inEra(format, 1), inEra(format, 0));
+        }
+
+        private static DateTimeFormatter inEra(DateTimeFormatter format, int era) {
+            return new DateTimeFormatterBuilder().append(format).parseDefaulting(ChronoField.ERA, era).toFormatter()
+                    .withResolverStyle(ResolverStyle.STRICT);
+        }
+
+        <T> T parse(String text, TemporalQuery<T> query) {
+            return text.endsWith(BC) ? bc.parse(text.substring(0, text.length() - BC.length()), query)
+                    : ad.parse(text, query);
+        }
     }
 
     static String abbreviate(String text) {

@@ -5,6 +5,11 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.math.BigDecimal;
 import java.time.LocalDate;
+import java.time.LocalDateTime;
+import java.time.LocalTime;
+import java.time.OffsetDateTime;
+import java.time.OffsetTime;
+import java.time.ZoneOffset;
 import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -45,5 +50,36 @@ class LiteralParsingTest {
         assertThat(ValueDecoder.decode(date, "-infinity")).isEqualTo(LocalDate.MIN);
         assertThat(ValueDecoder.decode(date, "0044-03-15 BC")).isEqualTo(LocalDate.of(-43, 3, 15));
         assertThatThrownBy(() -> ValueDecoder.decode(INT, "12x")).hasMessageContaining("'12x' is not a valid integer");
+    }
+
+    @Test
+    void datesAndTimesAtTheEdgesOfWhatPostgresPrints() {
+        PgType date = new PgType(TypeOids.DATE, TypeOids.DATE, null, ',', "date");
+        PgType timestamp = new PgType(TypeOids.TIMESTAMP, TypeOids.TIMESTAMP, null, ',', "timestamp");
+        PgType timestamptz = new PgType(TypeOids.TIMESTAMPTZ, TypeOids.TIMESTAMPTZ, null, ',', "timestamptz");
+        PgType time = new PgType(TypeOids.TIME, TypeOids.TIME, null, ',', "time");
+        PgType timetz = new PgType(TypeOids.TIMETZ, TypeOids.TIMETZ, null, ',', "timetz");
+        PgType interval = new PgType(TypeOids.INTERVAL, TypeOids.INTERVAL, null, ',', "interval");
+
+        assertThat(ValueDecoder.decode(date, "0001-02-29 BC")).isEqualTo(LocalDate.of(0, 2, 29));
+        assertThat(ValueDecoder.decode(date, "10000-01-01")).isEqualTo(LocalDate.of(10000, 1, 1));
+        assertThat(ValueDecoder.decode(date, "5874897-12-31")).isEqualTo(LocalDate.of(5874897, 12, 31));
+        assertThat(ValueDecoder.decode(timestamp, "0044-03-15 12:00:00.5 BC"))
+                .isEqualTo(LocalDateTime.of(-43, 3, 15, 12, 0, 0, 500_000_000));
+        assertThat(ValueDecoder.decode(timestamp, "294276-12-31 23:59:59"))
+                .isEqualTo(LocalDateTime.of(294276, 12, 31, 23, 59, 59));
+        assertThat(ValueDecoder.decode(timestamptz, "0044-03-15 12:00:00+00 BC"))
+                .isEqualTo(OffsetDateTime.of(-43, 3, 15, 12, 0, 0, 0, ZoneOffset.UTC));
+        assertThat(ValueDecoder.decode(timestamptz, "10000-01-01 00:00:00+00"))
+                .isEqualTo(OffsetDateTime.of(10000, 1, 1, 0, 0, 0, 0, ZoneOffset.UTC));
+        assertThat(ValueDecoder.decode(timetz, "12:00:00+00:19:32"))
+                .isEqualTo(OffsetTime.of(12, 0, 0, 0, ZoneOffset.ofHoursMinutesSeconds(0, 19, 32)));
+        assertThat(ValueDecoder.decode(timetz, "12:00:00-03:30"))
+                .isEqualTo(OffsetTime.of(12, 0, 0, 0, ZoneOffset.ofHoursMinutes(-3, -30)));
+        assertThat(ValueDecoder.decode(time, "24:00:00")).isEqualTo(LocalTime.MAX);
+        assertThat(ValueDecoder.decode(timetz, "24:00:00+01")).isEqualTo(OffsetTime.of(LocalTime.MAX,
+                ZoneOffset.ofHours(1)));
+        assertThat(ValueDecoder.decode(interval, "infinity")).isEqualTo("infinity");
+        assertThat(ValueDecoder.decode(interval, "-infinity")).isEqualTo("-infinity");
     }
 }
