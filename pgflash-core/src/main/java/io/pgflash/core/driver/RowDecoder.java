@@ -10,9 +10,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Builds typed rows from column texts in table order, and compares rows; shared by the drivers. */
 public final class RowDecoder {
+
+    private static final Logger log = LoggerFactory.getLogger(RowDecoder.class);
+    /** Columns already warned about, so a table full of such values does not flood the log. */
+    private static final Set<String> warned = ConcurrentHashMap.newKeySet();
 
     /** Marks a value the driver did not receive (compared by identity). */
     @SuppressWarnings("StringOperationCanBeSimplified")
@@ -28,11 +35,23 @@ public final class RowDecoder {
      *         was altered since it was described)
      */
     public static Row decode(TableMetadata table, List<String> texts) {
+        return decode(table, texts, false);
+    }
+
+    /**
+     * {@link #decode(TableMetadata, List)}, except that a value the decoder cannot read is kept as its text (and
+     * logged) rather than failing the row: for rows whose types are known to be current.
+     */
+    public static Row decodeKeepingUnreadable(TableMetadata table, List<String> texts) {
+        return decode(table, texts, true);
+    }
+
+    private static Row decode(TableMetadata table, List<String> texts, boolean keepUnreadable) {
         if (texts.size() != table.columns().size()) {
             throw new TableShapeChangedException(table.name() + " has " + table.columns().size() + " known columns"
                     + " but a row with " + texts.size() + " values arrived");
         }
-        return decode(table.columns(), texts);
+        return decode(table.columns(), texts, keepUnreadable);
     }
 
     /**
@@ -40,6 +59,15 @@ public final class RowDecoder {
      * that was not sent) into a row of {@code columns}.
      */
     public static Row decode(List<Column> columns, List<String> texts) {
+        return decode(columns, texts, false);
+    }
+
+    /** {@link #decode(List, List)}, keeping a value the decoder cannot read as its text (and logging it). */
+    public static Row decodeKeepingUnreadable(List<Column> columns, List<String> texts) {
+        return decode(columns, texts, true);
+    }
+
+    private static Row decode(List<Column> columns, List<String> texts, boolean keepUnreadable) {
         Map<String, Object> values = new LinkedHashMap<>();
         Set<String> unchanged = new HashSet<>();
         for (int i = 0; i < texts.size(); i++) {
@@ -48,10 +76,25 @@ public final class RowDecoder {
             if (text == UNCHANGED) {
                 unchanged.add(column.name());
             } else {
-                values.put(column.name(), text == null ? null : ValueDecoder.decode(column.type(), text));
+                values.put(column.name(), text == null ? null : value(column, text, keepUnreadable));
             }
         }
         return new Row(values, unchanged);
+    }
+
+    private static Object value(Column column, String text, boolean keepUnreadable) {
+        try {
+            return ValueDecoder.decode(column.type(), text);
+        } catch (IllegalArgumentException e) {
+            if (!keepUnreadable) {
+                throw e;
+            }
+            // a value PostgreSQL printed but Java's type cannot hold: better delivered as text than not at all
+            if (warned.size() < 1000 && warned.add(column.name() + ":" + column.type().sqlName())) {
+                log.warn("Column {}: {}; such values are delivered as their text", column.name(), e.getMessage());
+            }
+            return text;
+        }
     }
 
     /** The columns whose values differ between two rows of one table (unchanged TOAST values count as unchanged). */

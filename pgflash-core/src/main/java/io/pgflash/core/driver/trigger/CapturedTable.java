@@ -140,24 +140,25 @@ final class CapturedTable {
     private Row row(String text, DriverContext context) throws SQLException {
         List<String> fields = RecordLiteral.fields(text);
         try {
-            return decode(fields);
+            return decode(fields, false);
         } catch (TableShapeChangedException | IllegalArgumentException e) {
-            // the table was altered since we described it
+            // the table was altered since we described it; described again, a value still unreadable is kept as text
             try (Connection connection = context.connections().open()) {
                 describeAgain(connection, context.catalog());
             }
-            return decode(fields);
+            return decode(fields, true);
         }
     }
 
     /** Decodes a row of the table as described, or, where it is certain, one written before it was altered. */
-    private Row decode(List<String> fields) {
+    private Row decode(List<String> fields, boolean keepUnreadable) {
         Shape current = shape;
         TableMetadata table = current.table();
         String then = layoutThen;
         if (current.layout() == null
                 || fields.size() == table.columns().size() && (then == null || then.equals(current.layout()))) {
-            return RowDecoder.decode(table, fields);
+            return keepUnreadable ? RowDecoder.decodeKeepingUnreadable(table, fields)
+                    : RowDecoder.decode(table, fields);
         }
         List<Integer> places = RowLayouts.placesOf(current.layout(), then, fields.size());
         List<Column> columns = new ArrayList<>(places.size());
@@ -169,7 +170,8 @@ final class CapturedTable {
                 values.add(fields.get(i));
             }
         }
-        return RowDecoder.decode(columns, values);
+        return keepUnreadable ? RowDecoder.decodeKeepingUnreadable(columns, values)
+                : RowDecoder.decode(columns, values);
     }
 
     /** The number of live columns before a place: the index of its column among the live ones. */

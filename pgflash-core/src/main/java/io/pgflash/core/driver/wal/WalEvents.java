@@ -146,8 +146,9 @@ final class WalEvents {
         return relation;
     }
 
+    /** pgoutput describes each relation before its rows, so its types are current: nothing read needs another look. */
     private static Row row(RelationInfo relation, TupleData tuple) {
-        return RowDecoder.decode(relation.columns, tuple.values());
+        return RowDecoder.decodeKeepingUnreadable(relation.columns, tuple.values());
     }
 
     private static Row oldRow(RelationInfo relation, TupleData tuple, boolean keyOnly) {

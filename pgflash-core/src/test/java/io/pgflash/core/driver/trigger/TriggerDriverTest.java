@@ -32,6 +32,7 @@ import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PGInterval;
 
 class TriggerDriverTest extends FlashTestBase {
 
@@ -39,6 +40,21 @@ class TriggerDriverTest extends FlashTestBase {
     void table() {
         db.execute("DROP TABLE IF EXISTS posts CASCADE",
                 "CREATE TABLE posts (id int PRIMARY KEY, title text, views int)");
+    }
+
+    @Test
+    void aValueJavaCannotHoldArrivesAsItsTextWithTheRestOfItsStatement() {
+        db.execute("DROP TABLE IF EXISTS spans", "CREATE TABLE spans (id int PRIMARY KEY, length interval)");
+        PgFlash flash = startFlash();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("spans").build(), recorder);
+
+        // more than 2^31 hours: PostgreSQL prints it, PGInterval cannot hold it
+        db.execute("INSERT INTO spans VALUES (1, interval '2147483647 hours' + interval '1 hour'), (2, '1 hour')");
+
+        List<ChangeEvent> events = recorder.awaitEvents(2);
+        assertThat(events.get(0).newRow().get("length")).isEqualTo("2147483648:00:00");
+        assertThat(events.get(1).newRow().get("length")).isInstanceOf(PGInterval.class);
     }
 
     @Test

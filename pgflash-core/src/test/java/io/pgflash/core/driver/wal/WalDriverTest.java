@@ -29,8 +29,27 @@ import java.util.List;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.util.PGInterval;
 
 class WalDriverTest extends FlashTestBase {
+
+    /** An interval PostgreSQL prints but PGInterval cannot hold (more than 2^31 hours). */
+    private static final String INTERVAL_BEYOND_JAVA = "interval '2147483647 hours' + interval '1 hour'";
+
+    @Test
+    void aValueJavaCannotHoldArrivesAsItsTextAndTheStreamGoesOn() {
+        db.execute("DROP TABLE IF EXISTS spans", "CREATE TABLE spans (id int PRIMARY KEY, length interval)");
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("spans").build(), recorder);
+
+        db.execute("INSERT INTO spans VALUES (1, " + INTERVAL_BEYOND_JAVA + ")",
+                "INSERT INTO spans VALUES (2, '1 hour')");
+
+        List<ChangeEvent> events = recorder.awaitEvents(2);
+        assertThat(events.get(0).newRow().get("length")).isEqualTo("2147483648:00:00");
+        assertThat(events.get(1).newRow().get("length")).isInstanceOf(PGInterval.class);
+    }
 
     @BeforeEach
     void tables() {
