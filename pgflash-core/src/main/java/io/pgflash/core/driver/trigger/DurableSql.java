@@ -104,7 +104,17 @@ final class DurableSql {
             CREATE TABLE IF NOT EXISTS %1$s.groups (
                 name text PRIMARY KEY,
                 cursor bigint NOT NULL,
-                seen_at timestamptz NOT NULL DEFAULT now())""".formatted(s),
+                seen_at timestamptz NOT NULL DEFAULT now(),
+                expiry_seconds bigint)""".formatted(s),
+            // each group is judged by its own expiry; older schemas lack the column (added only if missing, so no
+            // lock is taken on every start)
+            """
+            DO $pgflash$ BEGIN
+                IF NOT EXISTS (SELECT FROM pg_attribute WHERE attrelid = to_regclass(%2$s)
+                               AND attname = 'expiry_seconds' AND NOT attisdropped) THEN
+                    ALTER TABLE %1$s.groups ADD COLUMN expiry_seconds bigint;
+                END IF;
+            END $pgflash$""".formatted(s, "'" + (s + ".groups").replace("'", "''") + "'"),
             """
             CREATE TABLE IF NOT EXISTS %1$s.durable_captures (
                 grp text NOT NULL,
@@ -263,10 +273,19 @@ final class DurableSql {
         return "INSERT INTO " + s + ".durable_captures (grp, relid, operation) VALUES (?, ?, ?) ON CONFLICT DO NOTHING";
     }
 
-    /** Creates the group at the end of the rounds cut so far if it is new. */
+    /** Creates the group at the end of the rounds cut so far if it is new, and records its expiry (in seconds). */
     String joinGroup() {
-        return "INSERT INTO " + s + ".groups (name, cursor) VALUES (?, (SELECT max(first_position + events) - 1 FROM "
-                + s + ".rounds)) ON CONFLICT (name) DO UPDATE SET seen_at = now()";
+        return "INSERT INTO " + s + ".groups (name, cursor, expiry_seconds) VALUES (?, (SELECT max(first_position"
+                + " + events) - 1 FROM " + s + ".rounds), ?) ON CONFLICT (name) DO UPDATE SET seen_at = now(),"
+                + " expiry_seconds = excluded.expiry_seconds";
+    }
+
+    /**
+     * Whether a group (alias g) has not been seen for its own expiry, or for the parameter's (in seconds) if it was
+     * last run by a pgflash that did not record one.
+     */
+    private static String expired() {
+        return "g.seen_at <= now() - make_interval(secs => coalesce(g.expiry_seconds, ?))";
     }
 
     String heartbeat() {
@@ -382,9 +401,9 @@ final class DurableSql {
     String consumedRound() {
         return """
                 SELECT round, snapshot::text FROM %1$s.rounds
-                WHERE NOT purged AND first_position + events - 1 <= (SELECT min(cursor) FROM %1$s.groups
-                                                                     WHERE seen_at > now() - make_interval(secs => ?))
-                ORDER BY round DESC LIMIT 1""".formatted(s);
+                WHERE NOT purged AND first_position + events - 1 <= (SELECT min(g.cursor) FROM %1$s.groups g
+                                                                     WHERE NOT (%2$s))
+                ORDER BY round DESC LIMIT 1""".formatted(s, expired());
     }
 
     /** Deletes, in one bounded batch, events of rounds up to the one whose snapshot is given. */
@@ -404,13 +423,13 @@ final class DurableSql {
         };
     }
 
-    /** Groups not seen for the expiry (the parameter, in seconds). */
+    /** Groups not seen for their expiry (see {@link #expired()}). */
     String expiredGroups() {
-        return "SELECT name FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
+        return "SELECT g.name FROM " + s + ".groups g WHERE " + expired();
     }
 
     String countExpiredGroups() {
-        return "SELECT count(*) FROM " + s + ".groups WHERE seen_at <= now() - make_interval(secs => ?)";
+        return "SELECT count(*) FROM " + s + ".groups g WHERE " + expired();
     }
 
     /** Events past the group's cursor: those in rounds, and those committed since the last round. */

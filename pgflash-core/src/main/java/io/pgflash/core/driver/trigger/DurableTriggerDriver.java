@@ -205,6 +205,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     cutBeforeJoining(c);
                     try (PreparedStatement statement = c.prepareStatement(sql.joinGroup())) {
                         statement.setString(1, group);
+                        statement.setLong(2, groupExpiry.toSeconds());
                         statement.execute();
                     }
                     reconcile(c);
@@ -980,7 +981,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             }
         }
         if (expired.size() != expiredLogged.getAndSet(expired.size()) && !expired.isEmpty()) {
-            log.warn("Consumer groups {} were not seen for {} and no longer hold events back", expired, groupExpiry);
+            log.warn("Consumer groups {} were not seen for their expiry and no longer hold events back", expired);
         }
         long consumedRound;
         String snapshot;

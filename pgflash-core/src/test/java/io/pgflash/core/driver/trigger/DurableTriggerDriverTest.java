@@ -647,6 +647,25 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void eachGroupIsJudgedByItsOwnExpiry() throws Exception {
+        consumer(driver(group + "weekly").build(), new Recorder()).close(); // away, but within its 7 days
+        Duration shortExpiry = Duration.ofSeconds(1);
+        DurableTriggerDriver brief = driver(group + "brief").groupExpiry(shortExpiry)
+                .retentionInterval(Duration.ofMillis(100)).build();
+        Recorder recorder = new Recorder();
+        consumer(brief, recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'kept for the weekly group')");
+        recorder.awaitSingle();
+
+        await().during(shortExpiry.multipliedBy(2)).atMost(shortExpiry.multipliedBy(4))
+                .until(() -> eventRows() == 1 && brief.expiredGroups() == 0);
+        Recorder weekly = new Recorder();
+        consumer(driver(group + "weekly").build(), weekly);
+        assertThat(ids(weekly.awaitEvents(1))).containsExactly(1);
+        assertThat(weekly.gaps).isEmpty();
+    }
+
+    @Test
     void aGroupThatIsRunningButStuckIsNotTakenForGone() throws Exception {
         Duration expiry = Duration.ofSeconds(2);
         AtomicBoolean broken = new AtomicBoolean(true);
