@@ -99,6 +99,33 @@ class StandbyTest extends FlashTestBase {
     }
 
     @Test
+    void anInstanceWhoseSessionsAllEndedReadsAgainOnlyIfItGetsItsTurnBack() {
+        String group = "standby_" + (++groups);
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        // the reader checks its turn only every 10 s while reading; its reconnect must not wait for that
+        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofSeconds(10))
+                .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build(), first);
+        PgFlash standby = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+                .build(), second);
+        assertThat(active.state()).isEqualTo(DriverState.STREAMING);
+
+        // as after a server restart: every pgflash session ends, the reading one and the lock sessions alike
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name LIKE 'pgflash%'"
+                + " AND datname = current_database() AND pid <> pg_backend_pid()");
+        await().atMost(FAILOVER).until(() -> queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+                + " AND classid = x'70676667'::int AND granted") == 1); // one of them has the turn again
+        await().during(Duration.ofSeconds(1)).atMost(FAILOVER).until(() -> active.state() == DriverState.STREAMING
+                ^ standby.state() == DriverState.STREAMING);
+        insert(1, 20);
+
+        Recorder reading = active.state() == DriverState.STREAMING ? first : second;
+        Recorder waiting = reading == first ? second : first;
+        reading.awaitEvents(20);
+        assertThat(waiting.events()).as("events read by the instance without the turn").isEmpty();
+    }
+
+    @Test
     void aTakeoverWhoseFirstConnectionFailsStillResumesFromTheGroupsCursor() throws Exception {
         String group = "standby_" + (++groups);
         Supplier<ChangeDriver> driver = () -> DurableTriggerDriver.builder().group(group)

@@ -476,6 +476,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
         } catch (SQLException | RuntimeException e) {
             // holding the turn without the group's cursor, a retry would read from this instance's stale one
             leadership.release();
+            closeQuietly(connection);
+            connection = null;
             throw e;
         }
         savedCursor = cursor;
@@ -531,6 +533,14 @@ public final class DurableTriggerDriver implements ChangeDriver {
                         }
                     }
                     if (connection == null) {
+                        // what cut the reader may have ended the lock session too (a server restart), and another
+                        // instance may read now: go on only while this one still has the turn
+                        if (!leadership.stillHeld()) {
+                            log.warn("Durable group {}: this instance lost its turn while reconnecting and stands by",
+                                    group);
+                            standBy();
+                            continue;
+                        }
                         connection = connect();
                         state = DriverState.STREAMING;
                         reconnects.connected();
