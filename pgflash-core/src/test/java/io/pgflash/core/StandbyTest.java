@@ -161,6 +161,68 @@ class StandbyTest extends FlashTestBase {
         assertThat(second.gaps).isEmpty();
     }
 
+    @Test
+    void aStandbyCancellingItsSubscriptionLeavesTheReaderItsDurableCapture() {
+        String group = "standby_" + (++groups);
+        standbyCancelsAndTheReaderReadsOn(() -> DurableTriggerDriver.builder().group(group)
+                .standbyInterval(Duration.ofMillis(200)).build());
+    }
+
+    @Test
+    void aStandbyCancellingItsSubscriptionLeavesTheReaderItsPublishedTable() {
+        String slot = db.name() + "_standby_" + (++groups);
+        standbyCancelsAndTheReaderReadsOn(() -> WalDriver.builder().slotName(slot).publicationName(slot)
+                .dropSlotOnShutdown(true).standbyInterval(Duration.ofMillis(200)).build());
+    }
+
+    @Test
+    void aDurableTakeoverCapturesAgainWhatTheReaderStoppedCapturing() {
+        String group = "standby_" + (++groups);
+        takeoverCapturesWhatTheReaderCancelled(() -> DurableTriggerDriver.builder().group(group)
+                .standbyInterval(Duration.ofMillis(200)).build());
+    }
+
+    @Test
+    void aWalTakeoverPublishesAgainWhatTheReaderStoppedPublishing() {
+        String slot = db.name() + "_standby_" + (++groups);
+        takeoverCapturesWhatTheReaderCancelled(() -> WalDriver.builder().slotName(slot).publicationName(slot)
+                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
+                .build()).close();
+        await().until(() -> queryLong(
+                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
+        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+    }
+
+    private void standbyCancelsAndTheReaderReadsOn(Supplier<ChangeDriver> driver) {
+        Recorder first = new Recorder();
+        PgFlash active = start(driver.get(), first);
+        PgFlash standby = startFlash(driver.get());
+        Subscription standing = standby.subscribe(SubscriptionSpec.table("posts").build(), new Recorder());
+        assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
+
+        standing.cancel();
+        insert(1, 1);
+
+        assertThat(first.awaitSingle().newRow().get("id")).isEqualTo(1);
+        active.close();
+    }
+
+    /** Returns the instance that took over. */
+    private PgFlash takeoverCapturesWhatTheReaderCancelled(Supplier<ChangeDriver> driver) {
+        PgFlash active = startFlash(driver.get());
+        Subscription reading = active.subscribe(SubscriptionSpec.table("posts").build(), new Recorder());
+        Recorder second = new Recorder();
+        PgFlash standby = start(driver.get(), second);
+
+        reading.cancel(); // the reader no longer needs the table; the standby still does
+        active.close();
+        await().atMost(FAILOVER).until(() -> standby.state() == DriverState.STREAMING);
+        insert(1, 1);
+
+        assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(1);
+        return standby;
+    }
+
     /** Returns the instance that took over. */
     private PgFlash failsOverWhenTheActiveCloses(Supplier<ChangeDriver> driver) {
         Recorder first = new Recorder();

@@ -80,6 +80,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final BackOff reconnectBackOff;
     private final Duration standbyInterval;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
+    /** What this instance's subscriptions capture, by table oid: captured again when it takes the group's turn. */
+    private final Map<Long, Set<Operation>> wanted = new ConcurrentHashMap<>();
     private final AtomicLong confirmed = new AtomicLong();
     /** The expired groups last logged, so each change is logged once. */
     private final AtomicLong expiredLogged = new AtomicLong();
@@ -316,34 +318,50 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    /** Records that this group wants {@code operations} of the table, even while it is down, and syncs triggers. */
+    /**
+     * Records that this group wants {@code operations} of the table, even while it is down, and syncs triggers. Only
+     * the reading instance narrows what the group captures: a standby's subscriptions add what they need but do not
+     * take away what the reading one gets, and are captured again when it takes over.
+     */
     @Override
     public void capture(TableMetadata table, Set<Operation> operations) {
         if (operations.isEmpty()) {
             captures.remove(table.oid());
+            wanted.remove(table.oid());
         } else {
             CapturedTable loaded = captures.get(table.oid());
             captures.put(table.oid(), loaded != null ? loaded.withOperations(operations)
                     : new CapturedTable(table, operations));
+            wanted.put(table.oid(), Set.copyOf(operations));
         }
+        boolean reading = leadership.held();
         SchemaLock.inTransaction(context.connections(), sql.schema(), "capture " + operations + " on "
                 + table.name(), c -> {
-                    try (PreparedStatement delete = c.prepareStatement(sql.deleteCaptures())) {
-                        delete.setString(1, group);
-                        delete.setLong(2, table.oid());
-                        delete.executeUpdate();
-                    }
-                    try (PreparedStatement insert = c.prepareStatement(sql.insertCapture())) {
-                        for (Operation operation : operations) {
-                            insert.setString(1, group);
-                            insert.setLong(2, table.oid());
-                            insert.setString(3, operation.name());
-                            insert.addBatch();
+                    if (reading) {
+                        try (PreparedStatement delete = c.prepareStatement(sql.deleteCaptures())) {
+                            delete.setString(1, group);
+                            delete.setLong(2, table.oid());
+                            delete.executeUpdate();
                         }
-                        insert.executeBatch();
                     }
+                    insertCaptures(c, Map.of(table.oid(), operations));
                     reconcile(c);
                 });
+    }
+
+    /** Adds the group's captures of these tables and operations (those it has stay). */
+    private void insertCaptures(Connection c, Map<Long, Set<Operation>> tables) throws SQLException {
+        try (PreparedStatement insert = c.prepareStatement(sql.insertCapture())) {
+            for (Map.Entry<Long, Set<Operation>> table : tables.entrySet()) {
+                for (Operation operation : table.getValue()) {
+                    insert.setString(1, group);
+                    insert.setLong(2, table.getKey());
+                    insert.setString(3, operation.name());
+                    insert.addBatch();
+                }
+            }
+            insert.executeBatch();
+        }
     }
 
     /**
@@ -473,6 +491,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 connection = connect();
             }
             cursor = readCursor();
+            captureWanted();
         } catch (SQLException | RuntimeException e) {
             // holding the turn without the group's cursor, a retry would read from this instance's stale one
             leadership.release();
@@ -491,6 +510,18 @@ public final class DurableTriggerDriver implements ChangeDriver {
     @Override
     public DriverState state() {
         return state;
+    }
+
+    /** Captures this instance's tables again: the instance that read before may have stopped capturing some. */
+    private void captureWanted() {
+        if (wanted.isEmpty()) {
+            return;
+        }
+        Map<Long, Set<Operation>> tables = Map.copyOf(wanted);
+        SchemaLock.inTransaction(context.connections(), sql.schema(), "capture the tables of group " + group, c -> {
+            insertCaptures(c, tables);
+            reconcile(c);
+        });
     }
 
     private Connection connect() throws SQLException {

@@ -31,6 +31,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.postgresql.PGConnection;
@@ -64,6 +65,8 @@ public final class WalDriver implements ChangeDriver {
     private final boolean streaming;
     private final boolean dropSlotOnShutdown;
     private final AtomicLong confirmed = new AtomicLong();
+    /** The tables this instance's subscriptions read, by oid: published again when it takes the group's turn. */
+    private final Map<Long, TableMetadata> wanted = new ConcurrentHashMap<>();
 
     private DriverContext context;
     private WalEvents events;
@@ -160,13 +163,27 @@ public final class WalDriver implements ChangeDriver {
         }
     }
 
+    /**
+     * Adds the table to the group's publication, or removes it when no subscription of this instance reads it any
+     * more; but only the reading instance removes: the publication is the group's, and a standby's subscriptions do
+     * not decide what the reading one gets.
+     */
     @Override
     public void capture(TableMetadata table, Set<Operation> operations) {
+        boolean include = !operations.isEmpty();
+        if (include) {
+            wanted.put(table.oid(), table);
+        } else {
+            wanted.remove(table.oid());
+            if (!leadership.held()) {
+                return;
+            }
+        }
         try (Connection connection = context.connections().open()) {
-            if (!operations.isEmpty() && replicaIdentityFull) {
+            if (include && replicaIdentityFull) {
                 setup.useFullReplicaIdentity(connection, table);
             }
-            setup.publish(connection, table, !operations.isEmpty());
+            setup.publish(connection, table, include);
         } catch (SQLException e) {
             String hint = "42501".equals(e.getSQLState())
                     ? " (adding a table to a publication, or setting its REPLICA IDENTITY, takes its owner: make"
@@ -263,6 +280,18 @@ public final class WalDriver implements ChangeDriver {
         }
     }
 
+    /** Publishes this instance's tables again: the instance that read before may have removed some. */
+    private void publishWanted() throws SQLException {
+        if (wanted.isEmpty()) {
+            return;
+        }
+        try (Connection connection = context.connections().open()) {
+            for (TableMetadata table : wanted.values()) {
+                setup.publish(connection, table, true);
+            }
+        }
+    }
+
     private void openStream() throws SQLException {
         replicationConnection = context.connections().openReplication();
         var builder = replicationConnection.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
@@ -336,6 +365,7 @@ public final class WalDriver implements ChangeDriver {
                         TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
                         continue;
                     }
+                    publishWanted();
                     openStream();
                     state = DriverState.STREAMING;
                     reconnects.connected();
