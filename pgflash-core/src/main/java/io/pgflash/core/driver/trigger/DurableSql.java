@@ -3,6 +3,7 @@ package io.pgflash.core.driver.trigger;
 import io.pgflash.core.Operation;
 import io.pgflash.core.TableName;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * The SQL of the durable trigger mode, in the pgflash schema beside the notify mode's objects. A statement-level
@@ -188,18 +189,16 @@ final class DurableSql {
                     END IF;
                     RETURN NULL;
                 END
-                $pgflash$""".formatted(s, appendRows("(%s.*)::pg_catalog.text"), appendRows(s + ".row_text(%s.*)"),
-                wakeUpLockKey(), channel, DECODABLE_OUTPUT);
+                $pgflash$""".formatted(s, appendRows(alias -> "(" + alias + ".*)::pg_catalog.text"),
+                appendRows(alias -> s + ".row_text(" + alias + ".*)"), wakeUpLockKey(), channel, DECODABLE_OUTPUT);
     }
 
     /**
      * The statements appending the changed rows to the event table, with {@code rowText} the text of a row alias,
-     * indented to sit inside the function's outer IF.
+     * indented to sit inside the function's outer IF. The schema (which may hold a '%') is never part of a format.
      */
-    private String appendRows(String rowText) {
-        String insert = "INSERT INTO " + s + ".events (xid, relid, op, stamp, body)\n    SELECT"
-                + " pg_catalog.pg_current_xact_id(), TG_RELID, %s, pg_catalog.statement_timestamp(), %s";
-        String concat = "OPERATOR(pg_catalog.||)";
+    private String appendRows(UnaryOperator<String> rowText) {
+        String concat = " OPERATOR(pg_catalog.||) ";
         return """
                 IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
                     %1$s
@@ -216,12 +215,17 @@ final class DurableSql {
                     %6$s;
                 END IF;
                 """.formatted(
-                insert.formatted("'I'", "'N' " + concat + " " + rowText.formatted("n")),
-                insert.formatted("'D'", "'O' " + concat + " " + rowText.formatted("o")),
-                insert.formatted("'U'", "'U' " + concat + " pg_catalog.length(u.o) " + concat + " ':' " + concat
-                        + " u.o " + concat + " u.n"),
-                rowText.formatted("o"), rowText.formatted("n"),
-                insert.formatted("'T'", "''")).indent(8).stripTrailing();
+                insertEvent("'I'", "'N'" + concat + rowText.apply("n")),
+                insertEvent("'D'", "'O'" + concat + rowText.apply("o")),
+                insertEvent("'U'", "'U'" + concat + "pg_catalog.length(u.o)" + concat + "':'" + concat + "u.o"
+                        + concat + "u.n"),
+                rowText.apply("o"), rowText.apply("n"),
+                insertEvent("'T'", "''")).indent(8).stripTrailing();
+    }
+
+    private String insertEvent(String op, String body) {
+        return "INSERT INTO " + s + ".events (xid, relid, op, stamp, body)\n    SELECT pg_catalog.pg_current_xact_id(),"
+                + " TG_RELID, " + op + ", pg_catalog.statement_timestamp(), " + body;
     }
 
     /**

@@ -355,6 +355,14 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aSchemaNameWithPercentSignsCapturesAndDelivers() {
+        Recorder recorder = new Recorder();
+        consumer(DurableTriggerDriver.builder().schema("durable_" + group + "%n%s%").group("p").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'through a schema named with %')");
+        assertThat(ids(recorder.awaitEvents(1))).containsExactly(1);
+    }
+
+    @Test
     void aTransactionThatCommitsLateIsNotSkipped() throws Exception {
         Recorder recorder = new Recorder();
         consumer(driver(group).build(), recorder);

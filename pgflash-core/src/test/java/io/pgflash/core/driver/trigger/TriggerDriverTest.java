@@ -43,6 +43,15 @@ class TriggerDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aSchemaNameWithPercentSignsCapturesAndDelivers() {
+        PgFlash flash = startFlash(TriggerDriver.builder().schema("pgflash%n%s%").removeSchemaOnShutdown(true).build());
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'through a schema named with %', 0)");
+        assertThat(recorder.awaitSingle().newRow().get("id")).isEqualTo(1);
+    }
+
+    @Test
     void aValueJavaCannotHoldArrivesAsItsTextWithTheRestOfItsStatement() {
         db.execute("DROP TABLE IF EXISTS spans", "CREATE TABLE spans (id int PRIMARY KEY, length interval)");
         PgFlash flash = startFlash();
