@@ -77,7 +77,9 @@ public final class SubscriptionMatcher {
     public List<ChangeEvent> match(ChangeEvent change) {
         return switch (change.sourceOperation()) {
             case INSERT -> matches(change.newRow()) ? deliver(change, Operation.INSERT, change.newRow(), null) : List.of();
-            case DELETE -> matches(change.oldRow()) ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
+            // an old row of only the key (WAL, REPLICA IDENTITY not FULL) cannot be judged: the DELETE is delivered
+            case DELETE -> !hasAll(change.oldRow()) || matches(change.oldRow())
+                    ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
             case TRUNCATE -> spec.operations().contains(Operation.TRUNCATE) ? List.of(change) : List.of();
             case UPDATE -> matchUpdate(change);
         };

@@ -158,7 +158,8 @@ public final class WalDriver implements ChangeDriver {
         if (spec.needsOldRow() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
             log.warn("Subscription on {} filters, uses partial fields or splits key changes, which look at the old row,"
                     + " but the table's REPLICA IDENTITY is not FULL: old rows carry only the key, so filters are"
-                    + " judged on the new row and every sent column counts as changed. Set REPLICA IDENTITY FULL on"
+                    + " judged on the new row, every DELETE is delivered (its row cannot be judged) and every sent"
+                    + " column counts as changed. Set REPLICA IDENTITY FULL on"
                     + " the table, or replicaIdentityFull(true) on the WAL driver.", table.name());
         }
     }
