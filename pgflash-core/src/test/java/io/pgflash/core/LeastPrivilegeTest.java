@@ -85,6 +85,17 @@ class LeastPrivilegeTest extends FlashTestBase {
     }
 
     @Test
+    void walWithAPublicationOfTheTablesSchemaNeedsNoTables() {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user(), "CREATE PUBLICATION lp_pub FOR TABLES IN SCHEMA public",
+                "ALTER ROLE " + app + " REPLICATION");
+        try {
+            deliversAs(app, walDriver().publicationName("lp_pub").build());
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION", "DROP PUBLICATION lp_pub");
+        }
+    }
+
+    @Test
     void withoutTheTablesTheFailureNamesTheRight() {
         db.execute("ALTER TABLE posts OWNER TO " + db.user());
         PgFlash flash = flashAs(app, TriggerDriver.builder().schema("lp_notify").build());
