@@ -4,8 +4,11 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
 import java.util.Objects;
 import java.util.Properties;
+import java.util.StringJoiner;
 
 /**
  * Opens new, unpooled connections. Drivers use one for their dedicated listening or replication session (never a
@@ -49,10 +52,35 @@ public interface ConnectionFactory {
                 replication.setProperty("replication", "database");
                 replication.setProperty("assumeMinServerVersion", "10");
                 replication.setProperty("preferQueryMode", "simple");
-                replication.setProperty("options", "-c datestyle=ISO,MDY -c intervalstyle=postgres"
-                        + " -c bytea_output=hex -c extra_float_digits=1 -c timezone=UTC");
-                return DriverManager.getConnection(jdbcUrl, replication);
+                // the URL's own options would replace a property's, so they move into it, before the pinned ones;
+                // no time zone: pgjdbc sends the JVM's, which wins, and timestamptz text carries its offset anyway
+                UrlOptions url = UrlOptions.split(jdbcUrl);
+                replication.setProperty("options", (url.options() == null ? "" : url.options() + " ")
+                        + "-c datestyle=ISO,MDY -c intervalstyle=postgres -c bytea_output=hex -c extra_float_digits=1");
+                return DriverManager.getConnection(url.withoutOptions(), replication);
             }
         };
+    }
+
+    /** A JDBC URL's {@code options} parameter (decoded; null if none) and the URL without it. */
+    record UrlOptions(String withoutOptions, String options) {
+
+        static UrlOptions split(String jdbcUrl) {
+            int query = jdbcUrl.indexOf('?');
+            if (query < 0) {
+                return new UrlOptions(jdbcUrl, null);
+            }
+            String options = null;
+            StringJoiner kept = new StringJoiner("&");
+            for (String parameter : jdbcUrl.substring(query + 1).split("&")) {
+                if (parameter.startsWith("options=")) {
+                    options = URLDecoder.decode(parameter.substring("options=".length()), StandardCharsets.UTF_8);
+                } else if (!parameter.isEmpty()) {
+                    kept.add(parameter);
+                }
+            }
+            String base = jdbcUrl.substring(0, query);
+            return new UrlOptions(kept.length() == 0 ? base : base + "?" + kept, options);
+        }
     }
 }
