@@ -865,13 +865,28 @@ public final class DurableTriggerDriver implements ChangeDriver {
         // listening only while it waits: a session that LISTENs but is not read (the reader held up by its
         // listeners) would fill its socket with wake-ups meant for other groups, and then hold the NOTIFY queue back
         setListening(true);
+        boolean letGoUnwoken;
         try {
-            awaitWork();
+            letGoUnwoken = awaitWork();
         } catch (SQLException | InterruptedException | RuntimeException e) {
             undoAfter(e, () -> setListening(false));
             throw e;
         }
         setListening(false);
+        if (letGoUnwoken) {
+            wakeOtherGroups();
+        }
+    }
+
+    /**
+     * Tells the other groups' consumers of this schema, which may wait on the wake-up lock this one just let go of,
+     * to try to arm: while nobody holds it, writers notify nobody. Sent after UNLISTEN, so it does not wake this one.
+     */
+    private void wakeOtherGroups() throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, '')")) {
+            statement.setString(1, sql.channel());
+            statement.execute();
+        }
     }
 
     private interface SqlAction {
@@ -895,28 +910,31 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     /**
      * Arms and waits, or looks again and again. It only looks: what it finds is handed over after it stops listening.
+     * Returns true when it held the wake-up lock and let go without a wake-up, which other groups did not hear.
      */
-    private void awaitWork() throws SQLException, InterruptedException {
+    private boolean awaitWork() throws SQLException, InterruptedException {
         long wait = PACING.toMillis();
         while (running) {
             if (arm()) {
+                boolean woken = false;
                 try {
                     // only look: handing events over may wait for listeners, and every writer notifies while armed
                     if (round == null && !openNextRound()) {
-                        awaitWakeUp(pollInterval.toMillis());
+                        woken = awaitWakeUp(pollInterval.toMillis());
                     }
                 } catch (SQLException | RuntimeException e) {
                     undoAfter(e, this::disarm);
                     throw e;
                 }
                 disarm();
-                return;
+                return !woken;
             }
             if (round != null || openNextRound() || awaitWakeUp(wait) || wait == pollInterval.toMillis()) {
-                return; // after a whole poll interval too: the reader's chores (cursor, retention, turn) are due
+                return false; // after a whole poll interval too: the reader's chores (cursor, retention, turn) are due
             }
             wait = Math.min(wait * 2, pollInterval.toMillis());
         }
+        return false;
     }
 
     /**

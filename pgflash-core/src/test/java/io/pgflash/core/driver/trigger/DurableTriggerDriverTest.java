@@ -16,6 +16,7 @@ import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Recorder;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.TableName;
 import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
@@ -40,6 +41,8 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.postgresql.PGConnection;
+import org.postgresql.PGNotification;
 
 class DurableTriggerDriverTest extends FlashTestBase {
 
@@ -696,6 +699,20 @@ class DurableTriggerDriverTest extends FlashTestBase {
         // the stuck group's reader waits on its listener for longer than the expiry: its event must stay
         await().during(expiry.multipliedBy(2)).atMost(expiry.multipliedBy(3)).until(() -> eventRows() == 1);
         broken.set(false);
+    }
+
+    @Test
+    void aConsumerLettingGoOfTheWakeUpLockUnwokenTellsTheOtherGroups() throws Exception {
+        // another group's consumer cannot arm while this one is, and writers notify nobody once it lets go
+        try (Connection otherGroup = db.connect()) {
+            otherGroup.createStatement().execute("LISTEN " + TableName.quote("durable_" + group + "_durable"));
+            consumer(driver(group).pollInterval(Duration.ofMillis(300)).build(), new Recorder());
+            PGConnection listening = otherGroup.unwrap(PGConnection.class);
+            await().atMost(Duration.ofSeconds(10)).until(() -> {
+                PGNotification[] woken = listening.getNotifications(100);
+                return woken != null && woken.length > 0; // no writes: only the consumer letting go
+            });
+        }
     }
 
     @Test
