@@ -6,6 +6,7 @@ import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -25,6 +26,15 @@ public abstract class FlashTestBase {
     void closeClients() {
         clients.forEach(PgFlash::close);
         clients.clear();
+    }
+
+    /** Whether the named thread (a driver's reader) waits to put into a full queue. */
+    protected static boolean waitsForRoom(String threadName) {
+        return Thread.getAllStackTraces().entrySet().stream()
+                .filter(thread -> thread.getKey().getName().equals(threadName))
+                .anyMatch(thread -> Arrays.stream(thread.getValue())
+                        .anyMatch(frame -> frame.getMethodName().equals("put")
+                                && frame.getClassName().endsWith("BlockingQueue")));
     }
 
     /** A started client with the default trigger driver. */

@@ -13,6 +13,7 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
+import io.pgflash.core.driver.ReaderSink;
 import io.pgflash.core.driver.Reconnects;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
@@ -79,6 +80,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final Duration groupExpiry;
     private final BackOff reconnectBackOff;
     private final Duration standbyInterval;
+    private ReaderSink sink;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
     /** What this instance's subscriptions capture, by table oid: captured again when it takes the group's turn. */
     private final Map<Long, Set<Operation>> wanted = new ConcurrentHashMap<>();
@@ -196,6 +198,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
     public synchronized void start(DriverContext driverContext) {
         awaitPreviousReader();
         this.context = driverContext;
+        this.sink = new ReaderSink(driverContext.sink());
         state = DriverState.STARTING;
         SchemaLock.inTransaction(driverContext.connections(), sql.schema(), "install the durable pgflash schema "
                 + sql.schema(), c -> {
@@ -434,6 +437,9 @@ public final class DurableTriggerDriver implements ChangeDriver {
     @Override
     public void stop() {
         running = false;
+        if (sink != null) {
+            sink.stopWaiting(); // a reader waiting on stuck listeners need not be waited for
+        }
         if (heartbeat != null) {
             heartbeat.shutdownNow();
         }
@@ -642,7 +648,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                     keepUnreadable(row, position, capture, e);
                 }
             }
-            context.sink().accept(events, new Position(position, 0));
+            sink.accept(events, new Position(position, 0));
             cursor = position;
             reading.read++;
         }
@@ -677,7 +683,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
         log.error("Durable group {} could not read event {} ({} on {}): {}; it is kept in {}.dead_letters", group,
                 position, operation, table, error.getMessage(), sql.schema(), error);
-        context.sink().gap(new StreamGap("event " + position + " (" + operation + " on " + table + ") could not be"
+        sink.gap(new StreamGap("event " + position + " (" + operation + " on " + table + ") could not be"
                 + " read: " + error.getMessage() + "; its row as written is kept in " + sql.schema()
                 + ".dead_letters", Instant.now()));
     }
@@ -809,10 +815,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
      */
     private void handOverGaps() throws InterruptedException {
         while (!gaps.isEmpty()) {
-            context.sink().gap(gaps.remove(0));
+            sink.gap(gaps.remove(0));
         }
         if (skippedThrough > 0) {
-            context.sink().accept(List.of(), new Position(skippedThrough, 0));
+            sink.accept(List.of(), new Position(skippedThrough, 0));
             skippedThrough = 0;
         }
     }

@@ -11,6 +11,7 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
+import io.pgflash.core.driver.ReaderSink;
 import io.pgflash.core.driver.Reconnects;
 import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
 import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
@@ -69,6 +70,7 @@ public final class WalDriver implements ChangeDriver {
     private final Map<Long, TableMetadata> wanted = new ConcurrentHashMap<>();
 
     private DriverContext context;
+    private ReaderSink sink;
     private WalEvents events;
     private Thread reader;
     private volatile boolean running;
@@ -123,6 +125,7 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public synchronized void start(DriverContext driverContext) {
         this.context = driverContext;
+        this.sink = new ReaderSink(driverContext.sink());
         this.events = new WalEvents(driverContext.catalog(), driverContext.connections());
         state = DriverState.STARTING;
         leadership = new GroupLeadership(driverContext.connections(), "wal:" + setup.slot());
@@ -205,6 +208,9 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public void stop() {
         running = false;
+        if (sink != null) {
+            sink.stopWaiting(); // a reader waiting on stuck listeners need not be waited for
+        }
         Thread thread = reader;
         if (thread != null && thread != Thread.currentThread()) {
             try {
@@ -424,7 +430,7 @@ public final class WalDriver implements ChangeDriver {
             events.relation(relation);
         } else if (message instanceof LogicalMessage logical) {
             if (!logical.transactional() && HEARTBEAT_PREFIX.equals(logical.prefix())) {
-                context.sink().accept(List.of(), new Position(logical.lsn(), 0));
+                sink.accept(List.of(), new Position(logical.lsn(), 0));
             }
         } else if (message instanceof StreamStart start) {
             streamed.start(start.xid());
@@ -480,7 +486,7 @@ public final class WalDriver implements ChangeDriver {
     private void flushPending(Position upTo) throws InterruptedException {
         List<ChangeEvent> batch = pending;
         pending = new ArrayList<>();
-        context.sink().accept(batch, upTo);
+        sink.accept(batch, upTo);
     }
 
     /**
@@ -494,7 +500,7 @@ public final class WalDriver implements ChangeDriver {
         long received = stream.getLastReceiveLSN().asLong();
         if (Long.compareUnsigned(received, lastIdleConfirm) > 0) {
             lastIdleConfirm = received;
-            context.sink().accept(List.of(), new Position(received, 0));
+            sink.accept(List.of(), new Position(received, 0));
         }
     }
 

@@ -26,6 +26,8 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -96,6 +98,25 @@ class WalDriverTest extends FlashTestBase {
         List<ChangeEvent> events = recorder.awaitEvents(2);
         assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.DELETE);
         assertThat(events.get(1).key().get("id")).isEqualTo(1);
+    }
+
+    @Test
+    void stoppingWhileTheReaderWaitsForRoomDoesNotWaitForStuckListeners() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(walDriver().build()).shutdownTimeout(Duration.ofMillis(500)).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> release.await());
+        flash.start();
+        try {
+            db.execute("INSERT INTO posts SELECT g, 'row', g FROM generate_series(1, 2000) g");
+            await().until(() -> waitsForRoom("pgflash-wal-reader"));
+
+            // before, stop waited 10 s for the reader
+            assertThat(CompletableFuture.runAsync(flash::stop)).succeedsWithin(Duration.ofSeconds(5));
+        } finally {
+            release.countDown();
+        }
     }
 
     @Test
