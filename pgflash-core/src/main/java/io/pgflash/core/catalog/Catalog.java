@@ -22,7 +22,7 @@ public final class Catalog {
             WHERE c.oid = ?""";
 
     private static final String COLUMNS = """
-            SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod)
+            SELECT a.attname, a.atttypid, format_type(a.atttypid, a.atttypmod), a.attgenerated <> ''
             FROM pg_attribute a
             WHERE a.attrelid = ? AND a.attnum > 0 AND NOT a.attisdropped
             ORDER BY a.attnum""";
@@ -82,7 +82,7 @@ public final class Catalog {
             statement.setLong(1, oid);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
-                    columns.add(new Column(rs.getString(1), type(connection, rs.getInt(2))));
+                    columns.add(new Column(rs.getString(1), type(connection, rs.getInt(2)), rs.getBoolean(4)));
                 }
             }
         }

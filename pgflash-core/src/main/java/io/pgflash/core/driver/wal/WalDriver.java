@@ -6,6 +6,7 @@ import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
@@ -158,6 +159,16 @@ public final class WalDriver implements ChangeDriver {
 
     @Override
     public void validate(SubscriptionSpec spec, TableMetadata table) {
+        List<String> used = new ArrayList<>(spec.columns());
+        used.addAll(spec.key());
+        spec.conditions().forEach(condition -> used.add(condition.column()));
+        for (String name : used) {
+            if (table.column(name).map(Column::generated).orElse(false)) {
+                throw new PgFlashException("Column " + name + " of " + table.name() + " is a generated column, which"
+                        + " logical replication does not send, so the WAL driver cannot filter on it, key by it or"
+                        + " deliver it: use the columns it is computed from, or the trigger driver");
+            }
+        }
         if (spec.needsOldRow() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
             log.warn("Subscription on {} filters, uses partial fields or splits key changes, which look at the old row,"
                     + " but the table's REPLICA IDENTITY is not FULL: old rows carry only the key, so filters are"
