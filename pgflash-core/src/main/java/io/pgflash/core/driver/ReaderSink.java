@@ -3,7 +3,9 @@ package io.pgflash.core.driver;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
+import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The sink as a driver's reader thread uses it, knowing when the reader waits there for room: a stop can then end that
@@ -39,11 +41,19 @@ public final class ReaderSink implements EventSink {
         }
     }
 
-    /** Ends the reader's wait for room, if it is waiting. */
-    public void stopWaiting() {
-        Thread reader = waiting;
-        if (reader != null) {
-            reader.interrupt();
+    /**
+     * Waits up to {@code max} for a stopped reader to end, ending each wait for room it gets into meanwhile; returns
+     * whether it ended.
+     */
+    public boolean awaitEnd(Thread reader, Duration max) throws InterruptedException {
+        long deadline = System.nanoTime() + max.toNanos();
+        while (reader.isAlive() && System.nanoTime() < deadline) {
+            Thread handingOver = waiting;
+            if (handingOver != null) {
+                handingOver.interrupt();
+            }
+            reader.join(Math.max(1, Math.min(100, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime()))));
         }
+        return !reader.isAlive();
     }
 }

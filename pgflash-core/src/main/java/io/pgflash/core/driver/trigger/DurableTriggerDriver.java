@@ -437,16 +437,14 @@ public final class DurableTriggerDriver implements ChangeDriver {
     @Override
     public void stop() {
         running = false;
-        if (sink != null) {
-            sink.stopWaiting(); // a reader waiting on stuck listeners need not be waited for
-        }
         if (heartbeat != null) {
             heartbeat.shutdownNow();
         }
         Thread thread = reader;
         if (thread != null && thread != Thread.currentThread()) {
             try {
-                thread.join(pollInterval.toMillis() * 4 + 5000);
+                // a reader waiting on stuck listeners is not waited for; one in a statement is, a while
+                sink.awaitEnd(thread, pollInterval.multipliedBy(4).plusSeconds(5));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }

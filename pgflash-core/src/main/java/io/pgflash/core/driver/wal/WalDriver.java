@@ -219,14 +219,11 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public void stop() {
         running = false;
-        if (sink != null) {
-            sink.stopWaiting(); // a reader waiting on stuck listeners need not be waited for
-        }
         Thread thread = reader;
         if (thread != null && thread != Thread.currentThread()) {
             try {
-                thread.join(Duration.ofSeconds(10).toMillis());
-                if (thread.isAlive()) {
+                // a reader waiting on stuck listeners is not waited for; one reading is, a while
+                if (!sink.awaitEnd(thread, Duration.ofSeconds(10))) {
                     // stuck in a call that ignores interrupts: dropping the connection ends it
                     thread.interrupt();
                     abortStream();
