@@ -16,6 +16,7 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 
 /**
@@ -34,7 +35,15 @@ final class CapturedTable {
     private volatile boolean layoutToRecord = true;
     private final Set<Operation> operations;
 
-    private record Shape(TableMetadata table, String layout) {
+    /**
+     * @param valuesChecked described again after a value could not be read, and found unchanged: such values are kept
+     *        as text from then on without describing the table for each
+     */
+    private record Shape(TableMetadata table, String layout, boolean valuesChecked) {
+
+        Shape(TableMetadata table, String layout) {
+            this(table, layout, false);
+        }
     }
 
     CapturedTable(TableMetadata table, Set<Operation> operations) {
@@ -139,12 +148,18 @@ final class CapturedTable {
 
     private Row row(String text, DriverContext context) throws SQLException {
         List<String> fields = RecordLiteral.fields(text);
+        Shape before = shape;
         try {
-            return decode(fields, false);
+            return decode(fields, before.valuesChecked());
         } catch (TableShapeChangedException | IllegalArgumentException e) {
-            // the table was altered since we described it; described again, a value still unreadable is kept as text
+            // the table may have been altered since we described it; described again, a value still unreadable is
+            // kept as text
             try (Connection connection = context.connections().open()) {
                 describeAgain(connection, context.catalog());
+            }
+            Shape now = shape;
+            if (now.table().equals(before.table()) && Objects.equals(now.layout(), before.layout())) {
+                shape = new Shape(now.table(), now.layout(), true);
             }
             return decode(fields, true);
         }
