@@ -103,8 +103,8 @@ class StandbyTest extends FlashTestBase {
         String group = "standby_" + (++groups);
         Recorder first = new Recorder();
         Recorder second = new Recorder();
-        // the reader checks its turn only every 10 s while reading; its reconnect must not wait for that
-        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofSeconds(10))
+        // the reader checks its turn only every minute while reading; its reconnect must not wait for that
+        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMinutes(1))
                 .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build(), first);
         PgFlash standby = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
                 .build(), second);
@@ -188,6 +188,30 @@ class StandbyTest extends FlashTestBase {
         takeoverCapturesWhatTheReaderCancelled(() -> WalDriver.builder().slotName(slot).publicationName(slot)
                 .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
                 .build()).close();
+        await().until(() -> queryLong(
+                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
+        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+    }
+
+    @Test
+    void aWalTakeoverIsNotKeptFromReadingByATableDroppedMeanwhile() {
+        String slot = db.name() + "_standby_" + (++groups);
+        Supplier<ChangeDriver> driver = () -> WalDriver.builder().slotName(slot).publicationName(slot)
+                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
+                .build();
+        db.execute("DROP TABLE IF EXISTS doomed", "CREATE TABLE doomed (id int PRIMARY KEY)");
+        PgFlash active = start(driver.get(), new Recorder());
+        Recorder second = new Recorder();
+        PgFlash standby = start(driver.get(), second);
+        standby.subscribe(SubscriptionSpec.table("doomed").build(), new Recorder());
+
+        db.execute("DROP TABLE doomed");
+        active.close();
+        await().atMost(FAILOVER).until(() -> standby.state() == DriverState.STREAMING);
+        insert(1, 1);
+
+        assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(1);
+        standby.close();
         await().until(() -> queryLong(
                 "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
         db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);

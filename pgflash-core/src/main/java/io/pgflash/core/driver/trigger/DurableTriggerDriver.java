@@ -335,7 +335,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
             CapturedTable loaded = captures.get(table.oid());
             captures.put(table.oid(), loaded != null ? loaded.withOperations(operations)
                     : new CapturedTable(table, operations));
-            wanted.put(table.oid(), Set.copyOf(operations));
         }
         boolean reading = leadership.held();
         SchemaLock.inTransaction(context.connections(), sql.schema(), "capture " + operations + " on "
@@ -347,21 +346,22 @@ public final class DurableTriggerDriver implements ChangeDriver {
                             delete.executeUpdate();
                         }
                     }
-                    insertCaptures(c, Map.of(table.oid(), operations));
+                    insertCaptures(c, table.oid(), operations);
                     reconcile(c);
                 });
+        if (!operations.isEmpty()) {
+            wanted.put(table.oid(), Set.copyOf(operations));
+        }
     }
 
-    /** Adds the group's captures of these tables and operations (those it has stay). */
-    private void insertCaptures(Connection c, Map<Long, Set<Operation>> tables) throws SQLException {
+    /** Adds the group's captures of the table's operations (those it has stay). */
+    private void insertCaptures(Connection c, long relid, Set<Operation> operations) throws SQLException {
         try (PreparedStatement insert = c.prepareStatement(sql.insertCapture())) {
-            for (Map.Entry<Long, Set<Operation>> table : tables.entrySet()) {
-                for (Operation operation : table.getValue()) {
-                    insert.setString(1, group);
-                    insert.setLong(2, table.getKey());
-                    insert.setString(3, operation.name());
-                    insert.addBatch();
-                }
+            for (Operation operation : operations) {
+                insert.setString(1, group);
+                insert.setLong(2, relid);
+                insert.setString(3, operation.name());
+                insert.addBatch();
             }
             insert.executeBatch();
         }
@@ -473,6 +473,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             leadership.release(); // a standby takes over from the cursor just saved
         }
         captures.clear();
+        wanted.clear(); // the next start captures its subscriptions' tables again
     }
 
     /**
@@ -516,16 +517,24 @@ public final class DurableTriggerDriver implements ChangeDriver {
         return state;
     }
 
-    /** Captures this instance's tables again: the instance that read before may have stopped capturing some. */
+    /**
+     * Captures this instance's tables again: the instance that read before may have stopped capturing some. One that
+     * cannot be (dropped since, say) is logged and left out rather than keeping this instance from reading.
+     */
     private void captureWanted() {
-        if (wanted.isEmpty()) {
-            return;
+        for (Map.Entry<Long, Set<Operation>> table : Map.copyOf(wanted).entrySet()) {
+            try {
+                SchemaLock.inTransaction(context.connections(), sql.schema(), "capture table " + table.getKey()
+                        + " for group " + group, c -> {
+                            insertCaptures(c, table.getKey(), table.getValue());
+                            reconcile(c);
+                        });
+            } catch (RuntimeException e) {
+                log.warn("Durable group {}: could not capture table {} again on taking over: {}", group,
+                        table.getKey(), e.getMessage());
+                wanted.remove(table.getKey());
+            }
         }
-        Map<Long, Set<Operation>> tables = Map.copyOf(wanted);
-        SchemaLock.inTransaction(context.connections(), sql.schema(), "capture the tables of group " + group, c -> {
-            insertCaptures(c, tables);
-            reconcile(c);
-        });
     }
 
     private Connection connect() throws SQLException {

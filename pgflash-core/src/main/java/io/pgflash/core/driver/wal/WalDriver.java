@@ -152,7 +152,7 @@ public final class WalDriver implements ChangeDriver {
                     + e.getMessage(), e);
         }
         running = true;
-        reader = new Thread(this::readLoop, "pgflash-wal-reader");
+        reader = new Thread(this::readLoop, "pgflash-wal-" + setup.slot());
         reader.setDaemon(true);
         reader.start();
     }
@@ -160,7 +160,7 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public void validate(SubscriptionSpec spec, TableMetadata table) {
         List<String> used = new ArrayList<>(spec.columns());
-        used.addAll(spec.key());
+        used.addAll(spec.key().isEmpty() ? table.primaryKey() : spec.key());
         spec.conditions().forEach(condition -> used.add(condition.column()));
         for (String name : used) {
             if (table.column(name).map(Column::generated).orElse(false)) {
@@ -186,9 +186,7 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public void capture(TableMetadata table, Set<Operation> operations) {
         boolean include = !operations.isEmpty();
-        if (include) {
-            wanted.put(table.oid(), table);
-        } else {
+        if (!include) {
             wanted.remove(table.oid());
             if (!leadership.held()) {
                 return;
@@ -199,6 +197,9 @@ public final class WalDriver implements ChangeDriver {
                 setup.useFullReplicaIdentity(connection, table);
             }
             setup.publish(connection, table, include);
+            if (include) {
+                wanted.put(table.oid(), table);
+            }
         } catch (SQLException e) {
             String hint = "42501".equals(e.getSQLState())
                     ? " (adding a table to a publication, or setting its REPLICA IDENTITY, takes its owner: make"
@@ -247,6 +248,7 @@ public final class WalDriver implements ChangeDriver {
             }
         }
         closeStream();
+        wanted.clear(); // the next start captures its subscriptions' tables again
         if (leadership != null) {
             readingAtClose = leadership.held();
             leadership.release(); // a standby takes over from the position just confirmed
@@ -295,14 +297,23 @@ public final class WalDriver implements ChangeDriver {
         }
     }
 
-    /** Publishes this instance's tables again: the instance that read before may have removed some. */
+    /**
+     * Publishes this instance's tables again: the instance that read before may have removed some. One that cannot be
+     * (dropped since, say) is logged and left out rather than keeping the stream from opening.
+     */
     private void publishWanted() throws SQLException {
         if (wanted.isEmpty()) {
             return;
         }
         try (Connection connection = context.connections().open()) {
             for (TableMetadata table : wanted.values()) {
-                setup.publish(connection, table, true);
+                try {
+                    setup.publish(connection, table, true);
+                } catch (SQLException | RuntimeException e) {
+                    log.warn("Could not add {} to publication {} again on taking over: {}", table.name(),
+                            setup.publication(), e.getMessage());
+                    wanted.remove(table.oid());
+                }
             }
         }
     }
