@@ -2,6 +2,7 @@ package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.trigger.DurableTriggerDriver;
@@ -86,6 +87,8 @@ class LeastPrivilegeTest extends FlashTestBase {
 
     @Test
     void walWithAPublicationOfTheTablesSchemaNeedsNoTables() {
+        assumeTrue(queryLong("SELECT current_setting('server_version_num')::int") >= 150000,
+                "FOR TABLES IN SCHEMA came with PostgreSQL 15");
         db.execute("ALTER TABLE posts OWNER TO " + db.user(), "CREATE PUBLICATION lp_pub FOR TABLES IN SCHEMA public",
                 "ALTER ROLE " + app + " REPLICATION");
         try {

@@ -74,6 +74,8 @@ final class SubscriptionWorker {
         }
         Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
         Item item = new Item(event, null, batch);
+        // counted before the wait: an event whose put is interrupted (a stopping reader) keeps its batch, and every
+        // position after it, from being confirmed
         batch.add();
         lane.queue.put(item);
         if (cancelled && lane.queue.remove(item)) {

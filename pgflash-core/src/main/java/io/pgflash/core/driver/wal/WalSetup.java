@@ -184,13 +184,21 @@ final class WalSetup {
         }
     }
 
-    /** Whether the publication has the table, listed or through its schema ({@code FOR TABLES IN SCHEMA}). */
+    /**
+     * Whether the publication has the table: listed (a partitioned table too, whose partitions the publication then
+     * shows), or through its schema ({@code FOR TABLES IN SCHEMA}).
+     */
     private boolean isPublished(Connection connection, TableMetadata table) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT 1 FROM pg_publication_tables WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
+                "SELECT 1 FROM pg_publication_rel r JOIN pg_publication p ON p.oid = r.prpubid"
+                        + " WHERE p.pubname = ? AND r.prrelid = ?"
+                        + " UNION ALL SELECT 1 FROM pg_publication_tables"
+                        + " WHERE pubname = ? AND schemaname = ? AND tablename = ?")) {
             statement.setString(1, publication);
-            statement.setString(2, table.name().schema());
-            statement.setString(3, table.name().name());
+            statement.setLong(2, table.oid());
+            statement.setString(3, publication);
+            statement.setString(4, table.name().schema());
+            statement.setString(5, table.name().name());
             try (ResultSet rs = statement.executeQuery()) {
                 return rs.next();
             }

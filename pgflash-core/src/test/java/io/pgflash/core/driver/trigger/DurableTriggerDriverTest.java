@@ -660,7 +660,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     @Test
     void eachGroupIsJudgedByItsOwnExpiry() throws Exception {
         consumer(driver(group + "weekly").build(), new Recorder()).close(); // away, but within its 7 days
-        Duration shortExpiry = Duration.ofSeconds(1);
+        Duration shortExpiry = Duration.ofSeconds(2);
         DurableTriggerDriver brief = driver(group + "brief").groupExpiry(shortExpiry)
                 .retentionInterval(Duration.ofMillis(100)).build();
         Recorder recorder = new Recorder();
