@@ -28,6 +28,14 @@ public abstract class FlashTestBase {
         clients.clear();
     }
 
+    /**
+     * Whether the server prints an interval of more than 2^31 hours, which PGInterval cannot hold (PostgreSQL 14
+     * cannot print it either).
+     */
+    protected static boolean printsIntervalsBeyondJava() {
+        return queryLong("SELECT current_setting('server_version_num')::int") >= 150000;
+    }
+
     /** Whether the named thread (a driver's reader) waits to put into a full queue. */
     protected static boolean waitsForRoom(String threadName) {
         return Thread.getAllStackTraces().entrySet().stream()
