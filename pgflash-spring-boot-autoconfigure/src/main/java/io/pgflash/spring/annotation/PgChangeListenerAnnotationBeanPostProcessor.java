@@ -8,11 +8,13 @@ import io.pgflash.spring.listener.InvalidListenerException;
 import io.pgflash.spring.listener.ListenerEndpoint;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.MethodChangeListener;
+import io.pgflash.spring.listener.PgChangeListenerGap;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 import org.springframework.aop.support.AopUtils;
 import org.springframework.beans.BeansException;
@@ -22,6 +24,8 @@ import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
 import org.springframework.boot.convert.ApplicationConversionService;
+import org.springframework.context.ApplicationEventPublisher;
+import org.springframework.context.ApplicationEventPublisherAware;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.convert.ConversionService;
@@ -33,13 +37,16 @@ import org.springframework.util.StringUtils;
  * an unusable signature fails start-up naming the method.
  */
 public class PgChangeListenerAnnotationBeanPostProcessor
-        implements BeanPostProcessor, BeanFactoryAware, SmartInitializingSingleton {
+        implements BeanPostProcessor, BeanFactoryAware, ApplicationEventPublisherAware, SmartInitializingSingleton {
 
     private final Supplier<ErrorPolicy> defaultErrorPolicy;
     /** Methods found before all singletons existed; later beans (lazy, prototype) register at once. */
     private final List<Found> found = new ArrayList<>();
     private ConfigurableBeanFactory beanFactory;
+    private ApplicationEventPublisher events;
     private ListenerEndpointRegistry registry;
+    /** Instances of beans that are not singletons (prototype, scoped), each of whose listeners needs an id of its own. */
+    private final AtomicLong instances = new AtomicLong();
 
     /** @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built) */
     public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy) {
@@ -49,6 +56,11 @@ public class PgChangeListenerAnnotationBeanPostProcessor
     @Override
     public void setBeanFactory(BeanFactory beanFactory) throws BeansException {
         this.beanFactory = (ConfigurableBeanFactory) beanFactory;
+    }
+
+    @Override
+    public void setApplicationEventPublisher(ApplicationEventPublisher events) {
+        this.events = events;
     }
 
     @Override
@@ -101,7 +113,16 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         if (table.isEmpty()) {
             throw new InvalidListenerException(where + ": name a table, e.g. @PgChangeListener(\"posts\")");
         }
-        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService());
+        String id = resolve(annotation.id());
+        if (id.isEmpty()) {
+            id = found.beanName + "." + method.getName() + (found.index >= 0 ? "#" + found.index : "");
+            if (beanFactory.containsBean(found.beanName) && !beanFactory.isSingleton(found.beanName)) {
+                id += "@" + instances.incrementAndGet();
+            }
+        }
+        String listenerId = id;
+        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService(),
+                gap -> events.publishEvent(new PgChangeListenerGap(listenerId, gap)));
         try {
             SubscriptionSpec.Builder spec = SubscriptionSpec.table(table)
                     .operations(annotation.ops())
@@ -112,10 +133,6 @@ public class PgChangeListenerAnnotationBeanPostProcessor
                     .errorPolicy(errorPolicy(annotation, where));
             for (String filter : resolveAll(annotation.filter())) {
                 spec.filter(filter);
-            }
-            String id = resolve(annotation.id());
-            if (id.isEmpty()) {
-                id = found.beanName + "." + method.getName() + (found.index >= 0 ? "#" + found.index : "");
             }
             spec.id(id);
             return new ListenerEndpoint(id, spec.build(), listener,

@@ -38,7 +38,12 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
                     + existing.listener() + " and " + endpoint.listener() + "; ids must be unique");
         }
         if (initialized && endpoint.autoStartup()) {
-            subscribe(endpoint);
+            try {
+                subscribe(endpoint);
+            } catch (RuntimeException e) {
+                endpoints.remove(endpoint.id(), endpoint); // a bean created again later may register it then
+                throw e;
+            }
         }
     }
 

@@ -12,6 +12,7 @@ import java.lang.reflect.InvocationTargetException;
 import java.lang.reflect.Method;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.function.Function;
 import org.springframework.core.MethodParameter;
 import org.springframework.core.ResolvableType;
@@ -30,22 +31,30 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     private final Method method;
     private final List<Function<ChangeEvent, Object>> arguments;
     private final boolean batch;
+    private final Consumer<StreamGap> gaps;
 
     private MethodChangeListener(Object bean, Method method, List<Function<ChangeEvent, Object>> arguments,
-            boolean batch) {
+            boolean batch, Consumer<StreamGap> gaps) {
         this.bean = bean;
         this.method = method;
         this.arguments = arguments;
         this.batch = batch;
+        this.gaps = gaps;
         ReflectionUtils.makeAccessible(method);
     }
 
-    /** Checks the method's parameters and prepares how each is resolved. */
+    /** Checks the method's parameters and prepares how each is resolved; gap notices are logged. */
     public static MethodChangeListener of(Object bean, Method method, ConversionService conversionService) {
+        return of(bean, method, conversionService, gap -> { });
+    }
+
+    /** Like {@link #of(Object, Method, ConversionService)}, also handing gap notices to {@code gaps}. */
+    public static MethodChangeListener of(Object bean, Method method, ConversionService conversionService,
+            Consumer<StreamGap> gaps) {
         RowBinder binder = new RowBinder(conversionService);
         int count = method.getParameterCount();
         if (count == 1 && isEventList(new MethodParameter(method, 0))) {
-            return new MethodChangeListener(bean, method, List.of(), true);
+            return new MethodChangeListener(bean, method, List.of(), true, gaps);
         }
         List<Function<ChangeEvent, Object>> arguments = new ArrayList<>();
         boolean rowBound = false;
@@ -73,7 +82,7 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
                         + " single List<ChangeEvent>");
             }
         }
-        return new MethodChangeListener(bean, method, List.copyOf(arguments), false);
+        return new MethodChangeListener(bean, method, List.copyOf(arguments), false, gaps);
     }
 
     private static Function<ChangeEvent, Object> rowResolver(Class<?> type, RowBinder binder,
@@ -136,10 +145,11 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
         }
     }
 
-    /** Annotated methods cannot take gap notices; they are logged. */
+    /** Annotated methods cannot take gap notices: they are logged, and handed on (as an application event). */
     @Override
     public void onGap(StreamGap gap) {
         log.warn("{} may have missed changes: {}", this, gap.reason());
+        gaps.accept(gap);
     }
 
     @Override

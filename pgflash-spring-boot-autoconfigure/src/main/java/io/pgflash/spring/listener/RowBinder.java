@@ -126,13 +126,16 @@ final class RowBinder {
         Object bind(Row row);
     }
 
-    /** A property or component: its name, its snake_case column name, its type. */
+    /**
+     * A property or component: its name, its snake_case column name, its type. A column whose value was not sent
+     * (unchanged TOAST) is not bound as null: {@link Row#get} refuses it, saying why and what to change.
+     */
     private record Slot(String name, String column, Class<?> type, TypeDescriptor target) {
         Object value(Row row) {
-            if (row.contains(name)) {
+            if (row.contains(name) || row.isUnchanged(name)) {
                 return row.get(name);
             }
-            return row.contains(column) ? row.get(column) : null;
+            return row.contains(column) || row.isUnchanged(column) ? row.get(column) : null;
         }
     }
 }

@@ -1,11 +1,13 @@
 package io.pgflash.spring.listener;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgflash.core.Row;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.convert.ApplicationConversionService;
 
@@ -73,6 +75,16 @@ class RowBinderTest {
     void bindsARecordConvertingValues() {
         assertThat(binder.bind(row(), Article.class))
                 .isEqualTo(new Article(7L, "Hello", new BigDecimal("12.50"), Status.PUBLISHED, false));
+    }
+
+    @Test
+    void aValueThatWasNotSentIsNotBoundAsNull() {
+        Map<String, Object> values = new LinkedHashMap<>(row().asMap());
+        values.remove("title");
+        Row withoutTitle = new Row(values, Set.of("title")); // an unchanged TOASTed value the WAL did not repeat
+
+        assertThatThrownBy(() -> binder.bind(withoutTitle, Article.class)).hasMessageContaining("title")
+                .hasMessageContaining("REPLICA IDENTITY FULL");
     }
 
     @Test

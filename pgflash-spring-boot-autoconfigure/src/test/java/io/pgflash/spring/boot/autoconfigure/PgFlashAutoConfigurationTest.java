@@ -1,6 +1,8 @@
 package io.pgflash.spring.boot.autoconfigure;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.binder.MeterBinder;
@@ -12,9 +14,11 @@ import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.health.PgFlashHealthIndicator;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.spring.listener.PgChangeListenerGap;
 import io.pgflash.spring.metrics.PgFlashMetrics;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -204,6 +208,42 @@ class PgFlashAutoConfigurationTest {
         });
     }
 
+    @Test
+    void eachInstanceOfAPrototypeBeanHasItsOwnListener() {
+        withDatabase().withUserConfiguration(PrototypeListenerConfig.class).run(context -> {
+            context.getBean(PrototypeListener.class);
+            context.getBean(PrototypeListener.class);
+            assertThat(context.getBean(ListenerEndpointRegistry.class).listenerIds())
+                    .filteredOn(id -> id.startsWith("prototypeListener.onPost@")).hasSize(2);
+        });
+    }
+
+    @Test
+    void aLazyListenerWhoseSubscribeFailedRegistersWhenItsBeanIsCreatedAgain() {
+        withDatabase().withUserConfiguration(LaterTableListenerConfig.class).run(context -> {
+            assertThatThrownBy(() -> context.getBean(LaterTableListener.class)).hasMessageContaining("later_posts");
+            db.execute("CREATE TABLE later_posts (id int PRIMARY KEY)");
+            try {
+                context.getBean(LaterTableListener.class);
+                assertThat(context.getBean(ListenerEndpointRegistry.class).isRunning("later-one")).isTrue();
+            } finally {
+                db.execute("DROP TABLE later_posts");
+            }
+        });
+    }
+
+    @Test
+    void aListenerThatMayHaveMissedChangesIsAnnouncedAsAnApplicationEvent() {
+        withDatabase().withUserConfiguration(GapListenerConfig.class).run(context -> {
+            assertThat(context).hasNotFailed();
+            db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    + " WHERE application_name = '" + TriggerDriver.LISTENER_APPLICATION_NAME + "'"
+                    + " AND datname = current_database()");
+            await().untilAsserted(() -> assertThat(context.getBean(GapListener.class).gaps)
+                    .extracting(PgChangeListenerGap::listenerId).contains("gapped"));
+        });
+    }
+
     @Configuration(proxyBeanMethods = false)
     static class OwnClient {
         @Bean
@@ -229,6 +269,57 @@ class PgFlashAutoConfigurationTest {
         @org.springframework.context.annotation.Lazy
         LazyListener lazyListener() {
             return new LazyListener();
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class PrototypeListenerConfig {
+        @Bean
+        @org.springframework.context.annotation.Scope("prototype")
+        PrototypeListener prototypeListener() {
+            return new PrototypeListener();
+        }
+    }
+
+    static class PrototypeListener {
+        @PgChangeListener("posts")
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class LaterTableListenerConfig {
+        @Bean
+        @org.springframework.context.annotation.Lazy
+        LaterTableListener laterTableListener() {
+            return new LaterTableListener();
+        }
+    }
+
+    static class LaterTableListener {
+        @PgChangeListener(value = "later_posts", id = "later-one")
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class GapListenerConfig {
+        @Bean
+        GapListener gapListener() {
+            return new GapListener();
+        }
+    }
+
+    static class GapListener {
+        final List<PgChangeListenerGap> gaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @PgChangeListener(value = "posts", id = "gapped")
+        void onPost(io.pgflash.core.ChangeEvent event) {
+        }
+
+        @org.springframework.context.event.EventListener
+        void onGap(PgChangeListenerGap gap) {
+            gaps.add(gap);
         }
     }
 
