@@ -10,7 +10,9 @@ import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 /**
  * One open page's event stream. Events wait in a small queue that a thread of its own writes to the page, so a page
  * that reads slowly never holds up the listeners; one that falls a whole queue behind is closed (its browser
- * reconnects and catches up from the feed's recent events).
+ * reconnects and catches up from the feed's recent events). Closing never waits on the caller's thread: completing
+ * the emitter waits for a write in progress, which a page that stopped reading holds until the server's write
+ * timeout.
  */
 final class PageStream {
 
@@ -42,14 +44,17 @@ final class PageStream {
     /** Queues an event for the page; closes the page's stream when it is a whole queue behind. */
     void offer(SseEmitter.SseEventBuilder event) {
         if (open && !queue.offer(event)) {
-            open = false;
-            emitter.complete();
+            complete();
         }
     }
 
+    /** Ends the page's stream, on a thread of its own (see above); the page gets nothing more from now on. */
     void complete() {
         open = false;
-        emitter.complete();
+        onClose.accept(this);
+        Thread closer = new Thread(emitter::complete, "sse-page-closer");
+        closer.setDaemon(true);
+        closer.start();
     }
 
     private void write() {

@@ -3,12 +3,14 @@ package io.pgflash.sample;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.spring.listener.PgChangeListenerGap;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import org.springframework.context.SmartLifecycle;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 /**
@@ -17,7 +19,8 @@ import org.springframework.stereotype.Component;
  * <p>
  * The copy is loaded after the listeners started, so no change can fall between the load and the first event;
  * events that arrive while it loads wait and are applied after it, in order (each carries the whole row, so applying
- * one the load already saw changes nothing).
+ * one the load already saw changes nothing). A key change arrives as the old key's DELETE and the new key's INSERT, and
+ * when the listener may have missed changes (the notify mode's reconnect) the copy is loaded again.
  */
 @Component
 public class PostCache implements SmartLifecycle {
@@ -31,7 +34,7 @@ public class PostCache implements SmartLifecycle {
         this.repository = repository;
     }
 
-    @PgChangeListener(value = "posts", id = "post-cache")
+    @PgChangeListener(value = "posts", id = "post-cache", splitKeyChanges = true)
     void onChange(ChangeEvent event, Post post) {
         synchronized (this) {
             if (!loaded) {
@@ -47,6 +50,20 @@ public class PostCache implements SmartLifecycle {
             case INSERT, UPDATE -> posts.put(change.post().id(), change.post());
             case DELETE -> posts.remove(change.post().id());
             case TRUNCATE -> posts.clear();
+        }
+    }
+
+    /**
+     * Loads the copy again after a gap. The gap comes on the listener's own thread, between its events, so none is
+     * applied meanwhile; those after it bring the copy up from what the load read.
+     */
+    @EventListener
+    void onGap(PgChangeListenerGap gap) {
+        if (gap.listenerId().equals("post-cache")) {
+            synchronized (this) {
+                posts.clear();
+                repository.findAll().forEach(post -> posts.put(post.id(), post));
+            }
         }
     }
 

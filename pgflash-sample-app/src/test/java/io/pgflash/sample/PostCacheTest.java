@@ -6,7 +6,9 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Position;
 import io.pgflash.core.Row;
+import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
+import io.pgflash.spring.listener.PgChangeListenerGap;
 import java.time.Instant;
 import java.util.Map;
 import java.util.Set;
@@ -32,6 +34,19 @@ class PostCacheTest {
 
         cache.start();
         assertThat(cache.newest(cache.size())).extracting(Post::id).contains(kept, -1L).doesNotContain(deleted);
+    }
+
+    @Test
+    void aGapLoadsTheCopyAgain() {
+        PostCache cache = new PostCache(repository);
+        cache.start();
+        long missed = repository.insertPost("Written while the listener was away", "", "draft");
+        assertThat(cache.newest(cache.size())).extracting(Post::id).doesNotContain(missed);
+
+        cache.onGap(new PgChangeListenerGap("post-cache",
+                new StreamGap("the listening connection was lost", Instant.now())));
+
+        assertThat(cache.newest(cache.size())).extracting(Post::id).contains(missed);
     }
 
     private static Post post(long id, String title) {

@@ -16,9 +16,12 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
+import org.springframework.beans.factory.annotation.Autowired;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
@@ -34,6 +37,9 @@ abstract class SampleAppTest {
 
     @LocalServerPort
     int port;
+
+    @Autowired
+    JdbcClient jdbc;
 
     /** Points the sample at a database of the test server, as {@code spring.datasource.url} does for a user. */
     static void useTestDatabase(DynamicPropertyRegistry properties) {
@@ -114,6 +120,17 @@ abstract class SampleAppTest {
     }
 
     @Test
+    void aPostWhoseIdChangesIsCachedUnderItsNewIdOnly() throws Exception {
+        long id = post("/api/posts", "{\"title\":\"Moving\",\"status\":\"draft\"}").get("id").asLong();
+        await().untilAsserted(() -> assertThat(cachedPostIds()).contains(id));
+
+        long moved = id + 1_000_000;
+        jdbc.sql("UPDATE posts SET id = ? WHERE id = ?").params(moved, id).update(); // as another program may
+
+        await().untilAsserted(() -> assertThat(cachedPostIds()).contains(moved).doesNotContain(id));
+    }
+
+    @Test
     void healthShowsPgflashUpWithTheDriversDetails() throws Exception {
         JsonNode health = get("/actuator/health");
         assertThat(health.at("/components/pgflash/status").asString()).isEqualTo("UP");
@@ -182,6 +199,14 @@ abstract class SampleAppTest {
             // the listeners (and so the cache) keep up while that page's stream is stuck
             await().atMost(Duration.ofSeconds(40)).untilAsserted(() -> assertThat(
                     get("/api/posts?limit=0").get("total").asInt()).isGreaterThanOrEqualTo(before + 30_000));
+            // and a new page is served at once, not after the stuck one's write timeout
+            assertThat(CompletableFuture.supplyAsync(() -> {
+                try (EventStream fresh = EventStream.open(port)) {
+                    return fresh;
+                } catch (IOException | InterruptedException e) {
+                    throw new IllegalStateException(e);
+                }
+            })).succeedsWithin(Duration.ofSeconds(5));
         }
     }
 
