@@ -121,8 +121,11 @@ public class PgChangeListenerAnnotationBeanPostProcessor
             }
         }
         String listenerId = id;
-        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService(),
-                gap -> events.publishEvent(new PgChangeListenerGap(listenerId, gap)));
+        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService(), gap -> {
+            if (events != null) { // outside an application context there is nobody to tell
+                events.publishEvent(new PgChangeListenerGap(listenerId, gap));
+            }
+        });
         try {
             SubscriptionSpec.Builder spec = SubscriptionSpec.table(table)
                     .operations(annotation.ops())
