@@ -44,12 +44,8 @@ class StandbyTest extends FlashTestBase {
     @Test
     void walGroupFailsOverWhenTheActiveInstanceCloses() {
         String slot = db.name() + "_standby_" + (++groups);
-        failsOverWhenTheActiveCloses(() -> WalDriver.builder().slotName(slot).publicationName(slot)
-                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
-                .build()).close();
-        await().until(() -> queryLong(
-                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
-        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+        failsOverWhenTheActiveCloses(walGroup(slot)).close();
+        dropWhenReleased(slot);
     }
 
     @Test
@@ -185,20 +181,14 @@ class StandbyTest extends FlashTestBase {
     @Test
     void aWalTakeoverPublishesAgainWhatTheReaderStoppedPublishing() {
         String slot = db.name() + "_standby_" + (++groups);
-        takeoverCapturesWhatTheReaderCancelled(() -> WalDriver.builder().slotName(slot).publicationName(slot)
-                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
-                .build()).close();
-        await().until(() -> queryLong(
-                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
-        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+        takeoverCapturesWhatTheReaderCancelled(walGroup(slot)).close();
+        dropWhenReleased(slot);
     }
 
     @Test
     void aWalTakeoverIsNotKeptFromReadingByATableDroppedMeanwhile() {
         String slot = db.name() + "_standby_" + (++groups);
-        Supplier<ChangeDriver> driver = () -> WalDriver.builder().slotName(slot).publicationName(slot)
-                .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
-                .build();
+        Supplier<ChangeDriver> driver = walGroup(slot);
         db.execute("DROP TABLE IF EXISTS doomed", "CREATE TABLE doomed (id int PRIMARY KEY)");
         PgFlash active = start(driver.get(), new Recorder());
         Recorder second = new Recorder();
@@ -212,9 +202,7 @@ class StandbyTest extends FlashTestBase {
 
         assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(1);
         standby.close();
-        await().until(() -> queryLong(
-                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
-        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
+        dropWhenReleased(slot);
     }
 
     private void standbyCancelsAndTheReaderReadsOn(Supplier<ChangeDriver> driver) {
@@ -245,6 +233,19 @@ class StandbyTest extends FlashTestBase {
 
         assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(1);
         return standby;
+    }
+
+    /** Instances of one WAL group reading slot and publication {@code slot}, each trying its turn every 200 ms. */
+    private static Supplier<ChangeDriver> walGroup(String slot) {
+        return () -> WalDriver.builder().slotName(slot).publicationName(slot).standbyInterval(Duration.ofMillis(200))
+                .reconnectBackOff(BackOff.fixed(Duration.ofMillis(200))).build();
+    }
+
+    /** Drops the group's slot and publication (which its instances leave) once no instance reads the slot. */
+    private static void dropWhenReleased(String slot) {
+        await().until(() -> queryLong(
+                "SELECT count(*) FROM pg_replication_slots WHERE active AND slot_name = '" + slot + "'") == 0);
+        db.execute("SELECT pg_drop_replication_slot('" + slot + "')", "DROP PUBLICATION " + slot);
     }
 
     /** Returns the instance that took over. */

@@ -31,22 +31,12 @@ public final class RowDecoder {
     /**
      * Decodes {@code texts} (one per live column, {@code null} for NULL) into a row of {@code table}.
      *
+     * @param keepUnreadable keep a value the decoder cannot read as its text (logged once per column) instead of
+     *        failing the row: for rows whose column types are known to be current
      * @throws TableShapeChangedException when the number of values does not match the known columns (the table
      *         was altered since it was described)
      */
-    public static Row decode(TableMetadata table, List<String> texts) {
-        return decode(table, texts, false);
-    }
-
-    /**
-     * {@link #decode(TableMetadata, List)}, except that a value the decoder cannot read is kept as its text (and
-     * logged) rather than failing the row: for rows whose types are known to be current.
-     */
-    public static Row decodeKeepingUnreadable(TableMetadata table, List<String> texts) {
-        return decode(table, texts, true);
-    }
-
-    private static Row decode(TableMetadata table, List<String> texts, boolean keepUnreadable) {
+    public static Row decode(TableMetadata table, List<String> texts, boolean keepUnreadable) {
         if (texts.size() != table.columns().size()) {
             throw new TableShapeChangedException(table.name() + " has " + table.columns().size() + " known columns"
                     + " but a row with " + texts.size() + " values arrived");
@@ -56,18 +46,9 @@ public final class RowDecoder {
 
     /**
      * Decodes {@code texts} (one per column, {@code null} for NULL, {@link #UNCHANGED} for an unchanged TOASTed value
-     * that was not sent) into a row of {@code columns}.
+     * that was not sent) into a row of {@code columns}; {@code keepUnreadable} as above.
      */
-    public static Row decode(List<Column> columns, List<String> texts) {
-        return decode(columns, texts, false);
-    }
-
-    /** {@link #decode(List, List)}, keeping a value the decoder cannot read as its text (and logging it). */
-    public static Row decodeKeepingUnreadable(List<Column> columns, List<String> texts) {
-        return decode(columns, texts, true);
-    }
-
-    private static Row decode(List<Column> columns, List<String> texts, boolean keepUnreadable) {
+    public static Row decode(List<Column> columns, List<String> texts, boolean keepUnreadable) {
         Map<String, Object> values = new LinkedHashMap<>();
         Set<String> unchanged = new HashSet<>();
         for (int i = 0; i < texts.size(); i++) {

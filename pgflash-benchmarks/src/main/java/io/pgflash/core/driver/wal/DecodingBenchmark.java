@@ -70,7 +70,7 @@ public class DecodingBenchmark {
     /** Text values to a typed row (long, String, int, OffsetDateTime, BigDecimal, Boolean, UUID). */
     @Benchmark
     public Row mapRowValues() {
-        return RowDecoder.decode(COLUMNS, VALUES);
+        return RowDecoder.decode(COLUMNS, VALUES, true);
     }
 
     private static PgType scalar(int oid, String name) {

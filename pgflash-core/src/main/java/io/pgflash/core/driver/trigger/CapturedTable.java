@@ -172,8 +172,7 @@ final class CapturedTable {
         String then = layoutThen;
         if (current.layout() == null
                 || fields.size() == table.columns().size() && (then == null || then.equals(current.layout()))) {
-            return keepUnreadable ? RowDecoder.decodeKeepingUnreadable(table, fields)
-                    : RowDecoder.decode(table, fields);
+            return RowDecoder.decode(table, fields, keepUnreadable);
         }
         List<Integer> places = RowLayouts.placesOf(current.layout(), then, fields.size());
         List<Column> columns = new ArrayList<>(places.size());
@@ -185,8 +184,7 @@ final class CapturedTable {
                 values.add(fields.get(i));
             }
         }
-        return keepUnreadable ? RowDecoder.decodeKeepingUnreadable(columns, values)
-                : RowDecoder.decode(columns, values);
+        return RowDecoder.decode(columns, values, keepUnreadable);
     }
 
     /** The number of live columns before a place: the index of its column among the live ones. */

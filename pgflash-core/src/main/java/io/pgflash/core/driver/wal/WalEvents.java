@@ -148,7 +148,7 @@ final class WalEvents {
 
     /** pgoutput describes each relation before its rows, so its types are current: nothing read needs another look. */
     private static Row row(RelationInfo relation, TupleData tuple) {
-        return RowDecoder.decodeKeepingUnreadable(relation.columns, tuple.values());
+        return RowDecoder.decode(relation.columns, tuple.values(), true);
     }
 
     private static Row oldRow(RelationInfo relation, TupleData tuple, boolean keyOnly) {
