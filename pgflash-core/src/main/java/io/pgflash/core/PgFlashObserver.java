@@ -30,7 +30,11 @@ public interface PgFlashObserver {
     default void delivered(String subscriptionId, List<ChangeEvent> events, Outcome outcome, Duration listenerTime) {
     }
 
-    /** The driver lost its connection and is reconnecting. */
+    /** An attempt to reach the database failed (a connection lost, or a reconnect refused); another follows. */
     default void reconnecting() {
+    }
+
+    /** The database answers again after {@code failedAttempts} failed attempts: one outage is over. */
+    default void reconnected(int failedAttempts) {
     }
 }

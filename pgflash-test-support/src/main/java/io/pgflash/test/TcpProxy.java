@@ -14,7 +14,8 @@ import java.util.regex.Pattern;
 
 /**
  * A loopback TCP proxy in front of the test server, to make connections fail the way networks do: {@link #freeze()}
- * keeps the existing connections open but drops every byte (a silently dead peer), while new connections work.
+ * keeps the existing connections open but drops every byte (a silently dead peer), while new connections work;
+ * {@link #cutOff()} ends every connection and refuses new ones until {@link #restore()} (an outage).
  */
 public final class TcpProxy implements AutoCloseable {
 
@@ -24,6 +25,7 @@ public final class TcpProxy implements AutoCloseable {
     private final String targetHost;
     private final int targetPort;
     private final List<Link> links = new CopyOnWriteArrayList<>();
+    private volatile boolean cutOff;
 
     private TcpProxy(String targetHost, int targetPort) throws IOException {
         this.targetHost = targetHost;
@@ -62,6 +64,21 @@ public final class TcpProxy implements AutoCloseable {
         links.forEach(link -> link.frozen = true);
     }
 
+    /**
+     * From now on until {@link #restore()}, the server is out of reach: every connection is closed (the server sees it
+     * end), and each new one is closed as soon as it is accepted.
+     */
+    public void cutOff() {
+        cutOff = true;
+        links.forEach(Link::close);
+        links.clear();
+    }
+
+    /** Ends the outage {@link #cutOff()} began: new connections reach the server again. */
+    public void restore() {
+        cutOff = false;
+    }
+
     @Override
     public void close() {
         try {
@@ -76,6 +93,10 @@ public final class TcpProxy implements AutoCloseable {
         while (!server.isClosed()) {
             try {
                 Socket client = server.accept();
+                if (cutOff) {
+                    client.close();
+                    continue;
+                }
                 Socket upstream = new Socket(targetHost, targetPort);
                 Link link = new Link(client, upstream);
                 links.add(link);

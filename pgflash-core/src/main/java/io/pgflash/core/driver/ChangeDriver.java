@@ -6,6 +6,7 @@ import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -55,4 +56,12 @@ public interface ChangeDriver {
     }
 
     DriverState state();
+
+    /**
+     * What this instance holds in its consumer group (reads, stands by, or cannot tell now), apart from its
+     * connection's state; empty for a driver without consumer groups, where every instance reads.
+     */
+    default Optional<GroupRole> groupRole() {
+        return Optional.empty();
+    }
 }

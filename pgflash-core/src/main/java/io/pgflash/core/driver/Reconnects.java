@@ -5,12 +5,11 @@ import io.pgflash.core.PgFlashObserver;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 
 /**
- * A driver's run of lost connections: each failure is counted, reported to the observer, logged, and waited out
- * with back-off before the driver connects again.
+ * A reader's run of failed attempts during one outage: each is counted, reported to the observer and logged, and
+ * gives the back-off to wait before the next; the run ends when a connection works again.
  */
 public final class Reconnects {
 
@@ -20,7 +19,7 @@ public final class Reconnects {
     private final String what;
     private int failures;
 
-    /** @param what names the connection in log lines, e.g. "Replication from slot x" */
+    /** @param what names the reader in log lines, e.g. "wal slot x" */
     public Reconnects(BackOff backOff, PgFlashObserver observer, Logger log, String what) {
         this.backOff = backOff;
         this.observer = observer;
@@ -28,28 +27,29 @@ public final class Reconnects {
         this.what = what;
     }
 
-    /** Counts a failure and waits the back-off; false when interrupted meanwhile (the driver should stop). */
-    public boolean failed(Exception cause) {
+    /** Counts a failed attempt; returns how long to wait before the next. */
+    public Duration failed(Exception cause) {
         failures++;
         observer.reconnecting();
         Duration delay = backOff.delay(failures);
-        log.warn("{} failed ({}); reconnecting in {}", what, cause.getMessage(), delay);
+        log.warn("{} failed ({}); attempt {} of this outage, trying again in {}", what, cause.getMessage(), failures,
+                delay);
         log.debug("{} failure", what, cause);
-        try {
-            TimeUnit.MILLISECONDS.sleep(delay.toMillis());
-            return true;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
-        }
+        return delay;
     }
 
-    /** The connection works again; the next failure waits the shortest back-off. */
+    /** A connection works again: the outage is over, and the next failure waits the shortest back-off. */
     public void connected() {
         if (failures > 0) {
             log.info("{} works again after {} failed attempt(s)", what, failures);
+            observer.reconnected(failures);
         }
         failures = 0;
+    }
+
+    /** Failed attempts in the current outage (0: none). */
+    public int failures() {
+        return failures;
     }
 
     /** Closes a connection that may already be broken, ignoring what closing it says. */

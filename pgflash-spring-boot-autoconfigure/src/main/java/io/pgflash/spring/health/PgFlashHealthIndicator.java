@@ -55,11 +55,9 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
         });
         builder.withDetail("driver", flash.driver().name());
         builder.withDetail("state", state.name().toLowerCase(java.util.Locale.ROOT));
-        boolean group = flash.driver() instanceof WalDriver || flash.driver() instanceof DurableTriggerDriver;
-        if (group && state != DriverState.STOPPED && state != DriverState.STARTING) {
-            // one instance of a consumer group reads; the others stand by
-            builder.withDetail("role", state == DriverState.STANDBY ? "standby" : "active");
-        }
+        // one instance of a consumer group reads; the others stand by; while cut off, it cannot tell
+        flash.driver().groupRole().filter(role -> state != DriverState.STOPPED)
+                .ifPresent(role -> builder.withDetail("role", role.name().toLowerCase(java.util.Locale.ROOT)));
         if (state == DriverState.RECONNECTING) {
             builder.withDetail("reason", "the " + flash.driver().name() + " driver lost its connection and is"
                     + " reconnecting");

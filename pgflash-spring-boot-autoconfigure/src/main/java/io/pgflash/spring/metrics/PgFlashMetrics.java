@@ -9,6 +9,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import io.pgflash.core.driver.wal.WalDriver;
@@ -28,7 +29,10 @@ import org.springframework.beans.factory.ObjectProvider;
  * <li>{@code pgflash.events.delivered} (listener, table, operation, outcome): events done per subscription;</li>
  * <li>{@code pgflash.listener.duration} (listener): time in the listener, retries included;</li>
  * <li>{@code pgflash.delivery.latency} (listener): from the commit (or statement) to the listener's return;</li>
- * <li>{@code pgflash.reconnects}: lost connections;</li>
+ * <li>{@code pgflash.reconnects}: outages survived, counted when the database answers again;
+ * {@code pgflash.reconnect.attempts}: attempts that failed during outages;</li>
+ * <li>{@code pgflash.group.role} (role: active, standby, unknown): 1 for the role this instance holds in its consumer
+ * group, else 0 (drivers with consumer groups);</li>
  * <li>{@code pgflash.notify.queue.usage} (trigger driver), {@code pgflash.durable.backlog} and
  * {@code pgflash.durable.expired.groups} (durable mode) and {@code pgflash.slot.lag} (bytes, WAL driver): read from
  * the server when scraped.</li>
@@ -63,6 +67,13 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
                     .description("Events of this consumer group not yet consumed").register(meterRegistry);
             Gauge.builder("pgflash.durable.expired.groups", () -> safely(durable::expiredGroups))
                     .description("Consumer groups that no longer hold events back").register(meterRegistry);
+        }
+        if (driver.groupRole().isPresent()) {
+            for (GroupRole role : GroupRole.values()) {
+                Gauge.builder("pgflash.group.role", () -> driver.groupRole().orElse(null) == role ? 1 : 0)
+                        .description("1 for the role this instance holds in its consumer group, else 0")
+                        .tag("role", name(role)).register(meterRegistry);
+            }
         }
         if (driver instanceof WalDriver wal) {
             Gauge.builder("pgflash.slot.lag", () -> safely(() -> wal.slotStatus().lagBytes()))
@@ -124,7 +135,15 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
     public void reconnecting() {
         MeterRegistry meters = registry;
         if (meters != null) {
-            counter(meters, "pgflash.reconnects", "Connections pgflash lost and re-opened").increment();
+            counter(meters, "pgflash.reconnect.attempts", "Attempts to reach the database that failed").increment();
+        }
+    }
+
+    @Override
+    public void reconnected(int failedAttempts) {
+        MeterRegistry meters = registry;
+        if (meters != null) {
+            counter(meters, "pgflash.reconnects", "Times the database answered again after an outage").increment();
         }
     }
 

@@ -12,9 +12,11 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.driver.GroupLeadership;
-import io.pgflash.core.driver.ReaderSink;
-import io.pgflash.core.driver.Reconnects;
+import io.pgflash.core.driver.GroupRole;
+import io.pgflash.core.driver.ReaderRuntime;
+import io.pgflash.core.driver.ReadingSession;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -29,6 +31,7 @@ import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -78,9 +81,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final Duration pollInterval;
     private final Duration retentionInterval;
     private final Duration groupExpiry;
-    private final BackOff reconnectBackOff;
-    private final Duration standbyInterval;
-    private ReaderSink sink;
+    private final ReaderRuntime runtime;
+    private EventSink sink;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
     /** What this instance's subscriptions capture, by table oid: captured again when it takes the group's turn. */
     private final Map<Long, Set<Operation>> wanted = new ConcurrentHashMap<>();
@@ -92,7 +94,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private DriverContext context;
     private GroupLeadership leadership;
     private volatile Connection connection;
-    private volatile Thread reader;
     private ScheduledExecutorService heartbeat;
     /** The digest of the captured tables' columns as of the round last opened, and as last described. */
     private String roundColumns = "";
@@ -101,8 +102,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final List<StreamGap> gaps = new ArrayList<>();
     /** The end of events found deleted, to confirm once handed over (0: none). */
     private long skippedThrough;
-    private volatile boolean running;
-    private volatile DriverState state = DriverState.STOPPED;
     private long cursor;
     private long savedCursor;
     /** The round being read, or null between rounds. */
@@ -131,8 +130,11 @@ public final class DurableTriggerDriver implements ChangeDriver {
         this.pollInterval = atLeast(builder.pollInterval, Duration.ofMillis(1), "poll interval");
         this.retentionInterval = atLeast(builder.retentionInterval, Duration.ofMillis(1), "retention interval");
         this.groupExpiry = atLeast(builder.groupExpiry, Duration.ofSeconds(1), "group expiry");
-        this.reconnectBackOff = builder.reconnectBackOff;
-        this.standbyInterval = atLeast(builder.standbyInterval, Duration.ofMillis(1), "standby interval");
+        // a stop waits for a statement in progress, a while
+        this.runtime = new ReaderRuntime("durable group " + group, "pgflash-durable-" + group,
+                builder.reconnectBackOff,
+                atLeast(builder.standbyInterval, Duration.ofMillis(1), "standby interval"),
+                pollInterval.multipliedBy(4).plusSeconds(5));
     }
 
     private static Duration atLeast(Duration value, Duration least, String setting) {
@@ -196,10 +198,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     @Override
     public synchronized void start(DriverContext driverContext) {
-        awaitPreviousReader();
+        runtime.awaitPreviousReader();
         this.context = driverContext;
-        this.sink = new ReaderSink(driverContext.sink());
-        state = DriverState.STARTING;
         SchemaLock.inTransaction(driverContext.connections(), sql.schema(), "install the durable pgflash schema "
                 + sql.schema(), c -> {
                     try (Statement statement = c.createStatement()) {
@@ -221,41 +221,14 @@ public final class DurableTriggerDriver implements ChangeDriver {
         leadership = new GroupLeadership(driverContext.connections(),
                 "durable:" + sql.schema().length() + ":" + sql.schema() + ":" + group);
         try {
-            if (!becomeActive()) {
-                state = DriverState.STANDBY;
-                log.info("Durable group {} is read by another instance; this one stands by", group);
-            }
+            runtime.start(eventSink -> {
+                sink = eventSink;
+                return new Reader();
+            }, leadership, driverContext.sink(), driverContext.observer());
         } catch (SQLException e) {
-            state = DriverState.STOPPED;
-            leadership.release();
             throw new PgFlashException("Could not open the durable consumer's connection: " + e.getMessage(), e);
         }
-        running = true;
-        reader = new Thread(this::readLoop, "pgflash-durable-" + group);
-        reader.setDaemon(true);
-        reader.start();
         startHeartbeat();
-    }
-
-    /**
-     * A reader that outlived the last stop (stuck in a statement the stop could not interrupt) shares this driver's
-     * connection and cursor: a new run waits for it to end, and refuses to start beside it.
-     */
-    private void awaitPreviousReader() {
-        Thread previous = reader;
-        if (previous == null || !previous.isAlive()) {
-            return;
-        }
-        try {
-            previous.join(pollInterval.toMillis() * 4 + 5000);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (previous.isAlive()) {
-            throw new PgFlashException("The durable reader of group " + group + " from before the last stop is still"
-                    + " in a database statement (see pg_stat_activity, application_name pgflash); start again once it"
-                    + " has ended");
-        }
     }
 
     /**
@@ -271,8 +244,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return thread;
         });
         heartbeat.scheduleWithFixedDelay(() -> {
-            Thread reading = reader;
-            if (!running || reading == null || !reading.isAlive()) {
+            if (!runtime.readerAlive()) {
                 return; // a reader that ended does not hold events back
             }
             try (Connection c = context.connections().open();
@@ -436,23 +408,10 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     @Override
     public void stop() {
-        running = false;
         if (heartbeat != null) {
             heartbeat.shutdownNow();
         }
-        Thread thread = reader;
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                // a reader waiting on stuck listeners is not waited for; one in a statement is, a while
-                sink.awaitEnd(thread, pollInterval.multipliedBy(4).plusSeconds(5));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                thread.interrupt();
-            }
-        }
-        state = DriverState.STOPPED;
+        runtime.stop();
     }
 
     /**
@@ -476,45 +435,27 @@ public final class DurableTriggerDriver implements ChangeDriver {
         wanted.clear(); // the next start captures its subscriptions' tables again
     }
 
-    /**
-     * Waits without a listening session: a session that LISTENs but never reads would hold the server's NOTIFY queue
-     * back.
-     */
-    private void standBy() {
-        closeQuietly(connection);
-        connection = null;
-        state = DriverState.STANDBY;
-    }
-
-    /** Takes the group's reading over if no other instance has it, resuming from the group's saved cursor. */
-    private boolean becomeActive() throws SQLException {
-        if (!leadership.tryAcquire()) {
-            return false;
-        }
-        try {
-            if (connection == null) {
-                connection = connect();
-            }
-            cursor = readCursor();
-            captureWanted();
-        } catch (SQLException | RuntimeException e) {
-            // holding the turn without the group's cursor, a retry would read from this instance's stale one
-            leadership.release();
-            closeQuietly(connection);
-            connection = null;
-            throw e;
-        }
-        savedCursor = cursor;
-        round = null;
-        skippedThrough = 0; // found from this instance's own cursor, which the group's replaces
-        confirmed.accumulateAndGet(cursor, Math::max);
-        state = DriverState.STREAMING;
-        return true;
+    @Override
+    public DriverState state() {
+        return runtime.state();
     }
 
     @Override
-    public DriverState state() {
-        return state;
+    public Optional<GroupRole> groupRole() {
+        return Optional.of(runtime.role());
+    }
+
+    /**
+     * Resumes from the group's saved cursor with this instance's tables captured again (the instance that read
+     * before may have stopped capturing some).
+     */
+    private void takeTurn() throws SQLException {
+        cursor = readCursor();
+        captureWanted();
+        savedCursor = cursor;
+        skippedThrough = 0; // found from this instance's own cursor, which the group's replaces
+        confirmed.accumulateAndGet(cursor, Math::max);
+        log.debug("Durable group {}: this instance resumes from position {}", group, cursor);
     }
 
     /**
@@ -537,10 +478,6 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    private Connection connect() throws SQLException {
-        return context.connections().open();
-    }
-
     private long readCursor() throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(sql.readCursor())) {
             statement.setString(1, group);
@@ -551,78 +488,59 @@ public final class DurableTriggerDriver implements ChangeDriver {
         }
     }
 
-    private void readLoop() {
-        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log, "Durable group " + group);
-        long lastRetention = 0;
-        long lastSave = 0;
-        long lastLeadershipCheck = System.nanoTime();
-        try {
-            while (running) {
-                try {
-                    if (!leadership.held()) {
-                        if (!becomeActive()) {
-                            standBy();
-                            TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
-                            continue;
-                        }
-                        reconnects.connected();
-                        log.info("Durable group {}: this instance reads now, from position {}", group, cursor);
-                    } else if (System.nanoTime() - lastLeadershipCheck > standbyInterval.toNanos()) {
-                        lastLeadershipCheck = System.nanoTime();
-                        if (!leadership.stillHeld()) {
-                            log.warn("Durable group {}: this instance lost its turn (its lock session ended) and"
-                                    + " stands by", group);
-                            standBy();
-                            continue;
-                        }
-                    }
-                    if (connection == null) {
-                        // what cut the reader may have ended the lock session too (a server restart), and another
-                        // instance may read now: go on only while this one still has the turn
-                        if (!leadership.stillHeld()) {
-                            log.warn("Durable group {}: this instance lost its turn while reconnecting and stands by",
-                                    group);
-                            standBy();
-                            continue;
-                        }
-                        connection = connect();
-                        state = DriverState.STREAMING;
-                        reconnects.connected();
-                    }
-                    if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
-                        saveCursor(connection);
-                        lastSave = System.nanoTime();
-                    }
-                    int delivered = deliverNext();
-                    if (delivered == 0) {
-                        waitForWork();
-                    } else if (delivered < batchSize / 2) {
-                        // a trickle: let a few more commit, so the consumer's own commits stay few
-                        TimeUnit.MILLISECONDS.sleep(PACING.toMillis());
-                    }
-                    if (System.nanoTime() - lastRetention > retentionInterval.toNanos()) {
-                        deleteConsumed();
-                        lastRetention = System.nanoTime();
-                    }
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                    return;
-                } catch (SQLException | RuntimeException e) {
-                    if (!running) {
-                        return;
-                    }
-                    state = DriverState.RECONNECTING;
-                    closeQuietly(connection);
-                    connection = null;
-                    round = null; // its cursor was the old session's; the group's cursor reopens it
-                    if (!reconnects.failed(e)) {
-                        return;
-                    }
-                }
+    /**
+     * The group's reader: it opens a connection (taking the group's cursor over when it gets the turn), reads the
+     * next batch of the current round or waits for work, saves the cursor every {@link #CURSOR_SAVE_INTERVAL} and
+     * deletes consumed events every retention interval. It listens only while it waits: a session that LISTENs but
+     * is not read would hold the server's NOTIFY queue back.
+     */
+    private final class Reader implements ReadingSession {
+
+        private long lastRetention;
+        private long lastSave;
+
+        @Override
+        public void open(Opening opening) throws SQLException {
+            connection = context.connections().open();
+            round = null; // its cursor was the old session's; the group's cursor reopens it
+            if (opening != Opening.RECONNECT) {
+                takeTurn();
             }
-        } finally {
+        }
+
+        @Override
+        public boolean readBatch() throws SQLException, InterruptedException {
+            if (System.nanoTime() - lastSave > CURSOR_SAVE_INTERVAL.toNanos()) {
+                saveCursor(connection);
+                lastSave = System.nanoTime();
+            }
+            int delivered = deliverNext();
+            if (delivered == 0) {
+                waitForWork();
+            } else if (delivered < batchSize / 2) {
+                // a trickle: let a few more commit, so the consumer's own commits stay few
+                TimeUnit.MILLISECONDS.sleep(PACING.toMillis());
+            }
+            return delivered > 0;
+        }
+
+        @Override
+        public void chores(boolean idle) throws SQLException {
+            if (System.nanoTime() - lastRetention > retentionInterval.toNanos()) {
+                deleteConsumed();
+                lastRetention = System.nanoTime();
+            }
+        }
+
+        @Override
+        public void abort() {
             closeQuietly(connection);
             connection = null;
+        }
+
+        @Override
+        public void ended() {
+            abort();
         }
     }
 
@@ -640,7 +558,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         List<Row> rows = reading.cursorOpen || reading.events - reading.read > batchSize
                 ? fetchThroughCursor(reading)
                 : fetchAtOnce(reading);
-        if (!running) {
+        if (!runtime.running()) {
             return 0; // stopped while fetching: a new run must not get what this one read
         }
         for (Row row : rows) {
@@ -927,7 +845,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
      */
     private boolean awaitWork() throws SQLException, InterruptedException {
         long wait = PACING.toMillis();
-        while (running) {
+        while (runtime.running()) {
             if (arm()) {
                 boolean woken = false;
                 try {
@@ -992,7 +910,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
         PGConnection listening = connection.unwrap(PGConnection.class);
         long left = millis;
-        while (running && left > 0) {
+        while (runtime.running() && left > 0) {
             PGNotification[] woken = listening.getNotifications((int) Math.min(left, STOP_CHECK.toMillis()));
             if (woken != null && woken.length > 0) {
                 return true;
@@ -1075,7 +993,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
                 statement.setString(2, snapshot);
                 deleted = statement.executeUpdate();
             }
-        } while (deleted == DurableSql.RETENTION_BATCH && running);
+        } while (deleted == DurableSql.RETENTION_BATCH && runtime.running());
         if (deleted < DurableSql.RETENTION_BATCH) {
             for (String purge : sql.purgeRounds()) {
                 try (PreparedStatement statement = connection.prepareStatement(purge)) {

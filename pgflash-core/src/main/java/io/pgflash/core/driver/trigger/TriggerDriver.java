@@ -12,7 +12,9 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
-import io.pgflash.core.driver.Reconnects;
+import io.pgflash.core.driver.EventSink;
+import io.pgflash.core.driver.ReaderRuntime;
+import io.pgflash.core.driver.ReadingSession;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -49,7 +51,7 @@ public final class TriggerDriver implements ChangeDriver {
     private final TriggerSql sql;
     private final Duration pollInterval;
     private final Duration connectionCheckInterval;
-    private final BackOff reconnectBackOff;
+    private final ReaderRuntime runtime;
     private final Duration overflowRetention;
     private final boolean removeSchemaOnShutdown;
     /** Identifies the current listening session, which holds an advisory lock on it while alive; new per session. */
@@ -65,16 +67,17 @@ public final class TriggerDriver implements ChangeDriver {
     /** Registration changes from capture() and from the reader's reconnect must not interleave. */
     private final Object registrationLock = new Object();
     private volatile Connection listening;
-    private Thread reader;
-    private volatile boolean running;
-    private volatile DriverState state = DriverState.STOPPED;
+    private EventSink sink;
     private long notificationSequence;
 
     private TriggerDriver(Builder builder) {
         this.sql = new TriggerSql(builder.schema);
         this.pollInterval = builder.pollInterval;
         this.connectionCheckInterval = builder.connectionCheckInterval;
-        this.reconnectBackOff = builder.reconnectBackOff;
+        // a stop waits for one wait for notifications, and for a connection check
+        this.runtime = new ReaderRuntime("notify channel " + builder.schema, "pgflash-trigger-listener",
+                builder.reconnectBackOff,
+                Duration.ZERO, pollInterval.multipliedBy(4).plus(connectionCheckInterval));
         this.overflowRetention = builder.overflowRetention;
         this.removeSchemaOnShutdown = builder.removeSchemaOnShutdown;
     }
@@ -92,19 +95,15 @@ public final class TriggerDriver implements ChangeDriver {
     public synchronized void start(DriverContext driverContext) {
         this.context = driverContext;
         this.installer = new TriggerInstaller(sql, driverContext.connections());
-        state = DriverState.STARTING;
         signature = new PayloadSignature(installer.install());
         try {
-            listening = connectListening();
+            runtime.start(eventSink -> {
+                sink = eventSink;
+                return new Listening();
+            }, null, driverContext.sink(), driverContext.observer());
         } catch (SQLException e) {
-            state = DriverState.STOPPED;
             throw new PgFlashException("Could not open the listening connection: " + e.getMessage(), e);
         }
-        running = true;
-        state = DriverState.STREAMING;
-        reader = new Thread(this::readLoop, "pgflash-trigger-listener");
-        reader.setDaemon(true);
-        reader.start();
     }
 
     @Override
@@ -132,19 +131,7 @@ public final class TriggerDriver implements ChangeDriver {
 
     @Override
     public void stop() {
-        running = false;
-        Thread thread = reader;
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                thread.join(pollInterval.toMillis() * 4 + connectionCheckInterval.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (thread.isAlive()) {
-                thread.interrupt();
-            }
-        }
-        state = DriverState.STOPPED;
+        runtime.stop();
     }
 
     @Override
@@ -181,7 +168,7 @@ public final class TriggerDriver implements ChangeDriver {
 
     @Override
     public DriverState state() {
-        return state;
+        return runtime.state();
     }
 
     private Connection connectListening() throws SQLException {
@@ -233,71 +220,71 @@ public final class TriggerDriver implements ChangeDriver {
         }
     }
 
-    private void readLoop() {
-        try {
-            readUntilStopped();
-        } finally {
-            // stopped: leave no listening session behind, even one opened while stop() was waiting
+    /**
+     * The listening session: it waits for notifications a poll interval at a time, checks an idle connection (a
+     * silently dead one only shows when talked to), and on reconnect registers its tables again under the new
+     * session's token and reports the gap.
+     */
+    private final class Listening implements ReadingSession {
+
+        private long lastCheck = System.nanoTime();
+        private long lastCleanup;
+
+        @Override
+        public void open(Opening opening) throws SQLException, InterruptedException {
+            long previousToken = token;
+            listening = connectListening();
+            lastCheck = System.nanoTime();
+            if (opening == Opening.FIRST) {
+                return;
+            }
+            synchronized (registrationLock) {
+                for (CapturedTable capture : captures.values()) {
+                    installer.register(token, capture.table().oid(), capture.operations(),
+                            capture.table().name().toString());
+                }
+                installer.unregisterAll(previousToken, false);
+            }
+            sink.gap(new StreamGap("the listening connection was lost; changes committed while reconnecting were not"
+                    + " received", Instant.now()));
+        }
+
+        @Override
+        public boolean readBatch() throws SQLException, InterruptedException {
+            PGNotification[] notifications = listening.unwrap(PGConnection.class)
+                    .getNotifications((int) pollInterval.toMillis());
+            if (notifications == null || notifications.length == 0) {
+                return false;
+            }
+            handle(notifications);
+            lastCheck = System.nanoTime();
+            return true;
+        }
+
+        @Override
+        public void chores(boolean idle) throws SQLException {
+            if (idle && System.nanoTime() - lastCheck > connectionCheckInterval.toNanos()) {
+                if (!listening.isValid((int) Math.max(1, connectionCheckInterval.toSeconds()))) {
+                    throw new SQLException("the listening connection does not answer");
+                }
+                lastCheck = System.nanoTime();
+            }
+            if (lastCleanup == 0 || System.nanoTime() - lastCleanup > OVERFLOW_CLEANUP_INTERVAL.toNanos()) {
+                deleteOldOverflow();
+                lastCleanup = System.nanoTime();
+            }
+        }
+
+        @Override
+        public void abort() {
             closeQuietly(listening);
             listening = null;
         }
-    }
 
-    private void readUntilStopped() {
-        long lastCheck = System.nanoTime();
-        long lastCleanup = 0;
-        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log,
-                "Listening on channel " + sql.channel());
-        while (running) {
-            try {
-                if (listening == null) {
-                    long previousToken = token;
-                    listening = connectListening();
-                    if (!running) {
-                        break;
-                    }
-                    synchronized (registrationLock) {
-                        for (CapturedTable capture : captures.values()) {
-                            installer.register(token, capture.table().oid(), capture.operations(),
-                                    capture.table().name().toString());
-                        }
-                        installer.unregisterAll(previousToken, false);
-                    }
-                    state = DriverState.STREAMING;
-                    reconnects.connected();
-                    context.sink().gap(new StreamGap("the listening connection was lost; changes committed while"
-                            + " reconnecting were not received", Instant.now()));
-                }
-                PGNotification[] notifications = listening.unwrap(PGConnection.class)
-                        .getNotifications((int) pollInterval.toMillis());
-                if (notifications != null && notifications.length > 0) {
-                    handle(notifications);
-                    lastCheck = System.nanoTime();
-                } else if (System.nanoTime() - lastCheck > connectionCheckInterval.toNanos()) {
-                    // a silently dead connection only shows when we talk to it
-                    if (!listening.isValid((int) Math.max(1, connectionCheckInterval.toSeconds()))) {
-                        throw new SQLException("the listening connection does not answer");
-                    }
-                    lastCheck = System.nanoTime();
-                }
-                if (System.nanoTime() - lastCleanup > OVERFLOW_CLEANUP_INTERVAL.toNanos()) {
-                    deleteOldOverflow();
-                    lastCleanup = System.nanoTime();
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (SQLException | RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                state = DriverState.RECONNECTING;
-                closeQuietly(listening);
-                listening = null;
-                if (!reconnects.failed(e)) {
-                    return;
-                }
-            }
+        /** Stopped: no listening session is left behind, even one opened while the stop waited. */
+        @Override
+        public void ended() {
+            abort();
         }
     }
 
@@ -327,7 +314,7 @@ public final class TriggerDriver implements ChangeDriver {
                 log.error("Skipped a change notification pgflash could not read: {}", e.getMessage(), e);
                 continue;
             }
-            context.sink().accept(events, new Position(sequence, Math.max(0, events.size() - 1)));
+            sink.accept(events, new Position(sequence, Math.max(0, events.size() - 1)));
         }
     }
 

@@ -1,7 +1,6 @@
 package io.pgflash.core.driver.wal;
 
 import io.pgflash.core.BackOff;
-import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
@@ -12,33 +11,19 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
-import io.pgflash.core.driver.ReaderSink;
-import io.pgflash.core.driver.Reconnects;
-import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
-import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
-import io.pgflash.core.driver.wal.PgOutputMessage.LogicalMessage;
-import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamAbort;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamCommit;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamStart;
-import java.nio.ByteBuffer;
+import io.pgflash.core.driver.GroupRole;
+import io.pgflash.core.driver.ReaderRuntime;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.postgresql.PGConnection;
-import org.postgresql.replication.LogSequenceNumber;
-import org.postgresql.replication.PGReplicationStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,56 +38,35 @@ import org.slf4j.LoggerFactory;
 public final class WalDriver implements ChangeDriver {
 
     private static final Logger log = LoggerFactory.getLogger(WalDriver.class);
-    static final String HEARTBEAT_PREFIX = "pgflash-heartbeat";
-    /** Events handed to dispatch at once inside a large transaction, so memory stays bounded. */
-    private static final int CHUNK = 512;
+    /** How long a stop waits for a reader inside a database call before aborting its stream. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
 
     private final WalSetup setup;
-    private final Duration statusInterval;
-    private final Duration heartbeatInterval;
-    private final Duration connectionCheckInterval;
-    private final BackOff reconnectBackOff;
-    private final Duration standbyInterval;
+    private final ReplicationSession.Settings settings;
     private final boolean replicaIdentityFull;
-    private final boolean streaming;
     private final boolean dropSlotOnShutdown;
+    private final ReaderRuntime runtime;
     private final AtomicLong confirmed = new AtomicLong();
     /** The tables this instance's subscriptions read, by oid: published again when it takes the group's turn. */
     private final Map<Long, TableMetadata> wanted = new ConcurrentHashMap<>();
 
     private DriverContext context;
-    private ReaderSink sink;
-    private WalEvents events;
-    private Thread reader;
-    private volatile boolean running;
-    private volatile DriverState state = DriverState.STOPPED;
+    private ReplicationSession session;
     private GroupLeadership leadership;
     /** Whether this instance had the group's turn when it last closed: only then may it drop the group's slot. */
     private boolean readingAtClose;
-
-    // reader-thread state
-    private volatile Connection replicationConnection;
-    private volatile PGReplicationStream stream;
-    private final PgOutputDecoder decoder = new PgOutputDecoder();
-    private Begin transaction;
-    private List<ChangeEvent> pending = new ArrayList<>();
-    private int index;
-    private final StreamedTransactions streamed = new StreamedTransactions();
-    private long flushed;
-    private long lastIdleConfirm;
 
     private WalDriver(Builder builder) {
         String group = builder.group;
         this.setup = new WalSetup(builder.slot != null ? builder.slot : derivedName(group),
                 builder.publication != null ? builder.publication : derivedName(group));
-        this.statusInterval = builder.statusInterval;
-        this.heartbeatInterval = builder.heartbeatInterval;
-        this.connectionCheckInterval = builder.connectionCheckInterval;
-        this.reconnectBackOff = builder.reconnectBackOff;
-        this.standbyInterval = builder.standbyInterval;
+        this.settings = new ReplicationSession.Settings(builder.statusInterval, builder.heartbeatInterval,
+                builder.connectionCheckInterval, builder.streaming);
         this.replicaIdentityFull = builder.replicaIdentityFull;
-        this.streaming = builder.streaming;
         this.dropSlotOnShutdown = builder.dropSlotOnShutdown;
+        this.runtime = new ReaderRuntime("wal slot " + setup.slot(), "pgflash-wal-" + setup.slot(),
+                builder.reconnectBackOff, builder.standbyInterval,
+                STOP_WAIT);
     }
 
     public static Builder builder() {
@@ -126,35 +90,19 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public synchronized void start(DriverContext driverContext) {
         this.context = driverContext;
-        this.sink = new ReaderSink(driverContext.sink());
-        this.events = new WalEvents(driverContext.catalog(), driverContext.connections());
-        state = DriverState.STARTING;
+        WalEvents events = new WalEvents(driverContext.catalog(), driverContext.connections());
         leadership = new GroupLeadership(driverContext.connections(), "wal:" + setup.slot());
-        try (Connection connection = driverContext.connections().open()) {
-            setup.checkPreconditions(connection);
-            setup.ensurePublication(connection);
-            if (leadership.tryAcquire()) {
-                setup.ensureSlot(connection);
-                openStream();
-                state = DriverState.STREAMING;
-            } else {
-                state = DriverState.STANDBY;
-                log.info("Slot {} is read by another instance of its group; this one stands by", setup.slot());
+        try {
+            try (Connection connection = driverContext.connections().open()) {
+                setup.checkPreconditions(connection);
+                setup.ensurePublication(connection);
             }
-        } catch (SQLException | RuntimeException e) {
-            state = DriverState.STOPPED;
-            closeStream();
-            leadership.release();
-            if (e instanceof RuntimeException runtime) {
-                throw runtime;
-            }
+            runtime.start(sink -> session = new ReplicationSession(setup, driverContext.connections(), events,
+                    settings, confirmed, wanted, sink), leadership, driverContext.sink(), driverContext.observer());
+        } catch (SQLException e) {
             throw new PgFlashException("Could not start logical replication from slot " + setup.slot() + ": "
                     + e.getMessage(), e);
         }
-        running = true;
-        reader = new Thread(this::readLoop, "pgflash-wal-" + setup.slot());
-        reader.setDaemon(true);
-        reader.start();
     }
 
     @Override
@@ -219,35 +167,14 @@ public final class WalDriver implements ChangeDriver {
 
     @Override
     public void stop() {
-        running = false;
-        Thread thread = reader;
-        if (thread != null && thread != Thread.currentThread()) {
-            try {
-                // a reader waiting on stuck listeners is not waited for; one reading is, a while
-                if (!sink.awaitEnd(thread, Duration.ofSeconds(10))) {
-                    // stuck in a call that ignores interrupts: dropping the connection ends it
-                    thread.interrupt();
-                    abortStream();
-                    thread.join(Duration.ofSeconds(5).toMillis());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-        }
-        state = DriverState.STOPPED;
+        runtime.stop();
     }
 
     @Override
     public synchronized void close() {
-        if (stream != null) {
-            try {
-                sendConfirmed();
-                stream.forceUpdateStatus();
-            } catch (SQLException e) {
-                log.debug("Could not send the last confirmed position; the slot resumes from the previous one", e);
-            }
+        if (session != null) {
+            session.close();
         }
-        closeStream();
         wanted.clear(); // the next start captures its subscriptions' tables again
         if (leadership != null) {
             readingAtClose = leadership.held();
@@ -273,7 +200,12 @@ public final class WalDriver implements ChangeDriver {
 
     @Override
     public DriverState state() {
-        return state;
+        return runtime.state();
+    }
+
+    @Override
+    public Optional<GroupRole> groupRole() {
+        return Optional.of(runtime.role());
     }
 
     /** The slot's lag and activity, read from the server. */
@@ -294,281 +226,6 @@ public final class WalDriver implements ChangeDriver {
             setup.drop(connection);
         } catch (SQLException e) {
             throw new PgFlashException("Could not drop slot " + setup.slot() + ": " + e.getMessage(), e);
-        }
-    }
-
-    /**
-     * Publishes this instance's tables again: the instance that read before may have removed some. One that cannot be
-     * (dropped since, say) is logged and left out rather than keeping the stream from opening.
-     */
-    private void publishWanted() throws SQLException {
-        if (wanted.isEmpty()) {
-            return;
-        }
-        try (Connection connection = context.connections().open()) {
-            for (TableMetadata table : wanted.values()) {
-                try {
-                    setup.publish(connection, table, true);
-                } catch (SQLException | RuntimeException e) {
-                    log.warn("Could not add {} to publication {} again on taking over: {}", table.name(),
-                            setup.publication(), e.getMessage());
-                    wanted.remove(table.oid());
-                }
-            }
-        }
-    }
-
-    private void openStream() throws SQLException {
-        replicationConnection = context.connections().openReplication();
-        var builder = replicationConnection.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
-                .logical()
-                .withSlotName(setup.slot())
-                .withSlotOption("proto_version", streaming ? "2" : "1")
-                .withSlotOption("publication_names", setup.publicationOption())
-                .withSlotOption("messages", "true")
-                .withStatusInterval((int) statusInterval.toMillis(), TimeUnit.MILLISECONDS)
-                // only what listeners handled may be confirmed, never what merely arrived
-                .withAutomaticFlush(false);
-        if (streaming) {
-            builder = builder.withSlotOption("streaming", "on");
-        }
-        stream = builder.start();
-        decoder.reset();
-        transaction = null;
-        pending = new ArrayList<>();
-        streamed.clear();
-        flushed = 0; // report the confirmed position on the new stream too
-    }
-
-    /** Ends the stream politely (the server hears CopyDone), waiting at most a few seconds for an answer. */
-    private void closeStream() {
-        try {
-            if (replicationConnection != null) {
-                replicationConnection.setNetworkTimeout(Runnable::run, (int) Duration.ofSeconds(5).toMillis());
-            }
-            if (stream != null) {
-                stream.close();
-            }
-        } catch (SQLException e) {
-            log.debug("Closing the replication stream failed", e);
-        }
-        try {
-            if (replicationConnection != null) {
-                replicationConnection.close();
-            }
-        } catch (SQLException e) {
-            log.debug("Closing the replication connection failed", e);
-        }
-        stream = null;
-        replicationConnection = null;
-    }
-
-    /** Drops a broken or stuck connection at once: a polite close would wait on a dead peer. */
-    private void abortStream() {
-        Connection connection = replicationConnection;
-        stream = null;
-        replicationConnection = null;
-        if (connection != null) {
-            try {
-                connection.abort(Runnable::run);
-            } catch (SQLException e) {
-                log.debug("Aborting the replication connection failed", e);
-            }
-        }
-    }
-
-    private void readLoop() {
-        Reconnects reconnects = new Reconnects(reconnectBackOff, context.observer(), log,
-                "Replication from slot " + setup.slot());
-        long lastHeartbeat = System.nanoTime();
-        long lastCheck = System.nanoTime();
-        long lastLeadershipCheck = System.nanoTime();
-        while (running) {
-            try {
-                if (stream == null) {
-                    if (!leadership.tryAcquire()) {
-                        state = DriverState.STANDBY;
-                        TimeUnit.MILLISECONDS.sleep(standbyInterval.toMillis());
-                        continue;
-                    }
-                    publishWanted();
-                    openStream();
-                    state = DriverState.STREAMING;
-                    reconnects.connected();
-                } else if (System.nanoTime() - lastLeadershipCheck > standbyInterval.toNanos()) {
-                    lastLeadershipCheck = System.nanoTime();
-                    if (!leadership.stillHeld()) {
-                        log.warn("Slot {}: this instance lost its turn (its lock session ended) and stands by",
-                                setup.slot());
-                        abortStream();
-                        state = DriverState.STANDBY;
-                        continue;
-                    }
-                }
-                ByteBuffer message = stream.readPending();
-                sendConfirmed();
-                if (message == null) {
-                    confirmWhenIdle();
-                    if (heartbeatInterval.toNanos() > 0 && System.nanoTime() - lastHeartbeat > heartbeatInterval.toNanos()) {
-                        heartbeat();
-                        lastHeartbeat = System.nanoTime();
-                    }
-                    if (System.nanoTime() - lastCheck > connectionCheckInterval.toNanos()) {
-                        checkStillServed();
-                        lastCheck = System.nanoTime();
-                    }
-                    TimeUnit.MILLISECONDS.sleep(1);
-                    continue;
-                }
-                handle(decoder.decode(message));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return;
-            } catch (SQLException | RuntimeException e) {
-                if (!running) {
-                    return;
-                }
-                state = DriverState.RECONNECTING;
-                abortStream();
-                if (!reconnects.failed(e)) {
-                    return;
-                }
-            }
-        }
-        // the stream stays open: close() reports the final confirmed position once listeners are done
-    }
-
-    private void handle(PgOutputMessage message) throws SQLException, InterruptedException {
-        if (message instanceof Begin begin) {
-            transaction = begin;
-            index = 0;
-        } else if (message instanceof Commit commit) {
-            flushPending(new Position(commit.endLsn(), 0));
-            transaction = null;
-        } else if (message instanceof Relation relation && !streamed.inStream()) {
-            events.relation(relation);
-        } else if (message instanceof LogicalMessage logical) {
-            if (!logical.transactional() && HEARTBEAT_PREFIX.equals(logical.prefix())) {
-                sink.accept(List.of(), new Position(logical.lsn(), 0));
-            }
-        } else if (message instanceof StreamStart start) {
-            streamed.start(start.xid());
-        } else if (message instanceof PgOutputMessage.StreamStop) {
-            streamed.stop();
-        } else if (message instanceof StreamCommit commit) {
-            deliverStreamed(commit);
-        } else if (message instanceof StreamAbort abort) {
-            streamed.abort(abort.xid(), abort.subXid());
-        } else if (message instanceof PgOutputMessage.Ignored) {
-            return;
-        } else if (streamed.inStream()) {
-            streamed.add(message);
-        } else {
-            addChanges(message, transaction.finalLsn(), transaction.xid(), WalEvents.time(transaction.commitMicros()));
-        }
-    }
-
-    private void addChanges(PgOutputMessage change, long commitLsn, long xid, Instant time)
-            throws InterruptedException {
-        addDecoded(events.events(change, commitLsn, index, Integer.toUnsignedLong((int) xid), time));
-    }
-
-    private void addDecoded(List<ChangeEvent> decoded) throws InterruptedException {
-        index += decoded.size();
-        pending.addAll(decoded);
-        if (pending.size() >= CHUNK) {
-            flushPending(null);
-        }
-    }
-
-    /**
-     * A streamed transaction committed: its changes go out now, in order, without the aborted subtransactions', each
-     * decoded with the table shape the transaction itself described.
-     */
-    private void deliverStreamed(StreamCommit commit) throws SQLException, InterruptedException {
-        index = 0;
-        Instant time = WalEvents.time(commit.commitMicros());
-        Map<Integer, WalEvents.RelationInfo> shapes = new HashMap<>();
-        for (PgOutputMessage message : streamed.commit(commit.xid())) {
-            if (message instanceof Relation relation) {
-                shapes.put(relation.relid(), events.describe(relation));
-            } else {
-                List<ChangeEvent> decoded = events.events(message, commit.commitLsn(), index,
-                        Integer.toUnsignedLong(commit.xid()), time, shapes);
-                addDecoded(decoded);
-            }
-        }
-        events.adopt(shapes);
-        flushPending(new Position(commit.endLsn(), 0));
-    }
-
-    private void flushPending(Position upTo) throws InterruptedException {
-        List<ChangeEvent> batch = pending;
-        pending = new ArrayList<>();
-        sink.accept(batch, upTo);
-    }
-
-    /**
-     * Between transactions, everything the server sent is decoded; once the sink has handled it all, the server's
-     * last position (from keepalives) may be confirmed, so a quiet slot does not hold WAL back.
-     */
-    private void confirmWhenIdle() throws InterruptedException {
-        if (transaction != null || streamed.hasOpen()) {
-            return;
-        }
-        long received = stream.getLastReceiveLSN().asLong();
-        if (Long.compareUnsigned(received, lastIdleConfirm) > 0) {
-            lastIdleConfirm = received;
-            sink.accept(List.of(), new Position(received, 0));
-        }
-    }
-
-    private void sendConfirmed() {
-        long value = confirmed.get();
-        if (Long.compareUnsigned(value, flushed) > 0) {
-            LogSequenceNumber lsn = LogSequenceNumber.valueOf(value);
-            stream.setFlushedLSN(lsn);
-            stream.setAppliedLSN(lsn);
-            flushed = value;
-        }
-    }
-
-    /**
-     * A silently dead connection shows nothing on this side: the server ends its walsender after wal_sender_timeout,
-     * and from then on the slot is no longer streamed to this connection's backend.
-     */
-    private void checkStillServed() throws SQLException {
-        int ours = replicationConnection.unwrap(PGConnection.class).getBackendPID();
-        Integer served = slotBackend();
-        if (served != null && served != ours) {
-            throw new SQLException("slot " + setup.slot() + " is no longer streamed to this connection (backend "
-                    + ours + "); the connection is dead");
-        }
-    }
-
-    /** The backend streaming the slot now (0 when none), or null when the server cannot be asked. */
-    private Integer slotBackend() {
-        try (Connection connection = context.connections().open();
-                PreparedStatement statement = connection.prepareStatement(
-                        "SELECT coalesce(active_pid, 0) FROM pg_replication_slots WHERE slot_name = ?")) {
-            statement.setString(1, setup.slot());
-            try (java.sql.ResultSet rs = statement.executeQuery()) {
-                return rs.next() ? rs.getInt(1) : null;
-            }
-        } catch (SQLException e) {
-            log.debug("Could not check the replication connection: {}", e.getMessage());
-            return null;
-        }
-    }
-
-    private void heartbeat() {
-        try (Connection connection = context.connections().open();
-                PreparedStatement statement = connection.prepareStatement(
-                        "SELECT pg_logical_emit_message(false, ?, '')")) {
-            statement.setString(1, HEARTBEAT_PREFIX);
-            statement.execute();
-        } catch (SQLException e) {
-            log.warn("Heartbeat for slot {} failed: {}", setup.slot(), e.getMessage());
         }
     }
 

@@ -38,13 +38,30 @@ final class WalEvents {
     /** pgoutput's times count from 2000-01-01. */
     private static final Instant POSTGRES_EPOCH = Instant.parse("2000-01-01T00:00:00Z");
 
-    private final Catalog catalog;
-    private final ConnectionFactory connections;
+    /** Where the decoding types of columns come from. */
+    @FunctionalInterface
+    interface TypeSource {
+        PgType type(int oid) throws SQLException;
+    }
+
+    private final TypeSource types;
     private final Map<Integer, RelationInfo> relations = new HashMap<>();
 
+    WalEvents(TypeSource types) {
+        this.types = types;
+    }
+
+    /** Types from the catalog's cache, or read from the database the first time a type is seen. */
     WalEvents(Catalog catalog, ConnectionFactory connections) {
-        this.catalog = catalog;
-        this.connections = connections;
+        this(oid -> {
+            PgType cached = catalog.cachedType(oid);
+            if (cached != null) {
+                return cached;
+            }
+            try (Connection connection = connections.open()) {
+                return catalog.type(connection, oid);
+            }
+        });
     }
 
     static Instant time(long micros) {
@@ -64,26 +81,14 @@ final class WalEvents {
         relations.putAll(described);
     }
 
-    /** Column names, decoding types and key of a relation message; connects only for types not seen before. */
+    /** Column names, decoding types and key of a relation message. */
     RelationInfo describe(Relation relation) throws SQLException {
         List<Column> columns = new ArrayList<>();
         List<String> key = new ArrayList<>();
-        Connection connection = null;
-        try {
-            for (RelationColumn column : relation.columns()) {
-                PgType type = catalog.cachedType(column.typeOid());
-                if (type == null) {
-                    connection = connection != null ? connection : connections.open();
-                    type = catalog.type(connection, column.typeOid());
-                }
-                columns.add(new Column(column.name(), type));
-                if (column.key()) {
-                    key.add(column.name());
-                }
-            }
-        } finally {
-            if (connection != null) {
-                connection.close();
+        for (RelationColumn column : relation.columns()) {
+            columns.add(new Column(column.name(), types.type(column.typeOid())));
+            if (column.key()) {
+                key.add(column.name());
             }
         }
         return new RelationInfo(TableName.of(relation.schema(), relation.name()), columns, key);

@@ -716,26 +716,6 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     @Test
-    void stoppingWhileTheReaderWaitsForRoomDoesNotWaitForStuckListeners() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver(group).pollInterval(Duration.ofSeconds(5)).build())
-                .shutdownTimeout(Duration.ofMillis(500)).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> release.await());
-        flash.start();
-        try {
-            db.execute("INSERT INTO posts SELECT g, 't' FROM generate_series(1, 2000) g"); // more than a queue holds
-            await().until(() -> waitsForRoom("pgflash-durable-" + group));
-
-            // before, stop waited for the reader for four poll intervals and more
-            assertThat(CompletableFuture.runAsync(flash::stop)).succeedsWithin(Duration.ofSeconds(5));
-        } finally {
-            release.countDown();
-        }
-    }
-
-    @Test
     void aWriterLeftOpenKeepsTheConsumerFromArmingButNotFromItsChores() throws Exception {
         Recorder recorder = new Recorder();
         consumer(driver(group).retentionInterval(Duration.ofMillis(100)).build(), recorder);

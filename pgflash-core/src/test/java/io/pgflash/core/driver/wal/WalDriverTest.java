@@ -103,26 +103,6 @@ class WalDriverTest extends FlashTestBase {
     }
 
     @Test
-    void stoppingWhileTheReaderWaitsForRoomDoesNotWaitForStuckListeners() throws Exception {
-        CountDownLatch release = new CountDownLatch(1);
-        WalDriver driver = walDriver().build();
-        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(driver).shutdownTimeout(Duration.ofMillis(500)).build();
-        closeAfterTest(flash);
-        flash.subscribe(SubscriptionSpec.table("posts").build(), event -> release.await());
-        flash.start();
-        try {
-            db.execute("INSERT INTO posts SELECT g, 'row', g FROM generate_series(1, 2000) g");
-            await().until(() -> waitsForRoom("pgflash-wal-" + driver.slotName()));
-
-            // before, stop waited 10 s for the reader
-            assertThat(CompletableFuture.runAsync(flash::stop)).succeedsWithin(Duration.ofSeconds(5));
-        } finally {
-            release.countDown();
-        }
-    }
-
-    @Test
     void aGeneratedColumnWhichReplicationDoesNotSendCannotBeFilteredOn() {
         db.execute("DROP TABLE IF EXISTS orders",
                 "CREATE TABLE orders (id int PRIMARY KEY, qty int, total int GENERATED ALWAYS AS (qty * 10) STORED)");

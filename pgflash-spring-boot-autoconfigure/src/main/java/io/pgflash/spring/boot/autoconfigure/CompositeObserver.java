@@ -34,6 +34,11 @@ final class CompositeObserver implements PgFlashObserver {
         each(PgFlashObserver::reconnecting);
     }
 
+    @Override
+    public void reconnected(int failedAttempts) {
+        each(o -> o.reconnected(failedAttempts));
+    }
+
     /** One failing observer must not keep the others (or delivery) from going on. */
     private void each(Consumer<PgFlashObserver> call) {
         for (PgFlashObserver observer : observers) {

@@ -1,0 +1,161 @@
+package io.pgflash.core.contract;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.PgFlash;
+import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.Operation;
+import io.pgflash.core.Recorder;
+import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.GroupRole;
+import io.pgflash.test.TcpProxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The guarantees of drivers with consumer groups, where one instance reads and the others stand by: two instances,
+ * each reaching the database through a proxy of its own that can cut it off (an outage) or for good (its process
+ * killed). They use the default reconnect back-off (100 ms doubling to 10 s).
+ */
+public abstract class GroupDriverContract extends DriverContract {
+
+    protected static final Duration STANDBY_INTERVAL = Duration.ofSeconds(1);
+    private static int groups;
+
+    private final List<Member> members = new CopyOnWriteArrayList<>();
+    private String group;
+
+    /** An instance of {@code group} that tries its turn every {@code standbyInterval}, with the default back-off. */
+    protected abstract ChangeDriver groupMember(String group, Duration standbyInterval);
+
+    @BeforeEach
+    void newGroup() {
+        group = db.name() + "_contract_" + (++groups);
+    }
+
+    @AfterEach
+    void closeMembers() {
+        members.forEach(Member::close);
+    }
+
+    @Test
+    void duringAnOutageNoInstanceSaysItIsTheReaderAndAfterItOneReadsAgain() {
+        Member first = member();
+        Member second = member();
+        awaitOneReaderAndOneStandby(first, second);
+
+        outage(Duration.ofSeconds(2), () -> {
+            await().atMost(Duration.ofSeconds(5)).until(() -> first.role() != GroupRole.ACTIVE
+                    && second.role() != GroupRole.ACTIVE);
+            await().during(Duration.ofSeconds(1)).atMost(Duration.ofSeconds(2))
+                    .until(() -> first.role() != GroupRole.ACTIVE && second.role() != GroupRole.ACTIVE);
+        }, first, second);
+
+        Member reader = awaitOneReaderAndOneStandby(first, second);
+        db.execute("INSERT INTO posts VALUES (1, 'after the outage')");
+        assertThat(reader.recorder.awaitSingle().newRow().get("id")).isEqualTo(1);
+    }
+
+    @Test
+    void afterAnOutageTheStandbyTakesOverAKilledReaderWithinTwoStandbyIntervals() {
+        Member first = member();
+        Member second = member();
+        awaitOneReaderAndOneStandby(first, second);
+        outage(Duration.ofSeconds(4), () -> { }, first, second); // long enough for several failed attempts each
+        awaitOneReaderAndOneStandby(first, second);
+
+        // a second, short outage: each instance's back-off starts again from the shortest wait
+        outage(STANDBY_INTERVAL.multipliedBy(11).dividedBy(10), () -> { }, first, second);
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.role() == GroupRole.ACTIVE
+                || second.role() == GroupRole.ACTIVE);
+        Member reader = first.role() == GroupRole.ACTIVE ? first : second;
+        Member standby = reader == first ? second : first;
+        reader.kill();
+
+        await().atMost(STANDBY_INTERVAL.multipliedBy(2)).until(() -> standby.role() == GroupRole.ACTIVE);
+        db.execute("INSERT INTO posts VALUES (1, 'after the takeover')");
+        assertThat(standby.recorder.awaitSingle().newRow().get("id")).isEqualTo(1);
+        // each outage is counted apart, also by an instance that stood by: one reconnect each (a takeover may add
+        // one), reporting that outage's attempts
+        assertThat(standby.reconnects).hasSizeGreaterThanOrEqualTo(2);
+        assertThat(standby.reconnects.stream().mapToInt(Integer::intValue).sum())
+                .as("failed attempts reported when reconnected").isEqualTo(standby.failedAttempts.get());
+    }
+
+    /** Returns the reader, once one instance reads and the other stands by. */
+    private static Member awaitOneReaderAndOneStandby(Member first, Member second) {
+        await().atMost(Duration.ofSeconds(30)).until(() -> first.role() == GroupRole.ACTIVE
+                && second.role() == GroupRole.STANDBY || first.role() == GroupRole.STANDBY
+                && second.role() == GroupRole.ACTIVE);
+        return first.role() == GroupRole.ACTIVE ? first : second;
+    }
+
+    /** Cuts the members off the database for {@code length}, running {@code meanwhile} during it. */
+    private static void outage(Duration length, Runnable meanwhile, Member... cutOff) {
+        long end = System.nanoTime() + length.toNanos();
+        for (Member member : cutOff) {
+            member.proxy.cutOff();
+        }
+        try {
+            meanwhile.run();
+            await().atMost(length.plusSeconds(1)).until(() -> System.nanoTime() >= end);
+        } finally {
+            for (Member member : cutOff) {
+                member.proxy.restore();
+            }
+        }
+    }
+
+    private Member member() {
+        Member member = new Member(groupMember(group, STANDBY_INTERVAL));
+        members.add(member);
+        return member;
+    }
+
+    /** One instance of the group: its client, its proxy, what it received and its reconnects. */
+    private final class Member implements PgFlashObserver {
+        final TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl());
+        final Recorder recorder = new Recorder();
+        final AtomicInteger failedAttempts = new AtomicInteger();
+        final List<Integer> reconnects = new CopyOnWriteArrayList<>();
+        final PgFlash flash;
+
+        Member(ChangeDriver driver) {
+            flash = PgFlash.builder().jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password()).driver(driver)
+                    .shutdownTimeout(Duration.ofSeconds(2)).observer(this).build();
+            flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+            flash.start();
+        }
+
+        GroupRole role() {
+            return flash.driver().groupRole().orElseThrow();
+        }
+
+        /** As if its process were killed: its connections end, and it never reaches the database again. */
+        void kill() {
+            proxy.close();
+        }
+
+        @Override
+        public void reconnecting() {
+            failedAttempts.incrementAndGet();
+        }
+
+        @Override
+        public void reconnected(int attempts) {
+            reconnects.add(attempts);
+        }
+
+        void close() {
+            flash.close();
+            proxy.close();
+        }
+    }
+}
