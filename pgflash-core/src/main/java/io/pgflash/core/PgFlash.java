@@ -8,6 +8,7 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -89,6 +90,11 @@ public final class PgFlash implements AutoCloseable {
                     .forEach(table -> driver.capture(table, capturedOperations(table.name())));
         } catch (RuntimeException e) {
             stop();
+            try {
+                driver.undoStart();
+            } catch (RuntimeException undo) {
+                e.addSuppressed(undo);
+            }
             throw e;
         }
     }
@@ -166,16 +172,7 @@ public final class PgFlash implements AutoCloseable {
 
     /** The fill of the server's NOTIFY queue, 0 to 1 ({@code pg_notification_queue_usage()}). */
     public double notifyQueueUsage() {
-        try (Connection connection = connections.open();
-                java.sql.Statement statement = connection.createStatement()) {
-            statement.setQueryTimeout(5); // health checks must not hang on a stuck server
-            try (java.sql.ResultSet rs = statement.executeQuery("SELECT pg_notification_queue_usage()")) {
-                rs.next();
-                return rs.getDouble(1);
-            }
-        } catch (SQLException e) {
-            throw new PgFlashException("Could not read the NOTIFY queue usage: " + e.getMessage(), e);
-        }
+        return NotifyQueue.usage(connections);
     }
 
     synchronized void cancel(Subscription subscription) {

@@ -20,6 +20,8 @@ import java.util.Set;
  * <li><b>Key</b>: defaults to the primary key; a table without one needs it set. With
  * {@link Builder#splitKeyChanges(boolean)}, an UPDATE that changes the key arrives as DELETE of the old key then
  * INSERT of the new one.</li>
+ * <li><b>Old rows</b>: with {@link Builder#oldRows(boolean)} the listener reads the row as it was before an UPDATE or
+ * DELETE, so a driver must deliver it whole (or refuse the subscription).</li>
  * <li><b>Concurrency</b>: 1 (default) delivers one event at a time in commit order; more delivers events of
  * different keys in parallel, events of one key still in order.</li>
  * </ul>
@@ -32,6 +34,7 @@ public record SubscriptionSpec(
         Set<String> columns,
         List<String> key,
         boolean splitKeyChanges,
+        boolean oldRows,
         int concurrency,
         ErrorPolicy errorPolicy) {
 
@@ -57,9 +60,27 @@ public record SubscriptionSpec(
         return new Builder(table);
     }
 
-    /** True when the filter or partial fields look at more than the new row (they need the old row of UPDATEs). */
-    public boolean needsOldRow() {
-        return !conditions.isEmpty() || !columns.isEmpty() || splitKeyChanges;
+    /**
+     * Why this subscription needs the whole old row of UPDATEs and DELETEs, or empty when it does not: a filter (a row
+     * entering or leaving it), partial fields of UPDATEs (which columns changed), split key changes, or old rows read
+     * by the listener.
+     */
+    public List<String> oldRowUses() {
+        boolean updates = operations.contains(Operation.UPDATE);
+        List<String> uses = new ArrayList<>();
+        if (!conditions.isEmpty()) {
+            uses.add("a filter");
+        }
+        if (!columns.isEmpty() && updates) {
+            uses.add("partial fields");
+        }
+        if (splitKeyChanges) {
+            uses.add("split key changes");
+        }
+        if (oldRows && (updates || operations.contains(Operation.DELETE))) {
+            uses.add("old rows");
+        }
+        return uses;
     }
 
     /** The database operations the driver must capture to produce what this subscription wants. */
@@ -80,6 +101,7 @@ public record SubscriptionSpec(
         private final Set<String> columns = new LinkedHashSet<>();
         private final List<String> key = new ArrayList<>();
         private boolean splitKeyChanges;
+        private boolean oldRows;
         private int concurrency = 1;
         private ErrorPolicy errorPolicy = ErrorPolicy.defaults();
 
@@ -132,6 +154,12 @@ public record SubscriptionSpec(
             return this;
         }
 
+        /** The listener reads old rows ({@link ChangeEvent#oldRow()}): a driver must deliver them whole. */
+        public Builder oldRows(boolean oldRows) {
+            this.oldRows = oldRows;
+            return this;
+        }
+
         public Builder concurrency(int concurrency) {
             this.concurrency = concurrency;
             return this;
@@ -143,8 +171,8 @@ public record SubscriptionSpec(
         }
 
         public SubscriptionSpec build() {
-            return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, concurrency,
-                    errorPolicy);
+            return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
+                    concurrency, errorPolicy);
         }
     }
 }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.trigger.DurableTriggerDriver;
 import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.wal.WalDriver;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -117,6 +118,26 @@ class LeastPrivilegeTest extends FlashTestBase {
             assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { }))
                     .isInstanceOf(PgFlashException.class).hasMessageContaining("must be owner of table posts")
                     .hasMessageContaining("member of the table's owner role");
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION");
+        }
+    }
+
+    @Test
+    void aWalStartThatFailsLeavesNoSlotOrPublicationBehind() {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user(), "ALTER ROLE " + app + " REPLICATION");
+        try {
+            WalDriver driver = walDriver().build();
+            PgFlash flash = flashAs(app, driver);
+            flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { });
+
+            assertThatThrownBy(flash::start).isInstanceOf(PgFlashException.class)
+                    .hasMessageContaining("must be owner of table posts");
+
+            assertThat(queryLong("SELECT count(*) FROM pg_replication_slots WHERE slot_name = '" + driver.slotName()
+                    + "'")).as("slots left").isZero();
+            assertThat(queryLong("SELECT count(*) FROM pg_publication WHERE pubname = '" + driver.publicationName()
+                    + "'")).as("publications left").isZero();
         } finally {
             db.execute("ALTER ROLE " + app + " NOREPLICATION");
         }

@@ -1,6 +1,7 @@
 package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgflash.core.driver.trigger.TriggerDriver;
 import java.sql.PreparedStatement;
@@ -31,6 +32,22 @@ class QuotedIdentifiersTest extends FlashTestBase {
         assertThat(event.key().asMap()).containsEntry("Id", 1);
         assertThat(unicode.awaitSingle().newRow().get("v")).isEqualTo("ü");
         assertThat(quote.awaitSingle().newRow().asMap()).containsEntry("b\"q", "q").containsEntry("id", 7);
+    }
+
+    @Test
+    void columnNamesAreVerbatimWhileUnquotedTableNamesFold() {
+        db.execute("CREATE TABLE \"Folded\" (\"Id\" int PRIMARY KEY, \"Title\" text)",
+                "CREATE TABLE folded (id int PRIMARY KEY)");
+        PgFlash flash = startFlash();
+
+        // the unquoted table name folds to lower case: folded, not "Folded"
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("Folded").filter("Title=eq.x").build(),
+                new Recorder())).isInstanceOf(PgFlashException.class).hasMessageContaining("Title");
+        // column names are taken as written, never folded
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("\"Folded\"").filter("title=eq.x").build(),
+                new Recorder())).isInstanceOf(PgFlashException.class).hasMessageContaining("title");
+        flash.subscribe(SubscriptionSpec.table("\"Folded\"").filter("Title=eq.x").columns("Title").build(),
+                new Recorder());
     }
 
     @Test

@@ -6,6 +6,7 @@ import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 
@@ -51,6 +52,14 @@ public interface ChangeDriver {
     /** Releases the database state of this session (after {@link #stop()}); the driver may start again. */
     void close();
 
+    /**
+     * A start failed after {@link #start} returned (a table could not be captured); after {@link #close()}, the driver
+     * removes the database objects that start created, and nothing else, so a failed start leaves nothing
+     * half-installed. The default does nothing.
+     */
+    default void undoStart() {
+    }
+
     /** The client is closed for good (after {@link #close()}): drop what the driver was told to drop then. */
     default void shutdown() {
     }
@@ -63,5 +72,18 @@ public interface ChangeDriver {
      */
     default Optional<GroupRole> groupRole() {
         return Optional.empty();
+    }
+
+    /**
+     * What this driver measures about itself for health and metrics (the NOTIFY queue's fill, a slot's lag), each
+     * read from the database when asked, once started. The default: none.
+     */
+    default List<Measurement> measurements() {
+        return List.of();
+    }
+
+    /** Health details besides the measurements (the consumer group, the slot), read when asked. The default: none. */
+    default Map<String, Object> healthDetails() {
+        return Map.of();
     }
 }

@@ -1,5 +1,6 @@
 package io.pgflash.spring.annotation;
 
+import io.pgflash.core.Operation;
 import io.pgflash.core.BackOff;
 import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.Recoverer;
@@ -10,6 +11,7 @@ import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.MethodChangeListener;
 import io.pgflash.spring.listener.PgChangeListenerGap;
 import java.lang.reflect.Method;
+import java.util.Arrays;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -132,6 +134,8 @@ public class PgChangeListenerAnnotationBeanPostProcessor
                     .columns(resolveAll(annotation.columns()))
                     .key(resolveAll(annotation.key()))
                     .splitKeyChanges(annotation.splitKeyChanges())
+                    .oldRows(listener.readsOldRows(annotation.ops().length == 0
+                            || Arrays.asList(annotation.ops()).contains(Operation.DELETE)))
                     .concurrency(intValue(annotation.concurrency(), 1, "concurrency", where))
                     .errorPolicy(errorPolicy(annotation, where));
             for (String filter : resolveAll(annotation.filter())) {

@@ -1,24 +1,24 @@
 package io.pgflash.spring.health;
 
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverState;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
-import io.pgflash.core.driver.wal.SlotStatus;
-import io.pgflash.core.driver.wal.WalDriver;
+import io.pgflash.core.driver.Measurement;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
 import org.springframework.boot.health.contributor.Health;
 import org.springframework.boot.health.contributor.Status;
 
 /**
- * pgflash's health: UP while the driver streams; the NOTIFY queue usage, the WAL slot's lag and activity, each
- * listener's state and the age of the last event in the details. A queue usage or slot lag at or past its threshold
- * turns the status to the configured one (DOWN by default), with the reason.
+ * pgflash's health: UP while the driver streams or stands by; the instance's role in its consumer group, each
+ * listener's state, the age of the last event, and what the driver reports about itself (its measurements, such as
+ * the NOTIFY queue's fill or a slot's lag, and details such as the slot) in the details. A measurement at or past its
+ * threshold turns the status to the configured one (DOWN by default), with the reason.
  */
 public class PgFlashHealthIndicator extends AbstractHealthIndicator {
 
@@ -28,11 +28,14 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
     private final Thresholds thresholds;
 
     /**
-     * @param notifyQueueUsage the fill (0 to 1) from which the queue counts as too full
-     * @param slotLagBytes the slot lag from which it counts as too far behind
+     * @param limits the threshold of each measurement that has one, by the threshold's name ({@code notify-queue-usage},
+     *        {@code slot-lag}, or a driver's own)
      * @param status the status past a threshold
      */
-    public record Thresholds(double notifyQueueUsage, long slotLagBytes, Status status) {
+    public record Thresholds(Map<String, Double> limits, Status status) {
+        public Thresholds {
+            limits = Map.copyOf(limits);
+        }
     }
 
     public PgFlashHealthIndicator(PgFlash flash, ListenerEndpointRegistry registry, LastEventTracker lastEvent,
@@ -46,21 +49,21 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
 
     @Override
     protected void doHealthCheck(Health.Builder builder) {
-        DriverState state = flash.state();
+        ChangeDriver driver = flash.driver();
+        DriverState state = driver.state();
         builder.status(switch (state) {
             case STREAMING, STANDBY -> Status.UP; // a standby is healthy: it takes over when needed
             case STARTING -> Status.UNKNOWN;
             case RECONNECTING -> Status.DOWN;
             case STOPPED -> Status.OUT_OF_SERVICE;
         });
-        builder.withDetail("driver", flash.driver().name());
-        builder.withDetail("state", state.name().toLowerCase(java.util.Locale.ROOT));
+        builder.withDetail("driver", driver.name());
+        builder.withDetail("state", name(state));
         // one instance of a consumer group reads; the others stand by; while cut off, it cannot tell
-        flash.driver().groupRole().filter(role -> state != DriverState.STOPPED)
-                .ifPresent(role -> builder.withDetail("role", role.name().toLowerCase(java.util.Locale.ROOT)));
+        driver.groupRole().filter(role -> state != DriverState.STOPPED)
+                .ifPresent(role -> builder.withDetail("role", name(role)));
         if (state == DriverState.RECONNECTING) {
-            builder.withDetail("reason", "the " + flash.driver().name() + " driver lost its connection and is"
-                    + " reconnecting");
+            builder.withDetail("reason", "the " + driver.name() + " driver lost its connection and is reconnecting");
         }
         Map<String, String> listeners = new LinkedHashMap<>();
         for (String id : registry.listenerIds()) {
@@ -71,40 +74,30 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
         if (last != null) {
             builder.withDetail("lastEventAge", Duration.between(last, Instant.now()).toMillis() + "ms");
         }
-        if (flash.driver() instanceof TriggerDriver || flash.driver() instanceof DurableTriggerDriver) {
-            checkNotifyQueue(builder);
-        }
-        if (flash.driver() instanceof DurableTriggerDriver durable && state != DriverState.STOPPED) {
-            builder.withDetail("group", durable.group());
-            builder.withDetail("backlog", durable.backlog());
-            builder.withDetail("expiredGroups", durable.expiredGroups());
-        }
-        if (flash.driver() instanceof WalDriver wal && state != DriverState.STOPPED) {
-            SlotStatus slot = wal.slotStatus();
-            Map<String, Object> details = new LinkedHashMap<>();
-            details.put("name", slot.slot());
-            details.put("active", slot.active());
-            details.put("lagBytes", slot.lagBytes());
-            builder.withDetail("slot", details);
-            if (slot.lagBytes() >= thresholds.slotLagBytes()) {
-                builder.status(thresholds.status()).withDetail("reason", "replication slot " + slot.slot() + " is "
-                        + slot.lagBytes() + " bytes behind (threshold " + thresholds.slotLagBytes() + "): the server"
-                        + " keeps that much WAL on disk until pgflash catches up");
-            }
+        if (state != DriverState.STOPPED) {
+            builder.withDetails(driver.healthDetails());
+            driver.measurements().forEach(measurement -> check(measurement, builder));
         }
     }
 
-    private void checkNotifyQueue(Health.Builder builder) {
-        double usage = flash.notifyQueueUsage();
-        builder.withDetail("notifyQueueUsage", usage);
-        if (usage >= thresholds.notifyQueueUsage()) {
-            builder.status(thresholds.status()).withDetail("reason", "NOTIFY queue is " + percent(usage)
-                    + " full (threshold " + percent(thresholds.notifyQueueUsage()) + "): a session that LISTENs"
-                    + " but does not read, or a long open transaction, holds it back");
+    /** Shows the measurement, and gives the threshold status with the reason when it is at or past its threshold. */
+    private void check(Measurement measurement, Health.Builder builder) {
+        Double limit = measurement.threshold() == null ? null : thresholds.limits().get(measurement.threshold());
+        if (measurement.healthDetail() == null && limit == null) {
+            return;
+        }
+        Number value = measurement.read();
+        if (measurement.healthDetail() != null) {
+            builder.withDetail(measurement.healthDetail(), value);
+        }
+        if (limit != null && value.doubleValue() >= limit) {
+            builder.status(thresholds.status()).withDetail("reason", measurement.pastThreshold() == null
+                    ? "pgflash." + measurement.name() + " is " + value + " (threshold " + limit + ")"
+                    : measurement.pastThreshold().reason(value.doubleValue(), limit));
         }
     }
 
-    private static String percent(double fraction) {
-        return String.format(java.util.Locale.ROOT, "%.1f%%", fraction * 100);
+    private static String name(Enum<?> value) {
+        return value.name().toLowerCase(Locale.ROOT);
     }
 }

@@ -32,14 +32,18 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     private final List<Function<ChangeEvent, Object>> arguments;
     private final boolean batch;
     private final Consumer<StreamGap> gaps;
+    private final boolean bindsOldRow;
+    private final boolean bindsRow;
 
     private MethodChangeListener(Object bean, Method method, List<Function<ChangeEvent, Object>> arguments,
-            boolean batch, Consumer<StreamGap> gaps) {
+            boolean batch, Consumer<StreamGap> gaps, boolean bindsOldRow, boolean bindsRow) {
         this.bean = bean;
         this.method = method;
         this.arguments = arguments;
         this.batch = batch;
         this.gaps = gaps;
+        this.bindsOldRow = bindsOldRow;
+        this.bindsRow = bindsRow;
         ReflectionUtils.makeAccessible(method);
     }
 
@@ -54,14 +58,16 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
         RowBinder binder = new RowBinder(conversionService);
         int count = method.getParameterCount();
         if (count == 1 && isEventList(new MethodParameter(method, 0))) {
-            return new MethodChangeListener(bean, method, List.of(), true, gaps);
+            return new MethodChangeListener(bean, method, List.of(), true, gaps, false, false);
         }
         List<Function<ChangeEvent, Object>> arguments = new ArrayList<>();
         boolean rowBound = false;
+        boolean oldRowBound = false;
         for (int i = 0; i < count; i++) {
             MethodParameter parameter = new MethodParameter(method, i);
             Class<?> type = parameter.getParameterType();
             if (parameter.hasParameterAnnotation(OldRow.class)) {
+                oldRowBound = true;
                 arguments.add(rowResolver(type, binder, ChangeEvent::oldRow, method, parameter));
             } else if (type == ChangeEvent.class) {
                 arguments.add(event -> event);
@@ -82,7 +88,7 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
                         + " single List<ChangeEvent>");
             }
         }
-        return new MethodChangeListener(bean, method, List.copyOf(arguments), false, gaps);
+        return new MethodChangeListener(bean, method, List.copyOf(arguments), false, gaps, oldRowBound, rowBound);
     }
 
     private static Function<ChangeEvent, Object> rowResolver(Class<?> type, RowBinder binder,
@@ -105,6 +111,14 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
 
     private static InvalidListenerException invalid(Method method, String reason) {
         return new InvalidListenerException("@PgChangeListener method " + describe(method) + ": " + reason);
+    }
+
+    /**
+     * Whether the method reads old rows: an {@code @OldRow} parameter, or a row bound to a record or bean for DELETEs
+     * (whose row is the old one), so a driver must deliver them whole.
+     */
+    public boolean readsOldRows(boolean deletes) {
+        return bindsOldRow || bindsRow && deletes;
     }
 
     /** {@code SimpleClassName.method} for messages. */

@@ -6,13 +6,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgflash.core.ChangeEvent;
-import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.GroupRole;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
-import io.pgflash.core.driver.wal.WalDriver;
+import io.pgflash.core.driver.Measurement;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -20,7 +17,6 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.Supplier;
-import org.springframework.beans.factory.ObjectProvider;
 
 /**
  * pgflash's Micrometer meters:
@@ -33,40 +29,29 @@ import org.springframework.beans.factory.ObjectProvider;
  * {@code pgflash.reconnect.attempts}: attempts that failed during outages;</li>
  * <li>{@code pgflash.group.role} (role: active, standby, unknown): 1 for the role this instance holds in its consumer
  * group, else 0 (drivers with consumer groups);</li>
- * <li>{@code pgflash.notify.queue.usage} (trigger driver), {@code pgflash.durable.backlog} and
- * {@code pgflash.durable.expired.groups} (durable mode) and {@code pgflash.slot.lag} (bytes, WAL driver): read from
- * the server when scraped.</li>
+ * <li>{@code pgflash.<name>} for each measurement the driver reports ({@code pgflash.notify.queue.usage} for the
+ * trigger driver's modes, {@code pgflash.durable.backlog} and {@code pgflash.durable.expired.groups} for the durable
+ * mode, {@code pgflash.slot.lag} in bytes for the WAL driver): read from the server when scraped.</li>
  * </ul>
  */
 public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
 
-    private final ObjectProvider<PgFlash> flash;
     private final ChangeDriver driver;
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
     private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
-    /**
-     * @param flash the client, looked up lazily: it is built with this observer
-     * @param driver its driver, which decides the gauges
-     */
-    public PgFlashMetrics(ObjectProvider<PgFlash> flash, ChangeDriver driver) {
-        this.flash = flash;
+    /** @param driver the client's driver, whose measurements and role become gauges */
+    public PgFlashMetrics(ChangeDriver driver) {
         this.driver = driver;
     }
 
     @Override
     public void bindTo(MeterRegistry meterRegistry) {
         this.registry = meterRegistry;
-        if (driver instanceof TriggerDriver || driver instanceof DurableTriggerDriver) { // durable wakes by NOTIFY
-            Gauge.builder("pgflash.notify.queue.usage", () -> safely(() -> flash.getObject().notifyQueueUsage()))
-                    .description("Fill of the server's NOTIFY queue (0 to 1)").register(meterRegistry);
-        }
-        if (driver instanceof DurableTriggerDriver durable) {
-            Gauge.builder("pgflash.durable.backlog", () -> safely(durable::backlog))
-                    .description("Events of this consumer group not yet consumed").register(meterRegistry);
-            Gauge.builder("pgflash.durable.expired.groups", () -> safely(durable::expiredGroups))
-                    .description("Consumer groups that no longer hold events back").register(meterRegistry);
+        for (Measurement measurement : driver.measurements()) {
+            Gauge.builder("pgflash." + measurement.name(), () -> safely(measurement::read))
+                    .description(measurement.description()).baseUnit(measurement.baseUnit()).register(meterRegistry);
         }
         if (driver.groupRole().isPresent()) {
             for (GroupRole role : GroupRole.values()) {
@@ -74,10 +59,6 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
                         .description("1 for the role this instance holds in its consumer group, else 0")
                         .tag("role", name(role)).register(meterRegistry);
             }
-        }
-        if (driver instanceof WalDriver wal) {
-            Gauge.builder("pgflash.slot.lag", () -> safely(() -> wal.slotStatus().lagBytes()))
-                    .description("WAL the replication slot holds back").baseUnit("bytes").register(meterRegistry);
         }
     }
 

@@ -17,8 +17,7 @@ class WalStarterTest extends StarterIntegrationTest {
         db = newDatabase(properties);
         properties.add("pgflash.driver", () -> "wal");
         properties.add("pgflash.group", () -> db.name() + "_starter");
-        // old rows for the partial-field listener, and no slot left behind
-        properties.add("pgflash.wal.replica-identity-full", () -> "true");
+        // the quick start's application.yml as it is (old rows included); no slot left behind
         properties.add("pgflash.remove-objects-on-shutdown", () -> "true");
     }
 

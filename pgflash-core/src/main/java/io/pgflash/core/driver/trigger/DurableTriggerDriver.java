@@ -10,11 +10,14 @@ import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.GroupRole;
+import io.pgflash.core.driver.Measurement;
+import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.ReaderRuntime;
 import io.pgflash.core.driver.ReadingSession;
 import java.nio.charset.StandardCharsets;
@@ -158,12 +161,34 @@ public final class DurableTriggerDriver implements ChangeDriver {
         return group;
     }
 
+    /** The NOTIFY queue (which wakes consumers), this group's backlog and the expired groups. */
+    @Override
+    public List<Measurement> measurements() {
+        return List.of(NotifyQueue.measurement(this::connections),
+                Measurement.of("durable.backlog", "backlog", "Events of this consumer group not yet consumed",
+                        this::backlog),
+                Measurement.of("durable.expired.groups", "expiredGroups", "Consumer groups that no longer hold events"
+                        + " back", this::expiredGroups));
+    }
+
+    @Override
+    public Map<String, Object> healthDetails() {
+        return Map.of("group", group);
+    }
+
+    private ConnectionFactory connections() {
+        if (context == null) {
+            throw new IllegalStateException("The durable driver has not started");
+        }
+        return context.connections();
+    }
+
     /**
      * Groups not seen for longer than the expiry, which no longer hold events back; read from the database, so a
      * standby instance reports them too.
      */
     public long expiredGroups() {
-        try (Connection c = context.connections().open();
+        try (Connection c = connections().open();
                 PreparedStatement statement = c.prepareStatement(sql.countExpiredGroups())) {
             statement.setQueryTimeout(5);
             statement.setLong(1, groupExpiry.toSeconds());
@@ -184,7 +209,7 @@ public final class DurableTriggerDriver implements ChangeDriver {
 
     /** Events of this group not yet consumed (rows in the event table past its cursor, numbered or not). */
     public long backlog() {
-        try (Connection c = context.connections().open();
+        try (Connection c = connections().open();
                 PreparedStatement statement = c.prepareStatement(sql.backlog())) {
             statement.setQueryTimeout(5);
             statement.setString(1, group);

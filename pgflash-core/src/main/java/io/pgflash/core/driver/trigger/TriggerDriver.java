@@ -13,6 +13,8 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.EventSink;
+import io.pgflash.core.driver.Measurement;
+import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.ReaderRuntime;
 import io.pgflash.core.driver.ReadingSession;
 import java.sql.Connection;
@@ -169,6 +171,17 @@ public final class TriggerDriver implements ChangeDriver {
     @Override
     public DriverState state() {
         return runtime.state();
+    }
+
+    /** The NOTIFY queue's fill, which rows travel through. */
+    @Override
+    public List<Measurement> measurements() {
+        return List.of(NotifyQueue.measurement(() -> {
+            if (context == null) {
+                throw new IllegalStateException("The trigger driver has not started");
+            }
+            return context.connections();
+        }));
     }
 
     private Connection connectListening() throws SQLException {

@@ -46,6 +46,7 @@ final class ReplicationSession implements ReadingSession {
     private final TransactionAssembly assembly;
     private volatile Connection connection;
     private volatile PGReplicationStream stream;
+    private volatile boolean createdSlot;
     private long flushed;
     private long lastIdleConfirm;
     private long lastHeartbeat = System.nanoTime();
@@ -74,7 +75,7 @@ final class ReplicationSession implements ReadingSession {
     public void open(Opening opening) throws SQLException {
         if (opening == Opening.FIRST) {
             try (Connection c = connections.open()) {
-                setup.ensureSlot(c);
+                createdSlot = setup.ensureSlot(c);
             }
         }
         publishWanted();
@@ -116,6 +117,11 @@ final class ReplicationSession implements ReadingSession {
                 }
             }
         }
+    }
+
+    /** Whether the first open created the group's slot (rather than resuming it). */
+    boolean createdSlot() {
+        return createdSlot;
     }
 
     @Override

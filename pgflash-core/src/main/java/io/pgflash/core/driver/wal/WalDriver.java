@@ -12,11 +12,14 @@ import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.GroupRole;
+import io.pgflash.core.driver.Measurement;
+import io.pgflash.core.driver.OldRowsUnavailableException;
 import io.pgflash.core.driver.ReaderRuntime;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,6 +58,8 @@ public final class WalDriver implements ChangeDriver {
     private GroupLeadership leadership;
     /** Whether this instance had the group's turn when it last closed: only then may it drop the group's slot. */
     private boolean readingAtClose;
+    /** Whether the last start created the publication, which undoing it then drops. */
+    private boolean createdPublication;
 
     private WalDriver(Builder builder) {
         String group = builder.group;
@@ -92,17 +97,49 @@ public final class WalDriver implements ChangeDriver {
         this.context = driverContext;
         WalEvents events = new WalEvents(driverContext.catalog(), driverContext.connections());
         leadership = new GroupLeadership(driverContext.connections(), "wal:" + setup.slot());
+        session = null;
+        createdPublication = false;
         try {
             try (Connection connection = driverContext.connections().open()) {
                 setup.checkPreconditions(connection);
-                setup.ensurePublication(connection);
+                createdPublication = setup.ensurePublication(connection);
             }
             runtime.start(sink -> session = new ReplicationSession(setup, driverContext.connections(), events,
                     settings, confirmed, wanted, sink), leadership, driverContext.sink(), driverContext.observer());
-        } catch (SQLException e) {
+        } catch (SQLException | RuntimeException e) {
+            undoStart();
+            if (e instanceof RuntimeException runtime) {
+                throw runtime;
+            }
             throw new PgFlashException("Could not start logical replication from slot " + setup.slot() + ": "
                     + e.getMessage(), e);
         }
+    }
+
+    /**
+     * Drops the slot and the publication the last start created (none it found): a failed start leaves nothing behind,
+     * and no slot holds WAL for a group that never read.
+     */
+    @Override
+    public void undoStart() {
+        boolean slot = session != null && session.createdSlot();
+        if (!slot && !createdPublication) {
+            return;
+        }
+        try (Connection connection = context.connections().open()) {
+            if (slot) {
+                setup.dropSlot(connection);
+            }
+            if (createdPublication) {
+                setup.dropPublication(connection);
+            }
+            log.info("Removed what the failed start created: {}{}", slot ? "slot " + setup.slot() + " " : "",
+                    createdPublication ? "publication " + setup.publication() : "");
+        } catch (SQLException e) {
+            log.warn("Could not remove what the failed start created (slot {}, publication {}): {}; drop them by"
+                    + " hand if this group will not run", setup.slot(), setup.publication(), e.getMessage());
+        }
+        createdPublication = false;
     }
 
     @Override
@@ -117,13 +154,26 @@ public final class WalDriver implements ChangeDriver {
                         + " deliver it: use the columns it is computed from, or the trigger driver");
             }
         }
-        if (spec.needsOldRow() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
-            log.warn("Subscription on {} filters, uses partial fields or splits key changes, which look at the old row,"
-                    + " but the table's REPLICA IDENTITY is not FULL: old rows carry only the key, so filters are"
-                    + " judged on the new row, every DELETE is delivered (its row cannot be judged) and every sent"
-                    + " column counts as changed. Set REPLICA IDENTITY FULL on"
-                    + " the table, or replicaIdentityFull(true) on the WAL driver.", table.name());
+        List<String> oldRowUses = spec.oldRowUses();
+        if (!oldRowUses.isEmpty() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
+            // without FULL, an UPDATE's old row is missing and a DELETE's holds only the key: a filter could not tell
+            // rows entering or leaving it, nor partial fields which columns changed
+            throw new OldRowsUnavailableException(table.name(), "The subscription on " + table.name() + " needs the"
+                    + " whole old row of UPDATE and DELETE (for " + String.join(", ", oldRowUses) + "), but the WAL"
+                    + " carries it only for tables with REPLICA IDENTITY FULL, and " + table.name() + " has "
+                    + replicaIdentityName(table.replicaIdentity()) + ". Have the table's owner run ALTER TABLE "
+                    + table.name().quoted() + " REPLICA IDENTITY FULL, or let pgflash set it"
+                    + " (WalDriver.Builder.replicaIdentityFull(true); in Spring pgflash.wal.replica-identity-full=true)");
         }
+    }
+
+    private static String replicaIdentityName(char identity) {
+        return switch (identity) {
+            case 'd' -> "REPLICA IDENTITY DEFAULT (old rows of only the primary key)";
+            case 'i' -> "REPLICA IDENTITY USING INDEX (old rows of only that index's columns)";
+            case 'n' -> "REPLICA IDENTITY NOTHING (no old rows)";
+            default -> "REPLICA IDENTITY " + identity;
+        };
     }
 
     /**
@@ -208,8 +258,32 @@ public final class WalDriver implements ChangeDriver {
         return Optional.of(runtime.role());
     }
 
+    /** The slot's lag, against the {@code slot-lag} threshold. */
+    @Override
+    public List<Measurement> measurements() {
+        return List.of(new Measurement("slot.lag", null, "WAL the replication slot holds back", "bytes", "slot-lag",
+                (lag, threshold) -> "replication slot " + setup.slot() + " is " + (long) lag + " bytes behind"
+                        + " (threshold " + (long) threshold + "): the server keeps that much WAL on disk until"
+                        + " pgflash catches up",
+                () -> slotStatus().lagBytes()));
+    }
+
+    /** The slot: its name, whether a reader streams it, and its lag. */
+    @Override
+    public Map<String, Object> healthDetails() {
+        SlotStatus slot = slotStatus();
+        Map<String, Object> details = new LinkedHashMap<>();
+        details.put("name", slot.slot());
+        details.put("active", slot.active());
+        details.put("lagBytes", slot.lagBytes());
+        return Map.of("slot", details);
+    }
+
     /** The slot's lag and activity, read from the server. */
     public SlotStatus slotStatus() {
+        if (context == null) {
+            throw new IllegalStateException("The WAL driver has not started: its slot is not known to be there");
+        }
         try (Connection connection = context.connections().open()) {
             return setup.status(connection);
         } catch (SQLException e) {

@@ -84,10 +84,10 @@ final class WalSetup {
         }
     }
 
-    /** Creates the publication (empty, marked as pgflash's) unless it exists. */
-    void ensurePublication(Connection connection) throws SQLException {
+    /** Creates the publication (empty, marked as pgflash's) unless it exists; returns whether it created it. */
+    boolean ensurePublication(Connection connection) throws SQLException {
         if (publicationExists(connection)) {
-            return;
+            return false;
         }
         try (Statement statement = connection.createStatement()) {
             // partitions publish as their root table, as the trigger driver sees them
@@ -96,6 +96,7 @@ final class WalSetup {
             statement.execute("COMMENT ON PUBLICATION " + TableName.quote(publication) + " IS '" + MANAGED_COMMENT + "'");
         }
         log.info("Created publication {}", publication);
+        return true;
     }
 
     private boolean publicationExists(Connection connection) throws SQLException {
@@ -110,27 +111,34 @@ final class WalSetup {
 
     /**
      * Creates the slot unless it exists; an existing one is resumed. Fails clearly when another process streams from
-     * it or when no slot is free.
+     * it or when no slot is free. Returns whether it created the slot.
      */
-    void ensureSlot(Connection connection) throws SQLException {
+    boolean ensureSlot(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT plugin, active, active_pid, database = current_database() FROM pg_replication_slots"
+                "SELECT plugin, active, active_pid, database = current_database(), database FROM pg_replication_slots"
                         + " WHERE slot_name = ?")) {
             statement.setString(1, slot);
             try (ResultSet rs = statement.executeQuery()) {
                 if (rs.next()) {
-                    if (!"pgoutput".equals(rs.getString(1)) || !rs.getBoolean(4)) {
-                        throw new WalPreconditionException("Replication slot " + slot + " exists but is not a pgoutput"
-                                + " slot of this database; choose another slot name (pgflash never drops a slot it"
-                                + " did not make)");
+                    if (!rs.getBoolean(4)) {
+                        throw new SlotTakenException("Replication slot " + slot + " belongs to database "
+                                + rs.getString(5) + " of this server, not to this one (an application with the same"
+                                + " consumer group name there?): give this group a slot of its own, with another group"
+                                + " name or slot name (pgflash never drops a slot it did not make)");
+                    }
+                    if (!"pgoutput".equals(rs.getString(1))) {
+                        throw new SlotTakenException("Replication slot " + slot + " exists but uses the plugin "
+                                + rs.getString(1) + ", not pgoutput: give this group a slot of its own, with another"
+                                + " group name or slot name (pgflash never drops a slot it did not make)");
                     }
                     if (rs.getBoolean(2)) {
-                        throw new WalPreconditionException("Replication slot " + slot + " is in use by process "
-                                + rs.getInt(3) + " (another instance of this consumer group?); stop it, or give this"
-                                + " instance another group or slot name");
+                        throw new SlotTakenException("Replication slot " + slot + " is in use by process "
+                                + rs.getInt(3) + ", which is not an instance of this consumer group (those take"
+                                + " turns): stop it, or give this group a slot of its own, with another group name or"
+                                + " slot name");
                     }
                     log.info("Resuming replication slot {}", slot);
-                    return;
+                    return false;
                 }
             }
         }
@@ -139,6 +147,7 @@ final class WalSetup {
             create.setString(1, slot);
             create.execute();
             log.info("Created replication slot {}", slot);
+            return true;
         } catch (SQLException e) {
             if ("53400".equals(e.getSQLState())) {
                 throw new WalPreconditionException("No free replication slot for " + slot + ": all "
@@ -235,25 +244,34 @@ final class WalSetup {
 
     /** Drops the slot and, if pgflash made it, the publication; an explicit action, never a side effect of stopping. */
     void drop(Connection connection) throws SQLException {
+        dropSlot(connection);
+        dropPublication(connection);
+        log.info("Dropped replication slot {} and publication {}", slot, publication);
+    }
+
+    void dropSlot(Connection connection) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE slot_name = ?")) {
             statement.setString(1, slot);
             statement.execute();
         }
+    }
+
+    /** Drops the publication if pgflash made it (marked by its comment). */
+    void dropPublication(Connection connection) throws SQLException {
+        boolean managed;
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT 1 FROM pg_publication WHERE pubname = ? AND obj_description(oid, 'pg_publication') = ?")) {
             statement.setString(1, publication);
             statement.setString(2, MANAGED_COMMENT);
-            boolean managed;
             try (ResultSet rs = statement.executeQuery()) {
                 managed = rs.next();
             }
-            if (managed) {
-                try (Statement drop = connection.createStatement()) {
-                    drop.execute("DROP PUBLICATION " + TableName.quote(publication));
-                }
+        }
+        if (managed) {
+            try (Statement drop = connection.createStatement()) {
+                drop.execute("DROP PUBLICATION " + TableName.quote(publication));
             }
         }
-        log.info("Dropped replication slot {} and publication {}", slot, publication);
     }
 }

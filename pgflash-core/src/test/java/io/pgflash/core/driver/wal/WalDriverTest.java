@@ -16,6 +16,7 @@ import io.pgflash.core.TableName;
 import io.pgflash.core.Subscription;
 import io.pgflash.core.BackOff;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.OldRowsUnavailableException;
 import io.pgflash.test.TcpProxy;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
@@ -89,10 +90,38 @@ class WalDriverTest extends FlashTestBase {
     }
 
     @Test
+    void subscriptionsThatNeedOldRowsAreRefusedWithoutFullReplicaIdentityNamingBothFixes() {
+        PgFlash flash = startFlash(walDriver().build());
+
+        for (SubscriptionSpec needsOldRows : List.of(SubscriptionSpec.table("posts").filter("title=eq.open").build(),
+                SubscriptionSpec.table("posts").operations(Operation.INSERT).filter("title=eq.open").build(),
+                SubscriptionSpec.table("posts").operations(Operation.UPDATE).columns("title").build(),
+                SubscriptionSpec.table("posts").splitKeyChanges(true).build(),
+                SubscriptionSpec.table("posts").operations(Operation.DELETE).oldRows(true).build())) {
+            assertThatThrownBy(() -> flash.subscribe(needsOldRows, new Recorder())).as(needsOldRows.toString())
+                    .isInstanceOf(OldRowsUnavailableException.class)
+                    .hasMessageContaining("\"public\".\"posts\" has REPLICA IDENTITY DEFAULT")
+                    .hasMessageContaining("ALTER TABLE \"public\".\"posts\" REPLICA IDENTITY FULL")
+                    .hasMessageContaining("replicaIdentityFull(true)");
+        }
+        // what needs no old row is accepted: partial fields of INSERTs, old rows of INSERTs, no filter at all
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).columns("title").build(),
+                new Recorder());
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).oldRows(true).build(),
+                new Recorder());
+        flash.subscribe(SubscriptionSpec.table("posts").build(), new Recorder());
+        db.execute("ALTER TABLE posts REPLICA IDENTITY FULL");
+        flash.subscribe(SubscriptionSpec.table("posts").filter("title=eq.open").build(), new Recorder());
+    }
+
+    @Test
     void aDeleteWhoseOldRowIsOnlyTheKeyReachesAFilteredSubscription() {
         PgFlash flash = startFlash(walDriver().build());
         Recorder recorder = new Recorder();
+        db.execute("ALTER TABLE posts REPLICA IDENTITY FULL");
         flash.subscribe(SubscriptionSpec.table("posts").filter("title=eq.open").build(), recorder);
+        // its owner takes FULL away while the subscription runs
+        db.execute("ALTER TABLE posts REPLICA IDENTITY DEFAULT");
 
         db.execute("INSERT INTO posts VALUES (1, 'open', 0)", "DELETE FROM posts WHERE id = 1");
 
@@ -105,7 +134,8 @@ class WalDriverTest extends FlashTestBase {
     @Test
     void aGeneratedColumnWhichReplicationDoesNotSendCannotBeFilteredOn() {
         db.execute("DROP TABLE IF EXISTS orders",
-                "CREATE TABLE orders (id int PRIMARY KEY, qty int, total int GENERATED ALWAYS AS (qty * 10) STORED)");
+                "CREATE TABLE orders (id int PRIMARY KEY, qty int, total int GENERATED ALWAYS AS (qty * 10) STORED)",
+                "ALTER TABLE orders REPLICA IDENTITY FULL"); // filters need whole old rows
         PgFlash flash = startFlash(walDriver().build());
 
         assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("orders").filter("total=gt.50").build(),

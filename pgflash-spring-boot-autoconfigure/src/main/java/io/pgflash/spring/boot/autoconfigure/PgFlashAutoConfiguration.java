@@ -3,6 +3,7 @@ package io.pgflash.spring.boot.autoconfigure;
 import io.pgflash.core.BackOff;
 import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
@@ -51,6 +52,15 @@ public final class PgFlashAutoConfiguration {
     ChangeDriver pgFlashDriver(PgFlashProperties properties, Environment environment) {
         String group = properties.getGroup() != null ? properties.getGroup()
                 : environment.getProperty("spring.application.name", "default");
+        try {
+            return driver(properties, group);
+        } catch (IllegalArgumentException e) {
+            throw new PgFlashException("Invalid pgflash settings: " + e.getMessage() + " (pgflash.group, or"
+                    + " spring.application.name when it is not set; pgflash.trigger.*; pgflash.wal.*)", e);
+        }
+    }
+
+    private static ChangeDriver driver(PgFlashProperties properties, String group) {
         return switch (properties.getDriver()) {
             case TRIGGER -> properties.getTrigger().getMode() == PgFlashProperties.TriggerMode.DURABLE
                     ? DurableTriggerDriver.builder()

@@ -1,6 +1,9 @@
 package io.pgflash.spring.boot.autoconfigure;
 
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.driver.NotifyQueue;
+import java.util.HashMap;
+import java.util.Map;
 import io.pgflash.spring.health.LastEventTracker;
 import io.pgflash.spring.health.PgFlashHealthIndicator;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
@@ -28,8 +31,10 @@ public final class PgFlashHealthContributorAutoConfiguration {
     PgFlashHealthIndicator pgflashHealthIndicator(PgFlash flash, ListenerEndpointRegistry registry,
             ObjectProvider<LastEventTracker> lastEvent, PgFlashProperties properties) {
         PgFlashProperties.Health health = properties.getHealth();
-        return new PgFlashHealthIndicator(flash, registry, lastEvent.getIfAvailable(), new PgFlashHealthIndicator.Thresholds(
-                health.getNotifyQueueUsageThreshold(), health.getSlotLagThreshold().toBytes(),
-                new Status(health.getThresholdStatus())));
+        Map<String, Double> limits = new HashMap<>(health.getThresholds());
+        limits.put(NotifyQueue.THRESHOLD, health.getNotifyQueueUsageThreshold());
+        limits.put("slot-lag", (double) health.getSlotLagThreshold().toBytes());
+        return new PgFlashHealthIndicator(flash, registry, lastEvent.getIfAvailable(),
+                new PgFlashHealthIndicator.Thresholds(limits, new Status(health.getThresholdStatus())));
     }
 }

@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.spring.metrics.PgFlashMetrics;
-import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnBean;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
@@ -19,7 +18,7 @@ public final class PgFlashMetricsAutoConfiguration {
 
     @Bean
     @ConditionalOnMissingBean
-    PgFlashMetrics pgFlashMetrics(ObjectProvider<PgFlash> flash, ChangeDriver driver) {
-        return new PgFlashMetrics(flash, driver);
+    PgFlashMetrics pgFlashMetrics(ChangeDriver driver) {
+        return new PgFlashMetrics(driver);
     }
 }

@@ -1,6 +1,9 @@
 package io.pgflash.spring.boot.autoconfigure;
 
+import io.pgflash.core.driver.trigger.TriggerDriver;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
 import org.springframework.boot.context.properties.ConfigurationProperties;
 import org.springframework.util.unit.DataSize;
 
@@ -76,6 +79,9 @@ public class PgFlashProperties {
     }
 
     public void setStandbyInterval(Duration standbyInterval) {
+        if (standbyInterval.compareTo(Duration.ofMillis(1)) < 0) {
+            throw new IllegalArgumentException("the standby interval must be at least 1ms, e.g. 1s");
+        }
         this.standbyInterval = standbyInterval;
     }
 
@@ -199,6 +205,7 @@ public class PgFlashProperties {
         }
 
         public void setSchema(String schema) {
+            TriggerDriver.builder().schema(schema).build(); // refuses a name pgflash cannot use, saying why
             this.schema = schema;
         }
 
@@ -211,6 +218,9 @@ public class PgFlashProperties {
         }
 
         public void setGroupExpiry(Duration groupExpiry) {
+            if (groupExpiry.compareTo(Duration.ofSeconds(1)) < 0) {
+                throw new IllegalArgumentException("the group expiry must be at least 1s, e.g. 7d");
+            }
             this.groupExpiry = groupExpiry;
         }
 
@@ -346,6 +356,12 @@ public class PgFlashProperties {
         /** Replication slot lag from which health reports threshold-status. */
         private DataSize slotLagThreshold = DataSize.ofGigabytes(1);
 
+        /**
+         * Thresholds of other measurements a driver reports, by the threshold's name (a driver of your own may name
+         * its own); health reports threshold-status at or past one.
+         */
+        private Map<String, Double> thresholds = new HashMap<>();
+
         /** The status reported past a threshold, e.g. DOWN or a custom one such as WARNING. */
         private String thresholdStatus = "DOWN";
 
@@ -354,7 +370,19 @@ public class PgFlashProperties {
         }
 
         public void setNotifyQueueUsageThreshold(double notifyQueueUsageThreshold) {
+            if (!(notifyQueueUsageThreshold >= 0 && notifyQueueUsageThreshold <= 1)) {
+                throw new IllegalArgumentException("the NOTIFY queue usage threshold is a fraction of the queue,"
+                        + " from 0 to 1, e.g. 0.5");
+            }
             this.notifyQueueUsageThreshold = notifyQueueUsageThreshold;
+        }
+
+        public Map<String, Double> getThresholds() {
+            return thresholds;
+        }
+
+        public void setThresholds(Map<String, Double> thresholds) {
+            this.thresholds = thresholds;
         }
 
         public DataSize getSlotLagThreshold() {

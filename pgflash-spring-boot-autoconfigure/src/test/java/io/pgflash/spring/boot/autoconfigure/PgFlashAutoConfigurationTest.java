@@ -6,6 +6,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.micrometer.core.instrument.binder.MeterBinder;
+import io.micrometer.core.instrument.MeterRegistry;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.driver.ChangeDriver;
@@ -105,6 +106,21 @@ class PgFlashAutoConfigurationTest {
             assertThat(context.getBean(ChangeDriver.class)).isSameAs(context.getBean("ownDriver"));
             assertThat(((TriggerDriver) context.getBean(ChangeDriver.class)).schema()).isEqualTo("own_schema");
         });
+    }
+
+    @Test
+    void aDriverOfTheApplicationsOwnGetsHealthAndGaugesFromWhatItReports() {
+        withDatabase().withUserConfiguration(MeasuredDriver.class)
+                .withPropertyValues("pgflash.health.thresholds.widgets=40").run(context -> {
+                    var health = context.getBean(PgFlashHealthIndicator.class).health(true);
+                    assertThat(health.getDetails()).containsEntry("driver", "measured").containsEntry("widgets", 42L)
+                            .containsEntry("site", "lab");
+                    assertThat(health.getStatus()).isEqualTo(Status.DOWN);
+                    assertThat((String) health.getDetails().get("reason")).isEqualTo("42 widgets, 40 allowed");
+                    MeterRegistry meters = new io.micrometer.core.instrument.simple.SimpleMeterRegistry();
+                    context.getBean(PgFlashMetrics.class).bindTo(meters);
+                    assertThat(meters.get("pgflash.widgets").gauge().value()).isEqualTo(42);
+                });
     }
 
     @Test
@@ -249,6 +265,64 @@ class PgFlashAutoConfigurationTest {
         @Bean
         PgFlash ownClient() {
             return PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).build();
+        }
+    }
+
+    /** A driver of the application's own: the notify mode, reporting a measurement and a detail of its own. */
+    @Configuration(proxyBeanMethods = false)
+    static class MeasuredDriver {
+        @Bean
+        ChangeDriver measuredDriver() {
+            TriggerDriver notify = TriggerDriver.builder().build();
+            return new ChangeDriver() {
+                @Override
+                public String name() {
+                    return "measured";
+                }
+
+                @Override
+                public void start(io.pgflash.core.driver.DriverContext context) {
+                    notify.start(context);
+                }
+
+                @Override
+                public void capture(io.pgflash.core.catalog.TableMetadata table,
+                        java.util.Set<io.pgflash.core.Operation> operations) {
+                    notify.capture(table, operations);
+                }
+
+                @Override
+                public void confirm(io.pgflash.core.Position position) {
+                    notify.confirm(position);
+                }
+
+                @Override
+                public void stop() {
+                    notify.stop();
+                }
+
+                @Override
+                public void close() {
+                    notify.close();
+                }
+
+                @Override
+                public io.pgflash.core.driver.DriverState state() {
+                    return notify.state();
+                }
+
+                @Override
+                public List<io.pgflash.core.driver.Measurement> measurements() {
+                    return List.of(new io.pgflash.core.driver.Measurement("widgets", "widgets", "Widgets in stock",
+                            null, "widgets", (value, limit) -> (long) value + " widgets, " + (long) limit + " allowed",
+                            () -> 42L));
+                }
+
+                @Override
+                public Map<String, Object> healthDetails() {
+                    return Map.of("site", "lab");
+                }
+            };
         }
     }
 
