@@ -1,13 +1,26 @@
 package io.pgflash.core.contract;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.ChangeListener;
 import io.pgflash.core.FlashTestBase;
+import io.pgflash.core.Operation;
+import io.pgflash.core.Recorder;
+import io.pgflash.core.TableName;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
+import java.math.BigDecimal;
 import java.time.Duration;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.BeforeEach;
@@ -28,6 +41,179 @@ public abstract class DriverContract extends FlashTestBase {
     @BeforeEach
     void posts() {
         db.execute("DROP TABLE IF EXISTS posts CASCADE", "CREATE TABLE posts (id int PRIMARY KEY, title text)");
+    }
+
+    /** A started client of a new driver, with {@code subscriptions} made before it starts. */
+    protected PgFlash started(Map<SubscriptionSpec, ChangeListener> subscriptions) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver()).build();
+        closeAfterTest(flash);
+        subscriptions.forEach(flash::subscribe);
+        flash.start();
+        return flash;
+    }
+
+    protected PgFlash started(SubscriptionSpec spec, ChangeListener listener) {
+        return started(Map.of(spec, listener));
+    }
+
+    @Test
+    void eachOperationArrivesWithItsRowsKeyAndChangedColumns() {
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").build(), recorder);
+
+        db.execute("INSERT INTO posts VALUES (1, 'first')", "UPDATE posts SET title = 'second' WHERE id = 1",
+                "DELETE FROM posts WHERE id = 1", "TRUNCATE posts");
+
+        List<ChangeEvent> events = recorder.awaitEvents(4);
+        assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.UPDATE,
+                Operation.DELETE, Operation.TRUNCATE);
+        assertThat(events).allSatisfy(event -> assertThat(event.table()).isEqualTo(TableName.of("public", "posts")));
+        ChangeEvent insert = events.get(0);
+        assertThat(insert.newRow().asMap()).containsExactly(Map.entry("id", 1), Map.entry("title", "first"));
+        assertThat(insert.oldRow()).isNull();
+        ChangeEvent update = events.get(1);
+        assertThat(update.newRow().asMap()).containsEntry("title", "second");
+        assertThat(update.oldRow().asMap()).containsEntry("title", "first");
+        assertThat(update.changedColumns()).containsExactly("title");
+        assertThat(update.key().asMap()).containsExactly(Map.entry("id", 1));
+        ChangeEvent delete = events.get(2);
+        assertThat(delete.newRow()).isNull();
+        assertThat(delete.oldRow().asMap()).containsExactly(Map.entry("id", 1), Map.entry("title", "second"));
+        assertThat(events.get(3).newRow()).isNull();
+        assertThat(events.get(3).oldRow()).isNull();
+        assertThat(events).extracting(ChangeEvent::position).isSorted().doesNotHaveDuplicates();
+    }
+
+    @Test
+    void rowsEnteringAndLeavingAFilterArriveAsInsertAndDelete() {
+        Recorder inserts = new Recorder();
+        Recorder all = new Recorder();
+        started(Map.of(SubscriptionSpec.table("posts").operations(Operation.INSERT).filter("title=eq.open").build(),
+                inserts, SubscriptionSpec.table("posts").filter("title=eq.open").build(), all));
+
+        db.execute("INSERT INTO posts VALUES (1, 'draft')", "UPDATE posts SET title = 'open' WHERE id = 1",
+                "UPDATE posts SET title = 'closed' WHERE id = 1", "DELETE FROM posts WHERE id = 1",
+                "INSERT INTO posts VALUES (2, 'open')");
+
+        List<ChangeEvent> events = all.awaitEvents(3);
+        assertThat(events).extracting(ChangeEvent::operation, ChangeEvent::sourceOperation).containsExactly(
+                tuple(Operation.INSERT, Operation.UPDATE), tuple(Operation.DELETE, Operation.UPDATE),
+                tuple(Operation.INSERT, Operation.INSERT));
+        assertThat(events.get(1).oldRow().get("title")).isEqualTo("open"); // the row as it matched
+        assertThat(inserts.awaitEvents(2)).extracting(event -> event.newRow().get("id")).containsExactly(1, 2);
+    }
+
+    @Test
+    void partialFieldsDeliverOnlyUpdatesOfTheirColumnsWithOnlyThoseColumns() {
+        db.execute("ALTER TABLE posts ADD COLUMN likes int");
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").operations(Operation.UPDATE).columns("title").build(), recorder);
+
+        db.execute("INSERT INTO posts VALUES (1, 'a', 0)", "UPDATE posts SET likes = 1 WHERE id = 1",
+                "UPDATE posts SET title = 'b' WHERE id = 1");
+
+        ChangeEvent update = recorder.awaitSingle();
+        assertThat(update.newRow().asMap()).containsOnlyKeys("id", "title").containsEntry("title", "b");
+        assertThat(update.oldRow().get("title")).isEqualTo("a");
+    }
+
+    @Test
+    void aKeyChangeSplitsIntoADeleteOfTheOldKeyAndAnInsertOfTheNew() {
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").splitKeyChanges(true).build(), recorder);
+
+        db.execute("INSERT INTO posts VALUES (1, 'moved')", "UPDATE posts SET id = 2 WHERE id = 1");
+
+        List<ChangeEvent> events = recorder.awaitEvents(3);
+        assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.DELETE,
+                Operation.INSERT);
+        assertThat(events.get(1).key().get("id")).isEqualTo(1);
+        assertThat(events.get(2).key().get("id")).isEqualTo(2);
+        assertThat(events.get(1).position()).isEqualTo(events.get(2).position()); // one database change
+    }
+
+    @Test
+    void valuesArriveAsTheirJavaTypes() {
+        db.execute("DROP TABLE IF EXISTS typed", "CREATE TABLE typed (id int PRIMARY KEY, big bigint, amount numeric,"
+                + " flag boolean, at timestamptz, doc jsonb, tags text[], nothing text)");
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("typed").build(), recorder);
+
+        db.execute("INSERT INTO typed VALUES (1, 9000000000, 12.50, true, '2026-01-02 03:04:05+00', '{\"a\": 1}',"
+                + " '{x,y}', NULL)");
+
+        Map<String, Object> row = recorder.awaitSingle().newRow().asMap();
+        assertThat(row.get("id")).isEqualTo(1);
+        assertThat(row.get("big")).isEqualTo(9_000_000_000L);
+        assertThat(row.get("amount")).isEqualTo(new BigDecimal("12.50"));
+        assertThat(row.get("flag")).isEqualTo(true);
+        assertThat(row.get("at")).isEqualTo(OffsetDateTime.of(2026, 1, 2, 3, 4, 5, 0, ZoneOffset.UTC));
+        assertThat(row.get("doc")).isEqualTo("{\"a\": 1}");
+        assertThat(row.get("tags")).isEqualTo(List.of("x", "y"));
+        assertThat(row).containsEntry("nothing", null);
+    }
+
+    @Test
+    void eventsOfOneKeyStayInOrderAcrossConcurrentLanes() {
+        List<Object> seen = new CopyOnWriteArrayList<>();
+        started(SubscriptionSpec.table("posts").operations(Operation.UPDATE).concurrency(4).build(),
+                event -> seen.add(event.newRow().get("id") + ":" + event.newRow().get("title")));
+        db.execute("INSERT INTO posts SELECT g, '0' FROM generate_series(1, 5) g");
+
+        for (int round = 1; round <= 20; round++) {
+            db.execute("UPDATE posts SET title = '" + round + "'");
+        }
+
+        await().until(() -> seen.size() == 100);
+        for (int id = 1; id <= 5; id++) {
+            String prefix = id + ":";
+            assertThat(seen.stream().map(String::valueOf).filter(each -> each.startsWith(prefix))
+                    .map(each -> Integer.parseInt(each.substring(prefix.length()))).toList()).as("key %d", id)
+                    .isSorted().hasSize(20);
+        }
+    }
+
+    /** What a driver keeps across a stop: the WAL slot and the durable cursor keep everything. */
+    @Test
+    protected void changesWrittenWhileStoppedArriveAfterTheNextStart() {
+        Recorder recorder = new Recorder();
+        PgFlash flash = started(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'before')");
+        recorder.awaitSingle();
+
+        flash.stop();
+        db.execute("INSERT INTO posts VALUES (2, 'while stopped')");
+        flash.start();
+        db.execute("INSERT INTO posts VALUES (3, 'after')");
+
+        assertThat(recorder.awaitEvents(3)).extracting(event -> event.newRow().get("id")).containsExactly(1, 2, 3);
+    }
+
+    /**
+     * A reading session the server ends is replaced; the WAL driver and the durable mode lose nothing meanwhile. A row
+     * whose confirmation had not reached the server comes again, with the same position (at-least-once).
+     */
+    @Test
+    protected void aReadingSessionTheServerEndsIsReplacedWithoutLosingCommittedRows() {
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'before')");
+        recorder.awaitSingle();
+
+        endReadingSessions();
+        db.execute("INSERT INTO posts VALUES (2, 'meanwhile')");
+
+        await().untilAsserted(() -> assertThat(recorder.events()).extracting(event -> event.newRow().get("id"))
+                .contains(1, 2));
+        assertThat(recorder.events().stream().collect(Collectors.groupingBy(event -> event.newRow().get("id"),
+                Collectors.mapping(ChangeEvent::position, Collectors.toSet())))).allSatisfy((id, positions) ->
+                        assertThat(positions).as("positions of row %s", id).hasSize(1));
+    }
+
+    /** Ends every server session of pgflash's in this database but the test's own, as an administrator would. */
+    protected static void endReadingSessions() {
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND application_name LIKE 'pgflash%' AND pid <> pg_backend_pid()");
     }
 
     @Test

@@ -7,9 +7,10 @@ import java.time.Duration;
 /** The driver contract for the WAL driver (logical replication with pgoutput, a slot per consumer group). */
 class WalContractTest extends GroupDriverContract {
 
+    /** With REPLICA IDENTITY FULL set, as a subscription that needs old rows requires on this driver. */
     @Override
     protected ChangeDriver newDriver() {
-        return walDriver().build();
+        return walDriver().replicaIdentityFull(true).build();
     }
 
     @Override

@@ -11,6 +11,7 @@ import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Recorder;
@@ -93,6 +94,39 @@ class DurableTriggerDriverTest extends FlashTestBase {
 
     private static List<Object> ids(List<ChangeEvent> events) {
         return events.stream().map(e -> e.row().get("id")).toList();
+    }
+
+    @Test
+    void aSchemaFromBeforeVersionsIsBroughtToTheCurrentVersionAndKeepsItsEvents() {
+        Recorder first = new Recorder();
+        consumer(driver(group).build(), first).close();
+        db.execute("INSERT INTO posts VALUES (1, 'written while stopped')");
+        // as an older pgflash left it: no version row, and the groups' expiry column missing
+        db.execute("DROP TABLE durable_" + group + ".schema_version",
+                "ALTER TABLE durable_" + group + ".groups DROP COLUMN expiry_seconds");
+
+        Recorder second = new Recorder();
+        consumer(driver(group).build(), second);
+
+        assertThat(second.awaitSingle().newRow().get("id")).isEqualTo(1);
+        assertThat(queryLong("SELECT version FROM durable_" + group + ".schema_version"))
+                .isEqualTo(DurableSchema.VERSION);
+        assertThat(queryLong("SELECT count(*) FROM pg_attribute WHERE attrelid = 'durable_" + group + ".groups'::regclass"
+                + " AND attname = 'expiry_seconds' AND NOT attisdropped")).isEqualTo(1);
+    }
+
+    @Test
+    void aSchemaOfANewerPgflashIsRefusedAndLeftAsItIs() {
+        consumer(driver(group).build(), new Recorder()).close();
+        db.execute("UPDATE durable_" + group + ".schema_version SET version = " + (DurableSchema.VERSION + 1));
+
+        PgFlash newer = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(driver(group).build()).build();
+        closeAfterTest(newer);
+        assertThatThrownBy(newer::start).isInstanceOf(PgFlashException.class)
+                .hasMessageContaining("newer pgflash").hasMessageContaining("version " + (DurableSchema.VERSION + 1));
+        assertThat(queryLong("SELECT version FROM durable_" + group + ".schema_version"))
+                .isEqualTo(DurableSchema.VERSION + 1);
     }
 
     @Test
@@ -251,7 +285,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 ResultSet rs = statement.executeQuery("SELECT subscription, operation, row_data, error"
                         + " FROM durable_" + group + ".dead_letters WHERE grp = '" + group + "' ORDER BY id")) {
             assertThat(rs.next()).isTrue();
-            assertThat(rs.getString(1)).isEqualTo(DurableTriggerDriver.UNREADABLE);
+            assertThat(rs.getString(1)).isEqualTo(RoundReader.UNREADABLE);
             assertThat(rs.getString(2)).isEqualTo("INSERT");
             assertThat(rs.getString(3)).contains("before");
             assertThat(rs.getString(4)).contains("more than one way");
@@ -408,8 +442,8 @@ class DurableTriggerDriverTest extends FlashTestBase {
     /** Idle consumers of this test's schema holding the wake-up lock. */
     private long armedConsumers() {
         return queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objsubid = 2 AND granted"
-                + " AND mode = 'ExclusiveLock' AND classid = " + DurableSql.WAKE_UP_NAMESPACE + " AND objid = "
-                + (new DurableSql("durable_" + group).wakeUpLockId() & 0xFFFF_FFFFL));
+                + " AND mode = 'ExclusiveLock' AND classid = " + DurableSchema.WAKE_UP_NAMESPACE + " AND objid = "
+                + (new DurableSchema("durable_" + group).wakeUpLockId() & 0xFFFF_FFFFL));
     }
 
     @Test
@@ -424,7 +458,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
             CompletableFuture<Void> holding = CompletableFuture.runAsync(() -> {
                 try {
                     holder.createStatement().execute("SELECT pg_advisory_xact_lock_shared("
-                            + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+                            + new DurableSchema("durable_" + group).wakeUpLockKey() + ")");
                 } catch (SQLException e) {
                     throw new IllegalStateException(e);
                 }
@@ -459,7 +493,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
             CompletableFuture<Void> holding = CompletableFuture.runAsync(() -> {
                 try {
                     holder.createStatement().execute("SELECT pg_advisory_xact_lock_shared("
-                            + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+                            + new DurableSchema("durable_" + group).wakeUpLockKey() + ")");
                 } catch (SQLException e) {
                     throw new IllegalStateException(e);
                 }
@@ -501,7 +535,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
                 await().until(() -> {
                     try (ResultSet rs = writer.createStatement().executeQuery("SELECT count(*) FROM pg_locks"
                             + " WHERE locktype = 'advisory' AND mode = 'ExclusiveLock' AND granted AND classid = "
-                            + DurableSql.WAKE_UP_NAMESPACE)) {
+                            + DurableSchema.WAKE_UP_NAMESPACE)) {
                         rs.next();
                         return rs.getLong(1) == 1;
                     }
@@ -531,7 +565,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
             String payload = "x".repeat(7000);
             try (Connection notifier = db.connect(); Statement statement = notifier.createStatement()) {
                 for (int i = 0; i < 2000; i++) {
-                    statement.execute("NOTIFY " + new DurableSql("durable_" + group).channel() + ", '" + payload + i
+                    statement.execute("NOTIFY " + new DurableSchema("durable_" + group).channel() + ", '" + payload + i
                             + "'");
                 }
             }
@@ -722,7 +756,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
         try (Connection writer = db.connect()) {
             // an open writer holds the wake-up lock shared (a session lock here: the same to the consumer)
             writer.createStatement().execute("SELECT pg_advisory_lock_shared("
-                    + new DurableSql("durable_" + group).wakeUpLockKey() + ")");
+                    + new DurableSchema("durable_" + group).wakeUpLockKey() + ")");
             db.execute("INSERT INTO posts VALUES (1, 'while a writer is open')");
             recorder.awaitSingle();
             // it keeps looking instead of waiting armed, and still saves its cursor and deletes what it consumed

@@ -154,7 +154,7 @@ class TypesTest {
     }
 
     private static String fastPathCheck(String settings, boolean expected) {
-        return "DO $$ BEGIN " + settings + " IF (" + DurableSql.DECODABLE_OUTPUT + ") IS DISTINCT FROM " + expected
+        return "DO $$ BEGIN " + settings + " IF (" + DurableSchema.DECODABLE_OUTPUT + ") IS DISTINCT FROM " + expected
                 + " THEN RAISE EXCEPTION 'expected % with %', " + expected + ", '" + settings.replace("'", "''")
                 + "'; END IF; END $$";
     }
