@@ -3,8 +3,8 @@ package io.pgflash.benchmarks;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.time.Instant;
 import java.time.OffsetDateTime;
@@ -38,12 +38,12 @@ final class PgFlashConsumer implements ChangeConsumer {
 
     static PgFlashConsumer notifyMode(BenchServer server, boolean latency) {
         return new PgFlashConsumer("pgflash trigger, notify", server,
-                TriggerDriver.builder().schema("bench_notify").removeSchemaOnShutdown(true).build(), null, latency);
+                NotifyDriver.builder().schema("bench_notify").removeSchemaOnShutdown(true).build(), null, latency);
     }
 
     static PgFlashConsumer durableMode(BenchServer server, boolean latency) {
         return new PgFlashConsumer("pgflash trigger, durable", server,
-                DurableTriggerDriver.builder().schema("bench_durable").group("bench").build(),
+                DurableDriver.builder().schema("bench_durable").group("bench").build(),
                 "DROP SCHEMA IF EXISTS bench_durable CASCADE", latency); // the durable mode keeps events and group
     }
 

@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Instant;
 import java.util.Set;
 
@@ -25,9 +26,9 @@ public record ChangeEvent(
         Operation operation,
         Operation sourceOperation,
         TableName table,
-        Row newRow,
-        Row oldRow,
-        Row key,
+        @Nullable Row newRow,
+        @Nullable Row oldRow,
+        @Nullable Row key,
         Set<String> changedColumns,
         long transactionId,
         Instant timestamp,
@@ -38,16 +39,17 @@ public record ChangeEvent(
     }
 
     /** The same event seen as another operation with other rows (used when filters and keys reshape an event). */
-    public ChangeEvent reshaped(Operation newOperation, Row newNewRow, Row newOldRow, Row newKey, Set<String> newChanged) {
+    public ChangeEvent reshaped(Operation newOperation, @Nullable Row newNewRow, @Nullable Row newOldRow,
+            @Nullable Row newKey, Set<String> newChanged) {
         return new ChangeEvent(newOperation, sourceOperation, table, newNewRow, newOldRow, newKey, newChanged,
                 transactionId, timestamp, position);
     }
 
     /**
      * The row the event is about: the new row, or the old one for DELETE (where the driver has it), which for an
-     * UPDATE that left the filter is the row as it matched.
+     * UPDATE that left the filter is the row as it matched; null for TRUNCATE.
      */
-    public Row row() {
+    public @Nullable Row row() {
         if (operation == Operation.DELETE && oldRow != null) {
             return oldRow;
         }

@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.Objects;
  * the typed row values (never spliced into SQL). Values may be given as strings or as Java values; they are converted
  * to the column's type when subscribing, and a value that does not fit the column fails the subscription.
  */
-public record Condition(String column, Operator operator, List<Object> values) {
+public record Condition(String column, Operator operator, List<@Nullable Object> values) {
 
     public Condition {
         Objects.requireNonNull(column, "column");

@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.time.Duration;
 
 /**
@@ -7,7 +8,7 @@ import java.time.Duration;
  * {@code backOff} between tries, then handed to the {@code recoverer}, or logged and skipped when there is none.
  * The dispatching thread never dies of a listener's exception.
  */
-public record ErrorPolicy(int maxAttempts, BackOff backOff, Recoverer recoverer) {
+public record ErrorPolicy(int maxAttempts, BackOff backOff, @Nullable Recoverer recoverer) {
 
     private static final BackOff DEFAULT_BACK_OFF = BackOff.exponential(Duration.ofMillis(100), Duration.ofSeconds(2));
 

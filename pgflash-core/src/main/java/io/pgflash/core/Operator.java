@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Locale;
 
 /** Comparison operators of a {@link Condition}, named as in PostgREST/Supabase filters. */
@@ -23,7 +24,7 @@ public enum Operator {
         return this == LT || this == LTE || this == GT || this == GTE;
     }
 
-    static Operator fromToken(String token) {
+    static @Nullable Operator fromToken(String token) {
         for (Operator operator : values()) {
             if (operator.token.equals(token.toLowerCase(Locale.ROOT))) {
                 return operator;

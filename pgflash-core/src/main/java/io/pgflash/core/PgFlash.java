@@ -1,15 +1,16 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.catalog.TableMetadata;
-import io.pgflash.core.dispatch.Dispatcher;
-import io.pgflash.core.dispatch.SubscriptionMatcher;
+import io.pgflash.core.internal.dispatch.Dispatcher;
+import io.pgflash.core.internal.dispatch.SubscriptionMatcher;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.NotifyQueue;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -55,7 +56,7 @@ public final class PgFlash implements AutoCloseable {
 
     private PgFlash(Builder builder) {
         this.connections = Objects.requireNonNull(builder.connections, "connection settings: call jdbcUrl(...)");
-        this.driver = builder.driver != null ? builder.driver : TriggerDriver.builder().build();
+        this.driver = builder.driver != null ? builder.driver : NotifyDriver.builder().build();
         this.shutdownTimeout = builder.shutdownTimeout;
         this.observer = builder.observer;
         this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter);
@@ -89,12 +90,13 @@ public final class PgFlash implements AutoCloseable {
             subscriptions.values().stream().map(a -> a.table).distinct()
                     .forEach(table -> driver.capture(table, capturedOperations(table.name())));
         } catch (RuntimeException e) {
-            stop();
-            try {
-                driver.undoStart();
-            } catch (RuntimeException undo) {
-                e.addSuppressed(undo);
-            }
+            stop(() -> {
+                try {
+                    driver.undoStart(); // before close(): a standby must not take over what is being undone
+                } catch (RuntimeException undo) {
+                    e.addSuppressed(undo);
+                }
+            });
             throw e;
         }
     }
@@ -197,6 +199,11 @@ public final class PgFlash implements AutoCloseable {
      * subscriptions stay and resume on the next {@link #start()}.
      */
     public synchronized void stop() {
+        stop(() -> { });
+    }
+
+    /** Stops, running {@code beforeClose} once reading and delivery have ended, before the driver closes. */
+    private void stop(Runnable beforeClose) {
         if (!started) {
             return;
         }
@@ -208,6 +215,7 @@ public final class PgFlash implements AutoCloseable {
             Thread.currentThread().interrupt();
         } finally {
             subscriptions.values().forEach(a -> a.route = null);
+            beforeClose.run();
             driver.close();
         }
     }
@@ -289,7 +297,7 @@ public final class PgFlash implements AutoCloseable {
         private PgFlashObserver observer = new PgFlashObserver() { };
 
         /** The database; pgflash opens its own unpooled connections with these settings. */
-        public Builder jdbcUrl(String jdbcUrl, String user, String password) {
+        public Builder jdbcUrl(String jdbcUrl, @Nullable String user, @Nullable String password) {
             this.connections = ConnectionFactory.of(jdbcUrl, user, password);
             return this;
         }
@@ -299,7 +307,7 @@ public final class PgFlash implements AutoCloseable {
             return this;
         }
 
-        /** The change source; default a {@link TriggerDriver} with schema {@code pgflash}. */
+        /** The change source; default a {@link NotifyDriver} with schema {@code pgflash}. */
         public Builder driver(ChangeDriver driver) {
             this.driver = driver;
             return this;

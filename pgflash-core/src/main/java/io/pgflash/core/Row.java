@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.Iterator;
@@ -23,17 +24,17 @@ public final class Row {
     private final Map<String, Object> values;
     private final Set<String> unchanged;
 
-    public Row(Map<String, Object> values) {
+    public Row(Map<String, ? extends @Nullable Object> values) {
         this(values, Set.of());
     }
 
-    public Row(Map<String, Object> values, Set<String> unchanged) {
+    public Row(Map<String, ? extends @Nullable Object> values, Set<String> unchanged) {
         this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
         this.unchanged = Set.copyOf(unchanged);
     }
 
     /** The value of {@code column}; fails for a column this row does not carry, so typos do not read as NULL. */
-    public Object get(String column) {
+    public @Nullable Object get(String column) {
         if (!values.containsKey(column)) {
             if (unchanged.contains(column)) {
                 throw new IllegalStateException("Column '" + column + "' is an unchanged TOASTed value the driver did"
@@ -45,7 +46,7 @@ public final class Row {
     }
 
     /** The value of {@code column} cast to {@code type}. */
-    public <T> T get(String column, Class<T> type) {
+    public <T> @Nullable T get(String column, Class<T> type) {
         return type.cast(get(column));
     }
 

@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.EnumSet;
@@ -27,7 +28,7 @@ import java.util.Set;
  * </ul>
  */
 public record SubscriptionSpec(
-        String id,
+        @Nullable String id,
         TableName table,
         Set<Operation> operations,
         List<Condition> conditions,

@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Objects;
 
 /**
@@ -10,7 +11,7 @@ import java.util.Objects;
  * takes the names verbatim. A parsed name without a schema has a {@code null} schema and is resolved with the
  * connection's {@code search_path}.
  */
-public record TableName(String schema, String name) {
+public record TableName(@Nullable String schema, String name) {
 
     public TableName {
         Objects.requireNonNull(name, "name");
@@ -20,7 +21,7 @@ public record TableName(String schema, String name) {
     }
 
     /** Names taken verbatim, no case folding; {@code schema} may be null to use the search path. */
-    public static TableName of(String schema, String name) {
+    public static TableName of(@Nullable String schema, String name) {
         return new TableName(schema, name);
     }
 

@@ -1,7 +1,7 @@
 package io.pgflash.core;
 
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
@@ -47,7 +47,7 @@ public abstract class FlashTestBase {
 
     /** A started client with the default trigger driver. */
     protected PgFlash startFlash() {
-        return startFlash(TriggerDriver.builder().build());
+        return startFlash(NotifyDriver.builder().build());
     }
 
     private static int groups;

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -84,8 +84,8 @@ class InputFuzzTest extends FlashTestBase {
     void adversarialNamesForPgflashsOwnObjectsWork() {
         List<String> names = List.of("we\"ird", "x'y; DROP TABLE canary; --", "Ünï cödé", "a,b");
         for (String name : names) {
-            deliversThrough(TriggerDriver.builder().schema(name).removeSchemaOnShutdown(true).build(), name);
-            deliversThrough(DurableTriggerDriver.builder().schema("pgflash_durable").group(name).build(), name);
+            deliversThrough(NotifyDriver.builder().schema(name).removeSchemaOnShutdown(true).build(), name);
+            deliversThrough(DurableDriver.builder().schema("pgflash_durable").group(name).build(), name);
             deliversThrough(walDriver().publicationName(name).build(), name);
         }
         assertThat(queryLong("SELECT count(*) FROM canary")).isEqualTo(1);
@@ -94,13 +94,13 @@ class InputFuzzTest extends FlashTestBase {
     @Test
     void fuzzedSettingsAreAcceptedOrRejectedAtBuildTime() {
         for (String input : inputs(500)) {
-            Throwable schema = catchThrowable(() -> TriggerDriver.builder().schema(input).build());
+            Throwable schema = catchThrowable(() -> NotifyDriver.builder().schema(input).build());
             boolean schemaValid = !input.isBlank() && input.getBytes(StandardCharsets.UTF_8).length <= 50
                     && !input.contains("$") && !input.contains("\\");
             assertThat(schema == null).as("schema %s", printable(input)).isEqualTo(schemaValid);
             assertRejectedWithReasonOrAccepted(schema, input);
 
-            Throwable durableSchema = catchThrowable(() -> DurableTriggerDriver.builder().schema(input).build());
+            Throwable durableSchema = catchThrowable(() -> DurableDriver.builder().schema(input).build());
             boolean durableSchemaValid = schemaValid && input.getBytes(StandardCharsets.UTF_8).length <= 46;
             assertThat(durableSchema == null).as("durable schema %s", printable(input)).isEqualTo(durableSchemaValid);
             assertRejectedWithReasonOrAccepted(durableSchema, input);

@@ -5,8 +5,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -50,8 +50,8 @@ class LeastPrivilegeTest extends FlashTestBase {
 
     @Test
     void triggerDriverInBothModesNeedsCreateOnTheDatabaseAndTheTables() {
-        deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
-        deliversAs(app, DurableTriggerDriver.builder().schema("lp_durable").group("lp").build());
+        deliversAs(app, NotifyDriver.builder().schema("lp_notify").build());
+        deliversAs(app, DurableDriver.builder().schema("lp_durable").group("lp").build());
     }
 
     @Test
@@ -69,7 +69,7 @@ class LeastPrivilegeTest extends FlashTestBase {
         String owner = "lp_owner_" + db.name();
         db.execute("CREATE ROLE " + owner, "ALTER TABLE posts OWNER TO " + owner, "GRANT " + owner + " TO " + app);
         try {
-            deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
+            deliversAs(app, NotifyDriver.builder().schema("lp_notify").build());
         } finally {
             db.execute("ALTER TABLE posts OWNER TO " + app, "DROP ROLE " + owner);
         }
@@ -102,7 +102,7 @@ class LeastPrivilegeTest extends FlashTestBase {
     @Test
     void withoutTheTablesTheFailureNamesTheRight() {
         db.execute("ALTER TABLE posts OWNER TO " + db.user());
-        PgFlash flash = flashAs(app, TriggerDriver.builder().schema("lp_notify").build());
+        PgFlash flash = flashAs(app, NotifyDriver.builder().schema("lp_notify").build());
         flash.start();
         assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { }))
                 .isInstanceOf(PgFlashException.class).hasMessageContaining("must own the tables it watches");
@@ -147,7 +147,7 @@ class LeastPrivilegeTest extends FlashTestBase {
     void withoutCreateOnTheDatabaseTheFailureNamesTheRight() {
         db.execute("REVOKE CREATE ON DATABASE " + db.name() + " FROM " + app);
         try {
-            PgFlash flash = flashAs(app, TriggerDriver.builder().schema("lp_fresh").build());
+            PgFlash flash = flashAs(app, NotifyDriver.builder().schema("lp_fresh").build());
             assertThatThrownBy(flash::start).isInstanceOf(PgFlashException.class)
                     .hasMessageContaining("needs CREATE on the database");
         } finally {
@@ -164,8 +164,8 @@ class LeastPrivilegeTest extends FlashTestBase {
 
     @Test
     void pgflashTablesAreClosedToOtherRoles() {
-        deliversAs(app, TriggerDriver.builder().schema("lp_notify").build());
-        deliversAs(app, DurableTriggerDriver.builder().schema("lp_durable").group("lp").build());
+        deliversAs(app, NotifyDriver.builder().schema("lp_notify").build());
+        deliversAs(app, DurableDriver.builder().schema("lp_durable").group("lp").build());
         for (String table : new String[] {"lp_notify.overflow", "lp_durable.events", "lp_durable.dead_letters",
             "lp_durable.groups", "lp_durable.read_layouts"}) {
             assertThatThrownBy(() -> runAs(stranger, "SELECT * FROM " + table)).as(table)

@@ -3,7 +3,7 @@ package io.pgflash.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.sql.PreparedStatement;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -82,7 +82,7 @@ class QuotedIdentifiersTest extends FlashTestBase {
     @Test
     void oddSchemaNameForPgflashObjects() {
         db.execute("CREATE TABLE items (id int PRIMARY KEY)");
-        PgFlash flash = startFlash(TriggerDriver.builder().schema("pg flash'\"x").build());
+        PgFlash flash = startFlash(NotifyDriver.builder().schema("pg flash'\"x").build());
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("items").build(), recorder);
 

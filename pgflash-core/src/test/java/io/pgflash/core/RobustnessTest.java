@@ -3,7 +3,7 @@ package io.pgflash.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.time.Duration;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -119,8 +119,8 @@ class RobustnessTest extends FlashTestBase {
 
     @Test
     void schemaIsNotDroppedWhileAnotherApplicationListens() {
-        PgFlash leaving = startFlash(TriggerDriver.builder().schema("shared_schema").removeSchemaOnShutdown(true).build());
-        PgFlash staying = startFlash(TriggerDriver.builder().schema("shared_schema").build());
+        PgFlash leaving = startFlash(NotifyDriver.builder().schema("shared_schema").removeSchemaOnShutdown(true).build());
+        PgFlash staying = startFlash(NotifyDriver.builder().schema("shared_schema").build());
         leaving.subscribe(SubscriptionSpec.table("items").build(), event -> { });
 
         leaving.close();

@@ -5,8 +5,8 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
@@ -60,14 +60,14 @@ class ServerRestartTest {
 
     @Test
     void durableModeDeliversEveryCommittedRowAcrossARestart() throws Exception {
-        deliversEveryCommittedRow(DurableTriggerDriver.builder().group("restart")
+        deliversEveryCommittedRow(DurableDriver.builder().group("restart")
                 .reconnectBackOff(BackOff.fixed(Duration.ofMillis(200))).build());
     }
 
     @Test
     void notifyModeReconnectsAndReportsTheGap() throws Exception {
         Recorder recorder = new Recorder();
-        flash = start(TriggerDriver.builder().reconnectBackOff(BackOff.fixed(Duration.ofMillis(200))).build(),
+        flash = start(NotifyDriver.builder().reconnectBackOff(BackOff.fixed(Duration.ofMillis(200))).build(),
                 recorder);
         db.execute("INSERT INTO posts VALUES (1, 'before')");
         recorder.awaitEvents(1);

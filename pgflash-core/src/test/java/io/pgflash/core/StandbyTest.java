@@ -5,7 +5,7 @@ import static org.awaitility.Awaitility.await;
 
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverState;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -37,7 +37,7 @@ class StandbyTest extends FlashTestBase {
     @Test
     void durableGroupFailsOverWhenTheActiveInstanceCloses() {
         String group = "standby_" + (++groups);
-        failsOverWhenTheActiveCloses(() -> DurableTriggerDriver.builder().group(group)
+        failsOverWhenTheActiveCloses(() -> DurableDriver.builder().group(group)
                 .standbyInterval(Duration.ofMillis(200)).build());
     }
 
@@ -78,9 +78,9 @@ class StandbyTest extends FlashTestBase {
         String group = "standby_" + (++groups);
         Recorder first = new Recorder();
         Recorder second = new Recorder();
-        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+        PgFlash active = start(DurableDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
                 .build(), first);
-        PgFlash standby = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+        PgFlash standby = start(DurableDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
                 .build(), second);
         assertThat(standby.state()).isEqualTo(DriverState.STANDBY);
 
@@ -100,9 +100,9 @@ class StandbyTest extends FlashTestBase {
         Recorder first = new Recorder();
         Recorder second = new Recorder();
         // the reader checks its turn only every minute while reading; its reconnect must not wait for that
-        PgFlash active = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMinutes(1))
+        PgFlash active = start(DurableDriver.builder().group(group).standbyInterval(Duration.ofMinutes(1))
                 .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build(), first);
-        PgFlash standby = start(DurableTriggerDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
+        PgFlash standby = start(DurableDriver.builder().group(group).standbyInterval(Duration.ofMillis(200))
                 .build(), second);
         assertThat(active.state()).isEqualTo(DriverState.STREAMING);
 
@@ -124,7 +124,7 @@ class StandbyTest extends FlashTestBase {
     @Test
     void aTakeoverWhoseFirstConnectionFailsStillResumesFromTheGroupsCursor() throws Exception {
         String group = "standby_" + (++groups);
-        Supplier<ChangeDriver> driver = () -> DurableTriggerDriver.builder().group(group)
+        Supplier<ChangeDriver> driver = () -> DurableDriver.builder().group(group)
                 .standbyInterval(Duration.ofMillis(200)).reconnectBackOff(BackOff.fixed(Duration.ofMillis(200)))
                 .build();
         Recorder first = new Recorder();
@@ -160,7 +160,7 @@ class StandbyTest extends FlashTestBase {
     @Test
     void aStandbyCancellingItsSubscriptionLeavesTheReaderItsDurableCapture() {
         String group = "standby_" + (++groups);
-        standbyCancelsAndTheReaderReadsOn(() -> DurableTriggerDriver.builder().group(group)
+        standbyCancelsAndTheReaderReadsOn(() -> DurableDriver.builder().group(group)
                 .standbyInterval(Duration.ofMillis(200)).build());
     }
 
@@ -174,7 +174,7 @@ class StandbyTest extends FlashTestBase {
     @Test
     void aDurableTakeoverCapturesAgainWhatTheReaderStoppedCapturing() {
         String group = "standby_" + (++groups);
-        takeoverCapturesWhatTheReaderCancelled(() -> DurableTriggerDriver.builder().group(group)
+        takeoverCapturesWhatTheReaderCancelled(() -> DurableDriver.builder().group(group)
                 .standbyInterval(Duration.ofMillis(200)).build());
     }
 

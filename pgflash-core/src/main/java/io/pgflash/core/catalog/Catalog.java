@@ -1,9 +1,9 @@
 package io.pgflash.core.catalog;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.TableName;
-import io.pgflash.core.value.PgType;
-import io.pgflash.core.value.TypeOids;
+import io.pgflash.core.internal.value.TypeOids;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -16,8 +16,16 @@ import java.util.Map;
 /** Reads table and type definitions from the system catalogs. Names go in as parameters, never into SQL text. */
 public final class Catalog {
 
+    /**
+     * A partitioned table's rows live in its leaf partitions, and so do their old rows in the WAL: its replica
+     * identity is that of a leaf without FULL, if any (ALTER TABLE does not pass it down to partitions).
+     */
     private static final String TABLE = """
-            SELECT c.oid, n.nspname, c.relname, c.relkind, c.relreplident
+            SELECT c.oid, n.nspname, c.relname, c.relkind,
+                   CASE WHEN c.relkind <> 'p' THEN c.relreplident::text
+                        ELSE coalesce((SELECT l.relreplident::text FROM pg_partition_tree(c.oid) t
+                                       JOIN pg_class l ON l.oid = t.relid
+                                       WHERE t.isleaf AND l.relreplident <> 'f' LIMIT 1), 'f') END
             FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
             WHERE c.oid = ?""";
 
@@ -116,7 +124,7 @@ public final class Catalog {
     }
 
     /** The decoding type for a type oid if already known, else null. */
-    public synchronized PgType cachedType(int oid) {
+    public synchronized @Nullable PgType cachedType(int oid) {
         return types.get(oid);
     }
 

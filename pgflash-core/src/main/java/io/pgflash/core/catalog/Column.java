@@ -1,6 +1,5 @@
 package io.pgflash.core.catalog;
 
-import io.pgflash.core.value.PgType;
 
 /**
  * A table column: its name (exact) and type.

@@ -53,9 +53,9 @@ public interface ChangeDriver {
     void close();
 
     /**
-     * A start failed after {@link #start} returned (a table could not be captured); after {@link #close()}, the driver
-     * removes the database objects that start created, and nothing else, so a failed start leaves nothing
-     * half-installed. The default does nothing.
+     * A start failed after {@link #start} returned (a table could not be captured): once stopped, and before
+     * {@link #close()} (so the driver still holds its group's turn), the driver removes the database objects that
+     * start created, and nothing else, so a failed start leaves nothing half-installed. The default does nothing.
      */
     default void undoStart() {
     }

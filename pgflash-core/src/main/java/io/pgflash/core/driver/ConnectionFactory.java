@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
@@ -29,7 +30,7 @@ public interface ConnectionFactory {
     }
 
     /** Connections from a JDBC URL with user and password (either may be null to use the URL's). */
-    static ConnectionFactory of(String jdbcUrl, String user, String password) {
+    static ConnectionFactory of(String jdbcUrl, @Nullable String user, @Nullable String password) {
         Objects.requireNonNull(jdbcUrl, "jdbcUrl");
         Properties properties = new Properties();
         if (user != null) {
@@ -63,7 +64,7 @@ public interface ConnectionFactory {
     }
 
     /** A JDBC URL's {@code options} parameter (decoded; null if none) and the URL without it. */
-    record UrlOptions(String withoutOptions, String options) {
+    record UrlOptions(String withoutOptions, @Nullable String options) {
 
         static UrlOptions split(String jdbcUrl) {
             int query = jdbcUrl.indexOf('?');

@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
@@ -13,7 +14,7 @@ public interface EventSink {
      * earlier event are handled (see {@link ChangeDriver#confirm}), or null when this batch ends mid-transaction.
      * An empty list with a position lets an idle driver confirm. Waits while subscribers are full (backpressure).
      */
-    void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException;
+    void accept(List<ChangeEvent> events, @Nullable Position upTo) throws InterruptedException;
 
     /** Changes may have been missed (the driver cannot replay them). */
     void gap(StreamGap gap) throws InterruptedException;

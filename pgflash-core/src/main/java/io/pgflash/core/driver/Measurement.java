@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import java.util.Objects;
 
 /**
@@ -13,8 +14,8 @@ import java.util.Objects;
  * @param pastThreshold health's reason when the value is at or past the threshold: what it is and why it matters
  * @param reader reads the value now
  */
-public record Measurement(String name, String healthDetail, String description, String baseUnit, String threshold,
-        PastThreshold pastThreshold, Reader reader) {
+public record Measurement(String name, @Nullable String healthDetail, String description, @Nullable String baseUnit,
+        @Nullable String threshold, @Nullable PastThreshold pastThreshold, Reader reader) {
 
     /** Reads a measurement's value (a count as a whole number, a fraction as a double); may query the server. */
     @FunctionalInterface
@@ -35,7 +36,7 @@ public record Measurement(String name, String healthDetail, String description, 
     }
 
     /** A measurement health shows at {@code healthDetail}, without a threshold. */
-    public static Measurement of(String name, String healthDetail, String description, Reader reader) {
+    public static Measurement of(String name, @Nullable String healthDetail, String description, Reader reader) {
         return new Measurement(name, healthDetail, description, null, null, null, reader);
     }
 

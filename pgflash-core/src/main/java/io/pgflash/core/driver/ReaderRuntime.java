@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.BackOff;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
@@ -66,7 +67,8 @@ public final class ReaderRuntime {
      * no group) and opens the session in this thread (so a database that refuses fails the start), then reads on a
      * thread of its own. On failure nothing is left open.
      */
-    public synchronized void start(Function<EventSink, ReadingSession> sessionFactory, GroupLeadership groupLeadership,
+    public synchronized void start(Function<EventSink, ReadingSession> sessionFactory,
+            @Nullable GroupLeadership groupLeadership,
             EventSink eventSink, PgFlashObserver observer) throws SQLException {
         awaitPreviousReader();
         this.sink = new ReaderSink(eventSink);
@@ -128,9 +130,10 @@ public final class ReaderRuntime {
     }
 
     /**
-     * Stops reading: no event reaches the sink after this returns. A reader waiting for listeners is cut at once (what
-     * it had not handed over is not confirmed, so it comes again); one in a database call gets {@code stopWait}, then
-     * its session is aborted.
+     * Stops reading: no event reaches the sink after this returns. A reader waiting for listeners is cut at once: what
+     * it had not handed over is not confirmed, so it comes again from a driver that keeps events (WAL, durable), and
+     * is gone in notify mode, like anything written while it is stopped. One in a database call gets
+     * {@code stopWait}, then its session is aborted.
      */
     public void stop() {
         running = false;

@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
@@ -9,8 +10,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * The sink as a driver's reader thread uses it, knowing when the reader waits there for room: a stop can then end that
- * wait at once (what was not handed over is not confirmed, so it comes again), instead of waiting for listeners that
- * may be stuck, while a reader in a database call is left to finish it.
+ * wait at once (what was not handed over is not confirmed, so a driver that keeps events delivers it again), instead
+ * of waiting for listeners that may be stuck, while a reader in a database call is left to finish it.
  */
 public final class ReaderSink implements EventSink {
 
@@ -22,7 +23,7 @@ public final class ReaderSink implements EventSink {
     }
 
     @Override
-    public void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException {
+    public void accept(List<ChangeEvent> events, @Nullable Position upTo) throws InterruptedException {
         waiting = Thread.currentThread();
         try {
             sink.accept(events, upTo);

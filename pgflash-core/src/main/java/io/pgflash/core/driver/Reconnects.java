@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.BackOff;
 import io.pgflash.core.PgFlashObserver;
 import java.sql.Connection;
@@ -53,7 +54,7 @@ public final class Reconnects {
     }
 
     /** Closes a connection that may already be broken, ignoring what closing it says. */
-    public static void closeQuietly(Connection connection) {
+    public static void closeQuietly(@Nullable Connection connection) {
         if (connection != null) {
             try {
                 connection.close();

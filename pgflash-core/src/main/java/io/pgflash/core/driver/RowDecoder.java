@@ -1,9 +1,10 @@
 package io.pgflash.core.driver;
 
+import org.jspecify.annotations.Nullable;
 import io.pgflash.core.Row;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
-import io.pgflash.core.value.ValueDecoder;
+import io.pgflash.core.internal.value.ValueDecoder;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -36,7 +37,7 @@ public final class RowDecoder {
      * @throws TableShapeChangedException when the number of values does not match the known columns (the table
      *         was altered since it was described)
      */
-    public static Row decode(TableMetadata table, List<String> texts, boolean keepUnreadable) {
+    public static Row decode(TableMetadata table, List<@Nullable String> texts, boolean keepUnreadable) {
         if (texts.size() != table.columns().size()) {
             throw new TableShapeChangedException(table.name() + " has " + table.columns().size() + " known columns"
                     + " but a row with " + texts.size() + " values arrived");
@@ -48,7 +49,7 @@ public final class RowDecoder {
      * Decodes {@code texts} (one per column, {@code null} for NULL, {@link #UNCHANGED} for an unchanged TOASTed value
      * that was not sent) into a row of {@code columns}; {@code keepUnreadable} as above.
      */
-    public static Row decode(List<Column> columns, List<String> texts, boolean keepUnreadable) {
+    public static Row decode(List<Column> columns, List<@Nullable String> texts, boolean keepUnreadable) {
         Map<String, Object> values = new LinkedHashMap<>();
         Set<String> unchanged = new HashSet<>();
         for (int i = 0; i < texts.size(); i++) {

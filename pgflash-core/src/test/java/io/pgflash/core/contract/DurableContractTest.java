@@ -1,7 +1,7 @@
 package io.pgflash.core.contract;
 
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
 import java.time.Duration;
 
 /** The driver contract for the durable mode (triggers into an event table, a cursor per consumer group). */
@@ -11,16 +11,16 @@ class DurableContractTest extends GroupDriverContract {
 
     @Override
     protected ChangeDriver newDriver() {
-        return DurableTriggerDriver.builder().group("contract_" + (++groups)).build();
+        return DurableDriver.builder().group("contract_" + (++groups)).build();
     }
 
     @Override
     protected String readerThread(ChangeDriver driver) {
-        return "pgflash-durable-" + ((DurableTriggerDriver) driver).group();
+        return "pgflash-durable-" + ((DurableDriver) driver).group();
     }
 
     @Override
     protected ChangeDriver groupMember(String group, Duration standbyInterval) {
-        return DurableTriggerDriver.builder().group(group).standbyInterval(standbyInterval).build();
+        return DurableDriver.builder().group(group).standbyInterval(standbyInterval).build();
     }
 }

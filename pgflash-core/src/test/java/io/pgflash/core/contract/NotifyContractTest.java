@@ -8,7 +8,7 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.Recorder;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
@@ -17,12 +17,12 @@ class NotifyContractTest extends DriverContract {
 
     @Override
     protected ChangeDriver newDriver() {
-        return TriggerDriver.builder().build();
+        return NotifyDriver.builder().build();
     }
 
     @Override
     protected String readerThread(ChangeDriver driver) {
-        return "pgflash-trigger-listener";
+        return "pgflash-notify-listener";
     }
 
     /** The notify mode's documented difference: what is written while no session listens is not kept. */

@@ -111,7 +111,7 @@ abstract class StarterIntegrationTest {
         assertThat(health.at("/details/driver").asString()).isEqualTo(driverName());
         assertThat(health.at("/details/state").asString()).isEqualTo("streaming");
         // the WAL driver and the durable mode read with one instance per group; notify mode is every instance's
-        assertThat(health.at("/details/role").asString(null)).isEqualTo(driverName().equals("trigger") ? null
+        assertThat(health.at("/details/role").asString(null)).isEqualTo(driverName().equals("notify") ? null
                 : "active");
         assertThat(health.at("/details/" + driverHealthDetail()).isMissingNode()).isFalse();
         assertThat(health.at("/details/listeners/comment-batches").asString()).isEqualTo("running");

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import org.junit.jupiter.api.Test;
 
@@ -21,7 +21,7 @@ class PgFlashMetricsTest {
 
     @Test
     void reconnectsCountOutagesWhileAttemptsCountEveryFailedTry() {
-        PgFlashMetrics metrics = metrics(TriggerDriver.builder().build());
+        PgFlashMetrics metrics = metrics(NotifyDriver.builder().build());
         // an outage of three failed attempts, then one of one
         metrics.reconnecting();
         metrics.reconnecting();
@@ -45,7 +45,7 @@ class PgFlashMetricsTest {
 
     @Test
     void aDriverWithoutConsumerGroupsHasNoRoleGauge() {
-        metrics(TriggerDriver.builder().build());
+        metrics(NotifyDriver.builder().build());
 
         assertThat(meters.find("pgflash.group.role").gauges()).isEmpty();
     }

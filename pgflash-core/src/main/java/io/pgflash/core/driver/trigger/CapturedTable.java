@@ -10,7 +10,7 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.driver.RowDecoder.TableShapeChangedException;
-import io.pgflash.core.value.RecordLiteral;
+import io.pgflash.core.internal.value.RecordLiteral;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Instant;

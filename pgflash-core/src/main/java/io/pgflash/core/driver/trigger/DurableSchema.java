@@ -22,8 +22,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The durable mode's objects in the pgflash schema: installed from versioned scripts
  * ({@code durable-schema-<version>.sql} beside this class), whose version the schema records in
- * {@code schema_version}; a start on a schema at the current version runs no DDL. A schema installed by a newer
- * pgflash is refused rather than changed back.
+ * {@code schema_version}; a start on a schema at the current version changes no table, and writes the capture
+ * functions again. A schema installed by a newer pgflash is refused rather than changed back.
  * <p>
  * A statement-level trigger appends one row per changed row to {@code events}, with its transaction id. Consumers cut
  * the stream into rounds ({@code rounds}): a round holds the events of the transactions that committed between two
@@ -47,6 +47,14 @@ final class DurableSchema {
             + " OPERATOR(pg_catalog.=) E'(2000-01-01,\"1 day\",\"\\\\\\\\x00\",0.30000000000000004)'";
 
     private static final Logger log = LoggerFactory.getLogger(DurableSchema.class);
+    /** The slow path of the capture function: a row's text in the settings the decoder reads. */
+    private static final String ROW_TEXT = """
+            CREATE OR REPLACE FUNCTION ${schema}.row_text(r anyelement) RETURNS text
+            LANGUAGE sql STABLE
+            SET search_path = pg_catalog, pg_temp
+            SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
+            SET extra_float_digits = 1
+            AS 'SELECT $1::text'""";
     private static final Pattern PLACEHOLDER = Pattern.compile("\\$\\{(\\w+)}");
     private static final String STATEMENT_SEPARATOR = "\n--;\n";
 
@@ -112,11 +120,13 @@ final class DurableSchema {
                         statement.execute(each);
                     }
                 }
-                statement.execute(captureFunction());
                 statement.execute("DELETE FROM " + s + ".schema_version");
                 statement.execute("INSERT INTO " + s + ".schema_version VALUES (" + version + ")");
                 log.info("Durable objects of schema {} are at version {}", schema, version);
             }
+            // written at every start, as they always were: a function dropped or altered by hand is repaired
+            statement.execute(ROW_TEXT.replace("${schema}", s));
+            statement.execute(captureFunction());
         }
     }
 

@@ -1,5 +1,6 @@
 package io.pgflash.core.driver.wal;
 
+import io.pgflash.core.internal.pgoutput.PgOutputDecoder;
 import io.pgflash.core.Position;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ConnectionFactory;

@@ -1,5 +1,6 @@
 package io.pgflash.core.driver.wal;
 
+import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;

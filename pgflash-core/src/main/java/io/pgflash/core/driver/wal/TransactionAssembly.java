@@ -1,16 +1,17 @@
 package io.pgflash.core.driver.wal;
 
+import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Position;
 import io.pgflash.core.driver.EventSink;
-import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
-import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
-import io.pgflash.core.driver.wal.PgOutputMessage.LogicalMessage;
-import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamAbort;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamCommit;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamStart;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamStop;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Begin;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Commit;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.LogicalMessage;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Relation;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamAbort;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamCommit;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStart;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStop;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;

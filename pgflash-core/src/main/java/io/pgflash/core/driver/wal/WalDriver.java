@@ -53,7 +53,7 @@ public final class WalDriver implements ChangeDriver {
     /** The tables this instance's subscriptions read, by oid: published again when it takes the group's turn. */
     private final Map<Long, TableMetadata> wanted = new ConcurrentHashMap<>();
 
-    private DriverContext context;
+    private volatile DriverContext context;
     private ReplicationSession session;
     private GroupLeadership leadership;
     /** Whether this instance had the group's turn when it last closed: only then may it drop the group's slot. */
@@ -125,6 +125,9 @@ public final class WalDriver implements ChangeDriver {
         boolean slot = session != null && session.createdSlot();
         if (!slot && !createdPublication) {
             return;
+        }
+        if (session != null) {
+            session.close(); // the slot can be dropped once nobody streams it
         }
         try (Connection connection = context.connections().open()) {
             if (slot) {

@@ -9,6 +9,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -120,6 +122,11 @@ final class WalSetup {
             statement.setString(1, slot);
             try (ResultSet rs = statement.executeQuery()) {
                 if (rs.next()) {
+                    if (rs.getString(5) == null) {
+                        throw new SlotTakenException("Replication slot " + slot + " is a physical slot (a standby"
+                                + " server's?): give this group a slot of its own, with another group name or slot name"
+                                + " (pgflash never drops a slot it did not make)");
+                    }
                     if (!rs.getBoolean(4)) {
                         throw new SlotTakenException("Replication slot " + slot + " belongs to database "
                                 + rs.getString(5) + " of this server, not to this one (an application with the same"
@@ -132,10 +139,15 @@ final class WalSetup {
                                 + " group name or slot name (pgflash never drops a slot it did not make)");
                     }
                     if (rs.getBoolean(2)) {
-                        throw new SlotTakenException("Replication slot " + slot + " is in use by process "
-                                + rs.getInt(3) + ", which is not an instance of this consumer group (those take"
-                                + " turns): stop it, or give this group a slot of its own, with another group name or"
-                                + " slot name");
+                        // this instance holds the group's turn: the process is most likely a reader of this group
+                        // that went away without closing its connection, which the server ends after
+                        // wal_sender_timeout; renaming the slot would leave this one holding WAL
+                        throw new WalPreconditionException("Replication slot " + slot + " is in use by process "
+                                + rs.getInt(3) + ": most likely a reader of this group that went away"
+                                + " without closing its connection, which the server ends after wal_sender_timeout"
+                                + " (60 s by default); start again after that, or end it now with SELECT"
+                                + " pg_terminate_backend(" + rs.getInt(3) + "). If it is another consumer, stop it:"
+                                + " the slot is this group's");
                     }
                     log.info("Resuming replication slot {}", slot);
                     return false;
@@ -214,15 +226,34 @@ final class WalSetup {
         }
     }
 
-    /** Asks for the whole old row in UPDATE and DELETE events (the user opted in). */
+    /**
+     * Asks for the whole old row in UPDATE and DELETE events (the user opted in): on the table, and on each partition
+     * of a partitioned one, whose old rows are its partitions' (ALTER TABLE does not pass it down).
+     */
     void useFullReplicaIdentity(Connection connection, TableMetadata table) throws SQLException {
         if (table.replicaIdentity() == 'f') {
             return;
         }
-        try (Statement statement = connection.createStatement()) {
-            statement.execute("ALTER TABLE " + table.name().quoted() + " REPLICA IDENTITY FULL");
+        List<String> tables = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE (c.oid = ? OR c.oid IN (SELECT relid FROM pg_partition_tree(?::oid::regclass)))"
+                        + " AND c.relreplident <> 'f' AND c.relkind IN ('r', 'p')")) {
+            statement.setLong(1, table.oid());
+            statement.setLong(2, table.oid());
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    tables.add(rs.getString(1));
+                }
+            }
         }
-        log.info("Set REPLICA IDENTITY FULL on {} as configured", table.name());
+        try (Statement statement = connection.createStatement()) {
+            for (String each : tables) {
+                statement.execute("ALTER TABLE " + each + " REPLICA IDENTITY FULL");
+            }
+        }
+        log.info("Set REPLICA IDENTITY FULL on {} as configured", tables);
     }
 
     SlotStatus status(Connection connection) throws SQLException {

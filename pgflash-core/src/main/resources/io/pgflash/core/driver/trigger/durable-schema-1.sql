@@ -1,6 +1,6 @@
 -- The durable mode's objects, version 1. Statements are separated by lines of "--;". Placeholders: ${schema} (the
 -- quoted schema), ${schema_text} (its name inside a string literal), ${quoted_text} (the quoted schema inside a string
--- literal, for to_regclass). DurableSchema writes the capture function after it, from the schema's names. Every
+-- literal, for to_regclass). DurableSchema writes the functions at every start. Every
 -- statement may run again on a schema that has some of it: schemas of pgflash before versions kept no version row, and
 -- this script brings them to version 1.
 --;
@@ -88,11 +88,3 @@ DO $pgflash$ BEGIN
 END $pgflash$
 --;
 REVOKE ALL ON ALL TABLES IN SCHEMA ${schema} FROM PUBLIC
---;
--- The slow path of the capture function: a row's text in the settings the decoder reads.
-CREATE OR REPLACE FUNCTION ${schema}.row_text(r anyelement) RETURNS text
-LANGUAGE sql STABLE
-SET search_path = pg_catalog, pg_temp
-SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
-SET extra_float_digits = 1
-AS 'SELECT $1::text'

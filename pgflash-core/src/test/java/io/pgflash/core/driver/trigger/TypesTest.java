@@ -114,7 +114,7 @@ class TypesTest {
     void everyTypeArrivesTypedAndExactInDurableModeWithOrWithoutOddSettings() {
         TestDatabase db = TestPostgres.shared().createDatabase();
         db.execute(TABLE);
-        DurableTriggerDriver durable = DurableTriggerDriver.builder().pollInterval(Duration.ofMillis(200)).build();
+        DurableDriver durable = DurableDriver.builder().pollInterval(Duration.ofMillis(200)).build();
         try (PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(durable)
                 .build()) {
             Recorder recorder = new Recorder();

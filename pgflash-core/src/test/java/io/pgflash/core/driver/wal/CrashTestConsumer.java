@@ -2,7 +2,7 @@ package io.pgflash.core.driver.wal;
 
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
 import java.io.FileOutputStream;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
@@ -22,7 +22,7 @@ public final class CrashTestConsumer {
         OutputStream out = new FileOutputStream(args[4], true);
         boolean durable = args.length > 5 && args[5].equals("durable");
         PgFlash flash = PgFlash.builder().jdbcUrl(args[0], args[1], args[2])
-                .driver(durable ? DurableTriggerDriver.builder().group(args[3]).build()
+                .driver(durable ? DurableDriver.builder().group(args[3]).build()
                         : WalDriver.builder().group(args[3]).statusInterval(Duration.ofMillis(100)).build())
                 .build();
         flash.subscribe(SubscriptionSpec.table("crash_items").build(), event -> {

@@ -115,6 +115,32 @@ class WalDriverTest extends FlashTestBase {
     }
 
     @Test
+    void aPartitionedTableNeedsFullReplicaIdentityOnItsPartitionsWhichTheDriverSetsWhenAsked() {
+        db.execute("DROP TABLE IF EXISTS events_by_year", "CREATE TABLE events_by_year (id int, year int, title text,"
+                + " PRIMARY KEY (id, year)) PARTITION BY LIST (year)",
+                "CREATE TABLE events_2025 PARTITION OF events_by_year FOR VALUES IN (2025)",
+                "CREATE TABLE events_2026 PARTITION OF events_by_year FOR VALUES IN (2026)",
+                // FULL on the partitioned table and one partition: the other's old rows are still only keys
+                "ALTER TABLE events_by_year REPLICA IDENTITY FULL", "ALTER TABLE events_2025 REPLICA IDENTITY FULL");
+        PgFlash flash = startFlash(walDriver().build());
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("events_by_year").filter("title=eq.x").build(),
+                new Recorder())).isInstanceOf(OldRowsUnavailableException.class);
+
+        PgFlash full = startFlash(walDriver().replicaIdentityFull(true).build());
+        Recorder recorder = new Recorder();
+        full.subscribe(SubscriptionSpec.table("events_by_year").operations(Operation.DELETE).filter("title=eq.x")
+                .build(), recorder);
+        db.execute("INSERT INTO events_by_year VALUES (1, 2026, 'x'), (2, 2026, 'y')",
+                "DELETE FROM events_by_year WHERE year = 2026", "INSERT INTO events_by_year VALUES (3, 2026, 'x')",
+                "DELETE FROM events_by_year WHERE id = 3");
+
+        // the partition's old rows are whole now: only the matching DELETEs arrive, not the one of 'y'
+        assertThat(recorder.awaitEvents(2)).extracting(event -> event.oldRow().get("id")).containsExactly(1, 3);
+        assertThat(queryLong("SELECT count(*) FROM pg_class WHERE relname IN ('events_2025', 'events_2026')"
+                + " AND relreplident = 'f'")).isEqualTo(2);
+    }
+
+    @Test
     void aDeleteWhoseOldRowIsOnlyTheKeyReachesAFilteredSubscription() {
         PgFlash flash = startFlash(walDriver().build());
         Recorder recorder = new Recorder();

@@ -7,8 +7,8 @@ import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
-import io.pgflash.core.driver.trigger.DurableTriggerDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.annotation.PgChangeListenerAnnotationBeanPostProcessor;
 import io.pgflash.spring.health.LastEventTracker;
@@ -63,13 +63,13 @@ public final class PgFlashAutoConfiguration {
     private static ChangeDriver driver(PgFlashProperties properties, String group) {
         return switch (properties.getDriver()) {
             case TRIGGER -> properties.getTrigger().getMode() == PgFlashProperties.TriggerMode.DURABLE
-                    ? DurableTriggerDriver.builder()
+                    ? DurableDriver.builder()
                             .schema(properties.getTrigger().getSchema())
                             .group(group)
                             .groupExpiry(properties.getTrigger().getGroupExpiry())
                             .standbyInterval(properties.getStandbyInterval())
                             .build()
-                    : TriggerDriver.builder()
+                    : NotifyDriver.builder()
                     .schema(properties.getTrigger().getSchema())
                     .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
                     .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown())

@@ -15,6 +15,12 @@ class PgFlashFailureAnalyzer extends AbstractFailureAnalyzer<PgFlashException> {
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, PgFlashException cause) {
         SQLException unreachable = connectionFailure(rootFailure);
+        if (unreachable != null && String.valueOf(unreachable.getMessage()).contains("replication connection")) {
+            return new FailureAnalysis("pgflash could not open its replication connection: "
+                    + unreachable.getMessage(), "The WAL driver also logs in for replication, which pg_hba.conf"
+                            + " allows apart (its database column must say replication, not only the database): add"
+                            + " such a line for this role and host, or set pgflash.driver=trigger.", cause);
+        }
         if (unreachable != null) {
             return new FailureAnalysis("pgflash could not connect to the database: " + unreachable.getMessage(),
                     "Check the connection pgflash uses, which it opens on its own: spring.datasource.url,"
@@ -33,8 +39,8 @@ class PgFlashFailureAnalyzer extends AbstractFailureAnalyzer<PgFlashException> {
                     + " slot is then pgflash_<group>) or pgflash.wal.slot-name to a name no other database or consumer"
                     + " of this server uses.";
         } else if (cause instanceof WalPreconditionException) {
-            action = "Change the database or role as the description says, or set pgflash.driver=trigger, which needs"
-                    + " no replication rights.";
+            action = "Do as the description says (a server setting, a role attribute, a slot), or set"
+                    + " pgflash.driver=trigger, which needs no replication rights.";
         } else if (cause instanceof InvalidListenerException) {
             action = "Fix the @PgChangeListener annotation or method named in the description.";
         } else {

@@ -1,6 +1,6 @@
 package io.pgflash.spring.boot.autoconfigure;
 
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -205,7 +205,7 @@ public class PgFlashProperties {
         }
 
         public void setSchema(String schema) {
-            TriggerDriver.builder().schema(schema).build(); // refuses a name pgflash cannot use, saying why
+            NotifyDriver.builder().schema(schema).build(); // refuses a name pgflash cannot use, saying why
             this.schema = schema;
         }
 

@@ -10,7 +10,7 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.driver.ChangeDriver;
-import io.pgflash.core.driver.trigger.TriggerDriver;
+import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.health.PgFlashHealthIndicator;
@@ -70,7 +70,7 @@ class PgFlashAutoConfigurationTest {
     void usesTheDataSourceSettingsWithTheTriggerDriverByDefault() {
         withDatabase().run(context -> {
             assertThat(context).hasNotFailed().hasSingleBean(PgFlash.class).hasSingleBean(ListenerEndpointRegistry.class);
-            assertThat(context.getBean(ChangeDriver.class)).isInstanceOf(TriggerDriver.class);
+            assertThat(context.getBean(ChangeDriver.class)).isInstanceOf(NotifyDriver.class);
             assertThat(context.getBean(PgFlash.class).isRunning()).isTrue();
         });
     }
@@ -104,7 +104,7 @@ class PgFlashAutoConfigurationTest {
         withDatabase().withUserConfiguration(OwnDriver.class).run(context -> {
             assertThat(context).hasNotFailed();
             assertThat(context.getBean(ChangeDriver.class)).isSameAs(context.getBean("ownDriver"));
-            assertThat(((TriggerDriver) context.getBean(ChangeDriver.class)).schema()).isEqualTo("own_schema");
+            assertThat(((NotifyDriver) context.getBean(ChangeDriver.class)).schema()).isEqualTo("own_schema");
         });
     }
 
@@ -138,7 +138,7 @@ class PgFlashAutoConfigurationTest {
                 "pgflash.health.threshold-status=WARNING").run(context -> {
                     var health = context.getBean(PgFlashHealthIndicator.class).health(true);
                     assertThat(health.getStatus()).isEqualTo(new Status("WARNING"));
-                    assertThat(health.getDetails()).containsEntry("driver", "trigger")
+                    assertThat(health.getDetails()).containsEntry("driver", "notify")
                             .containsKey("notifyQueueUsage");
                     assertThat((String) health.getDetails().get("reason")).contains("NOTIFY queue is 0.0% full");
                 });
@@ -253,7 +253,7 @@ class PgFlashAutoConfigurationTest {
         withDatabase().withUserConfiguration(GapListenerConfig.class).run(context -> {
             assertThat(context).hasNotFailed();
             db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                    + " WHERE application_name = '" + TriggerDriver.LISTENER_APPLICATION_NAME + "'"
+                    + " WHERE application_name = '" + NotifyDriver.LISTENER_APPLICATION_NAME + "'"
                     + " AND datname = current_database()");
             await().untilAsserted(() -> assertThat(context.getBean(GapListener.class).gaps)
                     .extracting(PgChangeListenerGap::listenerId).contains("gapped"));
@@ -273,7 +273,7 @@ class PgFlashAutoConfigurationTest {
     static class MeasuredDriver {
         @Bean
         ChangeDriver measuredDriver() {
-            TriggerDriver notify = TriggerDriver.builder().build();
+            NotifyDriver notify = NotifyDriver.builder().build();
             return new ChangeDriver() {
                 @Override
                 public String name() {
@@ -407,7 +407,7 @@ class PgFlashAutoConfigurationTest {
     static class OwnDriver {
         @Bean
         ChangeDriver ownDriver() {
-            return TriggerDriver.builder().schema("own_schema").build();
+            return NotifyDriver.builder().schema("own_schema").build();
         }
     }
 

@@ -1,4 +1,6 @@
-package io.pgflash.core.value;
+package io.pgflash.core.catalog;
+
+import org.jspecify.annotations.Nullable;
 
 /**
  * A column type reduced to what decoding needs: the built-in type to read the text as (domains resolved to their
@@ -10,7 +12,7 @@ package io.pgflash.core.value;
  * @param delimiter the array delimiter ({@code ,} for all but box)
  * @param sqlName the type as {@code format_type} shows it, for messages
  */
-public record PgType(int oid, int baseOid, PgType element, char delimiter, String sqlName) {
+public record PgType(int oid, int baseOid, @Nullable PgType element, char delimiter, String sqlName) {
 
     public boolean isArray() {
         return element != null;

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PGInterval;
 
-class TriggerDriverTest extends FlashTestBase {
+class NotifyDriverTest extends FlashTestBase {
 
     @BeforeEach
     void table() {
@@ -47,7 +47,7 @@ class TriggerDriverTest extends FlashTestBase {
 
     @Test
     void aSchemaNameWithPercentSignsCapturesAndDelivers() {
-        PgFlash flash = startFlash(TriggerDriver.builder().schema("pgflash%n%s%").removeSchemaOnShutdown(true).build());
+        PgFlash flash = startFlash(NotifyDriver.builder().schema("pgflash%n%s%").removeSchemaOnShutdown(true).build());
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
         db.execute("INSERT INTO posts VALUES (1, 'through a schema named with %', 0)");
@@ -63,7 +63,7 @@ class TriggerDriverTest extends FlashTestBase {
         PgFlash flash = PgFlash.builder().connections(() -> {
             opened.incrementAndGet();
             return connections.open();
-        }).driver(TriggerDriver.builder().build()).build();
+        }).driver(NotifyDriver.builder().build()).build();
         closeAfterTest(flash);
         flash.start();
         Recorder recorder = new Recorder();
@@ -264,7 +264,7 @@ class TriggerDriverTest extends FlashTestBase {
 
     @Test
     void schemaIsDroppedOnCloseWhenAskedAndUnused() {
-        PgFlash flash = startFlash(TriggerDriver.builder().schema("pgflash_temp").removeSchemaOnShutdown(true).build());
+        PgFlash flash = startFlash(NotifyDriver.builder().schema("pgflash_temp").removeSchemaOnShutdown(true).build());
         flash.subscribe(SubscriptionSpec.table("posts").build(), event -> { });
         assertThat(triggerCount("posts")).isEqualTo(4);
 
@@ -282,7 +282,7 @@ class TriggerDriverTest extends FlashTestBase {
 
     @Test
     void reconnectsAfterTheListeningBackendIsTerminatedAndReportsTheGap() throws Exception {
-        PgFlash flash = startFlash(TriggerDriver.builder()
+        PgFlash flash = startFlash(NotifyDriver.builder()
                 .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build());
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
@@ -290,7 +290,7 @@ class TriggerDriverTest extends FlashTestBase {
         recorder.awaitSingle();
 
         db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                + " WHERE application_name = '" + TriggerDriver.LISTENER_APPLICATION_NAME + "'"
+                + " WHERE application_name = '" + NotifyDriver.LISTENER_APPLICATION_NAME + "'"
                 + " AND datname = current_database()");
 
         await().until(() -> !recorder.gaps.isEmpty());
@@ -305,7 +305,7 @@ class TriggerDriverTest extends FlashTestBase {
         try (TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl())) {
             PgFlash flash = PgFlash.builder()
                     .jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password())
-                    .driver(TriggerDriver.builder().connectionCheckInterval(Duration.ofSeconds(1))
+                    .driver(NotifyDriver.builder().connectionCheckInterval(Duration.ofSeconds(1))
                             .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build())
                     .build();
             try (flash) {
@@ -329,7 +329,7 @@ class TriggerDriverTest extends FlashTestBase {
     private static long listenerSessions() throws java.sql.SQLException {
         try (Connection connection = db.connect(); Statement statement = connection.createStatement();
                 ResultSet rs = statement.executeQuery("SELECT count(*) FROM pg_stat_activity WHERE application_name = '"
-                        + TriggerDriver.LISTENER_APPLICATION_NAME + "' AND datname = current_database()")) {
+                        + NotifyDriver.LISTENER_APPLICATION_NAME + "' AND datname = current_database()")) {
             rs.next();
             return rs.getLong(1);
         }

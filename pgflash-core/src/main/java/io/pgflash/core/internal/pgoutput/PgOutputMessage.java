@@ -1,4 +1,4 @@
-package io.pgflash.core.driver.wal;
+package io.pgflash.core.internal.pgoutput;
 
 import java.util.List;
 
@@ -7,7 +7,7 @@ import java.util.List;
  * LSNs are raw 64-bit values; times are microseconds since 2000-01-01. {@code xid} is set (non-zero) only inside
  * a streamed transaction (protocol 2).
  */
-sealed interface PgOutputMessage {
+public sealed interface PgOutputMessage {
 
     record Begin(long finalLsn, long commitMicros, int xid) implements PgOutputMessage {
     }

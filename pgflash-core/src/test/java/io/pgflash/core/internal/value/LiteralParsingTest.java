@@ -1,8 +1,9 @@
-package io.pgflash.core.value;
+package io.pgflash.core.internal.value;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgflash.core.catalog.PgType;
 import java.math.BigDecimal;
 import java.time.LocalDate;
 import java.time.LocalDateTime;

@@ -1,5 +1,6 @@
-package io.pgflash.core.value;
+package io.pgflash.core.internal.value;
 
+import io.pgflash.core.catalog.PgType;
 import java.math.BigDecimal;
 import java.sql.SQLException;
 import java.time.LocalDate;

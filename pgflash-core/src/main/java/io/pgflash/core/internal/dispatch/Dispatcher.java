@@ -1,4 +1,4 @@
-package io.pgflash.core.dispatch;
+package io.pgflash.core.internal.dispatch;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.BatchChangeListener;

@@ -43,9 +43,9 @@ import org.slf4j.LoggerFactory;
  * One dedicated connection listens. It is checked when idle, so a silently dead connection is noticed; on loss the
  * driver reconnects with back-off, re-registers its tables and tells listeners about the gap.
  */
-public final class TriggerDriver implements ChangeDriver {
+public final class NotifyDriver implements ChangeDriver {
 
-    private static final Logger log = LoggerFactory.getLogger(TriggerDriver.class);
+    private static final Logger log = LoggerFactory.getLogger(NotifyDriver.class);
     private static final Duration OVERFLOW_CLEANUP_INTERVAL = Duration.ofMinutes(5);
     /** The {@code application_name} of the listening session. */
     public static final String LISTENER_APPLICATION_NAME = "pgflash-listener";
@@ -63,7 +63,7 @@ public final class TriggerDriver implements ChangeDriver {
     private java.sql.Timestamp listenerStart;
     private final Map<Long, CapturedTable> captures = new ConcurrentHashMap<>();
 
-    private DriverContext context;
+    private volatile DriverContext context;
     private TriggerInstaller installer;
     private PayloadSignature signature;
     /** Registration changes from capture() and from the reader's reconnect must not interleave. */
@@ -72,12 +72,12 @@ public final class TriggerDriver implements ChangeDriver {
     private EventSink sink;
     private long notificationSequence;
 
-    private TriggerDriver(Builder builder) {
+    private NotifyDriver(Builder builder) {
         this.sql = new TriggerSql(builder.schema);
         this.pollInterval = builder.pollInterval;
         this.connectionCheckInterval = builder.connectionCheckInterval;
         // a stop waits for one wait for notifications, and for a connection check
-        this.runtime = new ReaderRuntime("notify channel " + builder.schema, "pgflash-trigger-listener",
+        this.runtime = new ReaderRuntime("notify channel " + builder.schema, "pgflash-notify-listener",
                 builder.reconnectBackOff,
                 Duration.ZERO, pollInterval.multipliedBy(4).plus(connectionCheckInterval));
         this.overflowRetention = builder.overflowRetention;
@@ -165,7 +165,7 @@ public final class TriggerDriver implements ChangeDriver {
 
     @Override
     public String name() {
-        return "trigger";
+        return "notify";
     }
 
     @Override
@@ -248,8 +248,8 @@ public final class TriggerDriver implements ChangeDriver {
             long previousToken = token;
             listening = connectListening();
             lastCheck = System.nanoTime();
-            if (opening == Opening.FIRST) {
-                return;
+            if (opening == Opening.FIRST || !runtime.running()) {
+                return; // nothing to register again, or stopping: the stop's close() unregisters
             }
             synchronized (registrationLock) {
                 for (CapturedTable capture : captures.values()) {
@@ -428,8 +428,8 @@ public final class TriggerDriver implements ChangeDriver {
             return this;
         }
 
-        public TriggerDriver build() {
-            return new TriggerDriver(this);
+        public NotifyDriver build() {
+            return new NotifyDriver(this);
         }
     }
 }

@@ -45,7 +45,7 @@ import org.junit.jupiter.api.Test;
 import org.postgresql.PGConnection;
 import org.postgresql.PGNotification;
 
-class DurableTriggerDriverTest extends FlashTestBase {
+class DurableDriverTest extends FlashTestBase {
 
     private static int groups;
     private String group;
@@ -57,13 +57,13 @@ class DurableTriggerDriverTest extends FlashTestBase {
     }
 
     /** A driver of group {@code name} in this test's own schema (groups of other tests hold nothing back here). */
-    private DurableTriggerDriver.Builder driver(String name) {
-        return DurableTriggerDriver.builder().schema("durable_" + group).group(name).pollInterval(Duration.ofMillis(200))
+    private DurableDriver.Builder driver(String name) {
+        return DurableDriver.builder().schema("durable_" + group).group(name).pollInterval(Duration.ofMillis(200))
                 .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50)));
     }
 
     /** A started client of {@code name}, subscribed to posts before it starts. */
-    private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder, ErrorPolicy policy) {
+    private PgFlash consumer(DurableDriver driver, Recorder recorder, ErrorPolicy policy) {
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
         flash.subscribe(SubscriptionSpec.table("posts").errorPolicy(policy).build(), recorder);
         flash.start();
@@ -71,7 +71,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
         return flash;
     }
 
-    private PgFlash consumer(DurableTriggerDriver driver, Recorder recorder) {
+    private PgFlash consumer(DurableDriver driver, Recorder recorder) {
         return consumer(driver, recorder, ErrorPolicy.defaults());
     }
 
@@ -79,7 +79,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
      * A started client whose listener records each event and, for those {@code held}, then waits for
      * {@code release}: a listener that holds its reader up.
      */
-    private void heldUpConsumer(DurableTriggerDriver driver, Recorder recorder, CountDownLatch release,
+    private void heldUpConsumer(DurableDriver driver, Recorder recorder, CountDownLatch release,
             Predicate<ChangeEvent> held) {
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver).build();
         closeAfterTest(flash);
@@ -328,7 +328,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
             public void gap(StreamGap gap) {
             }
         };
-        DurableTriggerDriver driver = driver(group).build();
+        DurableDriver driver = driver(group).build();
 
         // the client starts its driver and only then captures its tables again: reading may begin in between
         driver.start(new DriverContext(ConnectionFactory.of(db.jdbcUrl(), db.user(), db.password()), new Catalog(),
@@ -384,8 +384,8 @@ class DurableTriggerDriverTest extends FlashTestBase {
         Recorder first = new Recorder();
         Recorder second = new Recorder();
         // schema "…:x" with group "y", and schema "…" with group "x:y"
-        consumer(DurableTriggerDriver.builder().schema("durable_" + group + ":x").group("y").build(), first);
-        consumer(DurableTriggerDriver.builder().schema("durable_" + group).group("x:y").build(), second);
+        consumer(DurableDriver.builder().schema("durable_" + group + ":x").group("y").build(), first);
+        consumer(DurableDriver.builder().schema("durable_" + group).group("x:y").build(), second);
         db.execute("INSERT INTO posts VALUES (1, 'for both')");
         assertThat(ids(first.awaitEvents(1))).containsExactly(1);
         assertThat(ids(second.awaitEvents(1))).containsExactly(1);
@@ -394,7 +394,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     @Test
     void aSchemaNameWithPercentSignsCapturesAndDelivers() {
         Recorder recorder = new Recorder();
-        consumer(DurableTriggerDriver.builder().schema("durable_" + group + "%n%s%").group("p").build(), recorder);
+        consumer(DurableDriver.builder().schema("durable_" + group + "%n%s%").group("p").build(), recorder);
         db.execute("INSERT INTO posts VALUES (1, 'through a schema named with %')");
         assertThat(ids(recorder.awaitEvents(1))).containsExactly(1);
     }
@@ -636,19 +636,19 @@ class DurableTriggerDriverTest extends FlashTestBase {
 
     @Test
     void settingsOutOfRangeAreRefusedByNameWithTheFix() {
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().batchSize(0).build())
+        assertThatThrownBy(() -> DurableDriver.builder().batchSize(0).build())
                 .hasMessageContaining("batch size is 0").hasMessageContaining("1 or more");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().pollInterval(Duration.ZERO).build())
+        assertThatThrownBy(() -> DurableDriver.builder().pollInterval(Duration.ZERO).build())
                 .hasMessageContaining("poll interval is PT0S");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().groupExpiry(Duration.ofMillis(500)).build())
+        assertThatThrownBy(() -> DurableDriver.builder().groupExpiry(Duration.ofMillis(500)).build())
                 .hasMessageContaining("group expiry is PT0.5S").hasMessageContaining("PT1S or more");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().group(" ").build())
+        assertThatThrownBy(() -> DurableDriver.builder().group(" ").build())
                 .hasMessageContaining("group name is empty");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("a$pgflash$b").build())
+        assertThatThrownBy(() -> DurableDriver.builder().schema("a$pgflash$b").build())
                 .hasMessageContaining("must not contain '$'");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("a\\b").build())
+        assertThatThrownBy(() -> DurableDriver.builder().schema("a\\b").build())
                 .hasMessageContaining("must not contain a backslash");
-        assertThatThrownBy(() -> DurableTriggerDriver.builder().schema("s".repeat(47)).build())
+        assertThatThrownBy(() -> DurableDriver.builder().schema("s".repeat(47)).build())
                 .hasMessageContaining("too long for its trigger names").hasMessageContaining("at most 46 bytes");
     }
 
@@ -659,7 +659,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
         for (int start = 1; start <= 2; start++) {
             Recorder recorder = new Recorder();
             PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                    .driver(DurableTriggerDriver.builder().schema(schema).group(group).build()).build();
+                    .driver(DurableDriver.builder().schema(schema).group(group).build()).build();
             flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
             flash.subscribe(SubscriptionSpec.table("comments").build(), recorder);
             flash.start(); // the second start finds the triggers the first created
@@ -674,7 +674,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     void consumedEventsAreDeletedAndUnconsumedOnesKeptUntilTheirGroupExpires() throws Exception {
         consumer(driver(group + "slow").build(), new Recorder()).close(); // joins, then stays away
         Recorder recorder = new Recorder();
-        DurableTriggerDriver active = driver(group + "fast").retentionInterval(Duration.ofMillis(100)).build();
+        DurableDriver active = driver(group + "fast").retentionInterval(Duration.ofMillis(100)).build();
         consumer(active, recorder);
         db.execute("INSERT INTO posts SELECT g, 't' FROM generate_series(1, 3) g",
                 "INSERT INTO posts VALUES (4, 'u')");
@@ -695,7 +695,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
     void eachGroupIsJudgedByItsOwnExpiry() throws Exception {
         consumer(driver(group + "weekly").build(), new Recorder()).close(); // away, but within its 7 days
         Duration shortExpiry = Duration.ofSeconds(2);
-        DurableTriggerDriver brief = driver(group + "brief").groupExpiry(shortExpiry)
+        DurableDriver brief = driver(group + "brief").groupExpiry(shortExpiry)
                 .retentionInterval(Duration.ofMillis(100)).build();
         Recorder recorder = new Recorder();
         consumer(brief, recorder);
@@ -784,7 +784,7 @@ class DurableTriggerDriverTest extends FlashTestBase {
         db.execute("UPDATE durable_" + group + ".groups SET seen_at = now() - interval '8 days'"
                 + " WHERE name = '" + group + "away'");
         consumer(driver(group).build(), new Recorder());
-        DurableTriggerDriver standby = driver(group).build();
+        DurableDriver standby = driver(group).build();
         consumer(standby, new Recorder());
 
         assertThat(standby.state()).isEqualTo(DriverState.STANDBY);

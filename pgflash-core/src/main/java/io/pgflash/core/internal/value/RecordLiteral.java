@@ -1,4 +1,4 @@
-package io.pgflash.core.value;
+package io.pgflash.core.internal.value;
 
 import java.util.ArrayList;
 import java.util.List;

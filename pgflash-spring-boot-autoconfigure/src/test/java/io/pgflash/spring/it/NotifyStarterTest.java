@@ -4,7 +4,7 @@ import io.pgflash.test.TestDatabase;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 
-class TriggerStarterTest extends StarterIntegrationTest {
+class NotifyStarterTest extends StarterIntegrationTest {
 
     static TestDatabase db;
 
@@ -31,6 +31,6 @@ class TriggerStarterTest extends StarterIntegrationTest {
 
     @Override
     String driverName() {
-        return "trigger";
+        return "notify";
     }
 }

@@ -1,4 +1,4 @@
-package io.pgflash.core.dispatch;
+package io.pgflash.core.internal.dispatch;
 
 import io.pgflash.core.Condition;
 import io.pgflash.core.Operator;
@@ -6,9 +6,9 @@ import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Row;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
-import io.pgflash.core.value.PgType;
-import io.pgflash.core.value.TypeOids;
-import io.pgflash.core.value.ValueDecoder;
+import io.pgflash.core.catalog.PgType;
+import io.pgflash.core.internal.value.TypeOids;
+import io.pgflash.core.internal.value.ValueDecoder;
 import java.math.BigDecimal;
 import java.util.List;
 import java.util.Objects;

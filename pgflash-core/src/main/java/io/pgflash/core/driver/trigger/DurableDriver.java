@@ -49,9 +49,9 @@ import org.slf4j.LoggerFactory;
  * apart: {@link DurableSchema} installs the objects, {@link DurableStore} holds the statements, {@link RoundReader}
  * reads, {@link Retention} deletes what was consumed.
  */
-public final class DurableTriggerDriver implements ChangeDriver {
+public final class DurableDriver implements ChangeDriver {
 
-    private static final Logger log = LoggerFactory.getLogger(DurableTriggerDriver.class);
+    private static final Logger log = LoggerFactory.getLogger(DurableDriver.class);
     /** PostgreSQL cuts longer names, so triggers would no longer be found by the names they were created with. */
     private static final int MAX_NAME_BYTES = 63;
 
@@ -65,12 +65,12 @@ public final class DurableTriggerDriver implements ChangeDriver {
     private final AtomicLong confirmed = new AtomicLong();
     private final Retention retention;
 
-    private DriverContext context;
+    private volatile DriverContext context;
     private GroupLeadership leadership;
     private RoundReader reader;
     private ScheduledExecutorService heartbeat;
 
-    private DurableTriggerDriver(Builder builder) {
+    private DurableDriver(Builder builder) {
         new TriggerSql(builder.schema); // validates the schema name
         this.schema = new DurableSchema(builder.schema);
         String longestTrigger = schema.triggerName(Operation.TRUNCATE);
@@ -361,8 +361,8 @@ public final class DurableTriggerDriver implements ChangeDriver {
             return this;
         }
 
-        public DurableTriggerDriver build() {
-            return new DurableTriggerDriver(this);
+        public DurableDriver build() {
+            return new DurableDriver(this);
         }
     }
 }

@@ -1,9 +1,11 @@
-package io.pgflash.core.driver.wal;
+package io.pgflash.benchmarks;
 
 import io.pgflash.core.Row;
+import io.pgflash.core.internal.pgoutput.PgOutputDecoder;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.driver.RowDecoder;
-import io.pgflash.core.value.PgType;
+import io.pgflash.core.catalog.PgType;
 import java.io.ByteArrayOutputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
@@ -22,7 +24,7 @@ import org.openjdk.jmh.annotations.State;
 
 /**
  * The WAL driver's per-row CPU: parsing one pgoutput Insert message of a typical 8-column row, and turning its text
- * values into typed Java values (the row mapping every driver shares). In the core's package to reach the decoder.
+ * values into typed Java values (the row mapping every driver shares).
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.Throughput)

@@ -1,4 +1,4 @@
-package io.pgflash.core.value;
+package io.pgflash.core.internal.value;
 
 /** Oids of the built-in types pgflash reads into specific Java types (fixed since PostgreSQL 8). */
 public final class TypeOids {

@@ -1,4 +1,4 @@
-package io.pgflash.core.dispatch;
+package io.pgflash.core.internal.dispatch;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,20 +1,20 @@
-package io.pgflash.core.driver.wal;
+package io.pgflash.core.internal.pgoutput;
 
-import io.pgflash.core.driver.wal.PgOutputMessage.Begin;
-import io.pgflash.core.driver.wal.PgOutputMessage.Commit;
-import io.pgflash.core.driver.wal.PgOutputMessage.Delete;
-import io.pgflash.core.driver.wal.PgOutputMessage.Ignored;
-import io.pgflash.core.driver.wal.PgOutputMessage.Insert;
-import io.pgflash.core.driver.wal.PgOutputMessage.LogicalMessage;
-import io.pgflash.core.driver.wal.PgOutputMessage.Relation;
-import io.pgflash.core.driver.wal.PgOutputMessage.RelationColumn;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamAbort;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamCommit;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamStart;
-import io.pgflash.core.driver.wal.PgOutputMessage.StreamStop;
-import io.pgflash.core.driver.wal.PgOutputMessage.Truncate;
-import io.pgflash.core.driver.wal.PgOutputMessage.TupleData;
-import io.pgflash.core.driver.wal.PgOutputMessage.Update;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Begin;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Commit;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Delete;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Ignored;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Insert;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.LogicalMessage;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Relation;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.RelationColumn;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamAbort;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamCommit;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStart;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStop;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Truncate;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.TupleData;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage.Update;
 import io.pgflash.core.driver.RowDecoder;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -25,16 +25,16 @@ import java.util.List;
  * Reads pgoutput's binary messages (see "Logical Replication Message Formats" in the PostgreSQL manual). Inside a
  * streamed transaction (between Stream Start and Stream Stop) change messages carry the transaction id first.
  */
-final class PgOutputDecoder {
+public final class PgOutputDecoder {
 
     private boolean inStream;
 
     /** Forgets stream state, for a new connection. */
-    void reset() {
+    public void reset() {
         inStream = false;
     }
 
-    PgOutputMessage decode(ByteBuffer buffer) {
+    public PgOutputMessage decode(ByteBuffer buffer) {
         char kind = (char) buffer.get();
         return switch (kind) {
             case 'B' -> new Begin(buffer.getLong(), buffer.getLong(), buffer.getInt());
