@@ -5,7 +5,6 @@ import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
-import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverContext;
@@ -13,12 +12,10 @@ import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
-import io.pgflash.core.driver.OldRowsUnavailableException;
 import io.pgflash.core.driver.ReaderRuntime;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -147,36 +144,7 @@ public final class WalDriver implements ChangeDriver {
 
     @Override
     public void validate(SubscriptionSpec spec, TableMetadata table) {
-        List<String> used = new ArrayList<>(spec.columns());
-        used.addAll(spec.key().isEmpty() ? table.primaryKey() : spec.key());
-        spec.conditions().forEach(condition -> used.add(condition.column()));
-        for (String name : used) {
-            if (table.column(name).map(Column::generated).orElse(false)) {
-                throw new PgFlashException("Column " + name + " of " + table.name() + " is a generated column, which"
-                        + " logical replication does not send, so the WAL driver cannot filter on it, key by it or"
-                        + " deliver it: use the columns it is computed from, or the trigger driver");
-            }
-        }
-        List<String> oldRowUses = spec.oldRowUses();
-        if (!oldRowUses.isEmpty() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
-            // without FULL, an UPDATE's old row is missing and a DELETE's holds only the key: a filter could not tell
-            // rows entering or leaving it, nor partial fields which columns changed
-            throw new OldRowsUnavailableException(table.name(), "The subscription on " + table.name() + " needs the"
-                    + " whole old row of UPDATE and DELETE (for " + String.join(", ", oldRowUses) + "), but the WAL"
-                    + " carries it only for tables with REPLICA IDENTITY FULL, and " + table.name() + " has "
-                    + replicaIdentityName(table.replicaIdentity()) + ". Have the table's owner run ALTER TABLE "
-                    + table.name().quoted() + " REPLICA IDENTITY FULL, or let pgflash set it"
-                    + " (WalDriver.Builder.replicaIdentityFull(true); in Spring pgflash.wal.replica-identity-full=true)");
-        }
-    }
-
-    private static String replicaIdentityName(char identity) {
-        return switch (identity) {
-            case 'd' -> "REPLICA IDENTITY DEFAULT (old rows of only the primary key)";
-            case 'i' -> "REPLICA IDENTITY USING INDEX (old rows of only that index's columns)";
-            case 'n' -> "REPLICA IDENTITY NOTHING (no old rows)";
-            default -> "REPLICA IDENTITY " + identity;
-        };
+        WalSubscriptions.check(spec, table, replicaIdentityFull);
     }
 
     /**
