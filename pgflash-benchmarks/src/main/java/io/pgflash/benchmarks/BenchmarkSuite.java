@@ -70,6 +70,7 @@ public final class BenchmarkSuite {
                 run(report, "Sustained delivery", () -> report.sustained(delivery.sustained(kinds)));
             }
             if (selected(only, "latency")) {
+                run(report, "Idle consumers", () -> report.idle(delivery.idle(Consumers.PGFLASH)));
                 // 20/s: a quiet system, where an idle consumer is woken; 1000 and 5000/s: busy ones
                 run(report, "Latency", () -> report.latency(delivery.latency(Consumers.PGFLASH,
                         List.of(20, 1000, 5000))));

@@ -69,6 +69,27 @@ final class Delivery {
         return results;
     }
 
+    /**
+     * The CPU a started consumer takes while nothing is written, over the scenario's seconds: what a quiet
+     * application pays for listening (a poll every millisecond would show here).
+     */
+    Map<Consumers, ConsumerCpu.Usage> idle(List<Consumers> kinds) throws Exception {
+        Map<Consumers, ConsumerCpu.Usage> results = new LinkedHashMap<>();
+        for (Consumers kind : kinds) {
+            server.recreateBenchTable();
+            try (ChangeConsumer consumer = kind.create(server)) {
+                Consumers.startAndWarmUp(consumer, server);
+                ConsumerCpu cpu = ConsumerCpu.start(server);
+                Thread.sleep(Duration.ofSeconds(seconds).toMillis()); // the quiet being measured
+                ConsumerCpu.Usage usage = cpu.stop();
+                results.put(kind, usage);
+                System.out.printf("idle, %-28s JVM %.4f cores, server sessions %.4f cores%n", consumer.name(),
+                        usage.jvmCores(), usage.serverCores());
+            }
+        }
+        return results;
+    }
+
     Map<Consumers, List<Latency>> latency(List<Consumers> kinds, List<Integer> rates) throws Exception {
         Map<Consumers, List<Latency>> results = new LinkedHashMap<>();
         for (Consumers kind : kinds) {

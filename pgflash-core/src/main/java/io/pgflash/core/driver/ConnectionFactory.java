@@ -1,5 +1,6 @@
 package io.pgflash.core.driver;
 
+import io.pgflash.core.internal.net.WaitableSocketFactory;
 import org.jspecify.annotations.Nullable;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -58,7 +59,8 @@ public interface ConnectionFactory {
                 UrlOptions url = UrlOptions.split(jdbcUrl);
                 replication.setProperty("options", (url.options() == null ? "" : url.options() + " ")
                         + "-c datestyle=ISO,MDY -c intervalstyle=postgres -c bytea_output=hex -c extra_float_digits=1");
-                return DriverManager.getConnection(url.withoutOptions(), replication);
+                // on a socket the reader can wait on while the stream is quiet, instead of polling it
+                return WaitableSocketFactory.connect(url.withoutOptions(), replication);
             }
         };
     }

@@ -3,6 +3,7 @@ package io.pgflash.core.driver;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.pgflash.core.FlashTestBase;
+import io.pgflash.core.internal.net.WaitableSocketFactory;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.Statement;
@@ -18,6 +19,8 @@ class ConnectionFactoryTest extends FlashTestBase {
             assertThat(show(replication, "intervalstyle")).isEqualTo("postgres");
             assertThat(show(replication, "bytea_output")).isEqualTo("hex");
             assertThat(show(replication, "search_path")).isEqualTo("public"); // the URL's own option still counts
+            // so that an idle reader waits on it rather than polling
+            assertThat(WaitableSocketFactory.socketOf(replication)).isNotNull();
         }
     }
 

@@ -6,6 +6,9 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.driver.ReadingSession;
+import io.pgflash.core.internal.net.WaitableSocket;
+import io.pgflash.core.internal.net.WaitableSocketFactory;
+import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -16,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.replication.LogSequenceNumber;
 import org.postgresql.replication.PGReplicationStream;
@@ -31,6 +35,7 @@ import org.slf4j.LoggerFactory;
 final class ReplicationSession implements ReadingSession {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicationSession.class);
+    private static final Duration IDLE_WAIT = Duration.ofMillis(100);
 
     /** The stream's settings, from the driver's builder. */
     record Settings(Duration statusInterval, Duration heartbeatInterval, Duration connectionCheckInterval,
@@ -47,6 +52,7 @@ final class ReplicationSession implements ReadingSession {
     private final TransactionAssembly assembly;
     private volatile Connection connection;
     private volatile PGReplicationStream stream;
+    private @Nullable WaitableSocket socket;
     private volatile boolean createdSlot;
     private long flushed;
     private long lastIdleConfirm;
@@ -81,6 +87,7 @@ final class ReplicationSession implements ReadingSession {
         }
         publishWanted();
         connection = connections.openReplication();
+        socket = WaitableSocketFactory.socketOf(connection);
         var builder = connection.unwrap(PGConnection.class).getReplicationAPI().replicationStream()
                 .logical()
                 .withSlotName(setup.slot())
@@ -131,11 +138,29 @@ final class ReplicationSession implements ReadingSession {
         sendConfirmed();
         if (message == null) {
             confirmWhenIdle();
-            TimeUnit.MILLISECONDS.sleep(1);
+            awaitData();
             return false;
         }
         assembly.accept(decoder.decode(message));
         return true;
+    }
+
+    /**
+     * Waits for the server's next message, a keepalive at the latest. Short enough that confirmations, chores and a
+     * stop are not held up; without a waitable socket (the user's own socket factory) it polls every millisecond.
+     */
+    private void awaitData() throws SQLException, InterruptedException {
+        if (socket == null) {
+            TimeUnit.MILLISECONDS.sleep(1);
+            return;
+        }
+        Duration wait = settings.statusInterval().compareTo(IDLE_WAIT) < 0 ? settings.statusInterval() : IDLE_WAIT;
+        try {
+            socket.awaitData(wait);
+        } catch (IOException e) {
+            throw new SQLException("The replication connection broke while waiting for data: " + e.getMessage(),
+                    "08006", e);
+        }
     }
 
     @Override
