@@ -166,11 +166,14 @@ class LeastPrivilegeTest extends FlashTestBase {
     void pgflashTablesAreClosedToOtherRoles() {
         deliversAs(app, NotifyDriver.builder().schema("lp_notify").build());
         deliversAs(app, DurableDriver.builder().schema("lp_durable").group("lp").build());
-        for (String table : new String[] {"lp_notify.overflow", "lp_durable.events", "lp_durable.dead_letters",
-            "lp_durable.groups", "lp_durable.read_layouts"}) {
+        for (String table : new String[] {"lp_notify.overflow", "lp_notify.secret", "lp_durable.events",
+            "lp_durable.dead_letters", "lp_durable.groups", "lp_durable.read_layouts"}) {
             assertThatThrownBy(() -> runAs(stranger, "SELECT * FROM " + table)).as(table)
                     .isInstanceOf(SQLException.class).hasMessageContaining("permission denied");
         }
+        // nor may they call the function that holds the notify mode's signing key
+        assertThat(queryLong("SELECT count(*) FROM pg_proc WHERE oid = 'lp_notify.signing_key()'::regprocedure"
+                + " AND has_function_privilege('" + stranger + "', oid, 'EXECUTE')")).isZero();
     }
 
     private void deliversAs(String role, ChangeDriver driver) {

@@ -14,6 +14,9 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
 import java.math.BigDecimal;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -234,5 +237,79 @@ public abstract class DriverContract extends FlashTestBase {
         } finally {
             release.countDown();
         }
+    }
+
+    /**
+     * A writer's session can neither redirect the capture (every name it uses is pinned, so functions and operators
+     * that shadow pg_catalog's are not called) nor see its own settings changed by it, and its odd output settings
+     * do not change the values that arrive; a row larger than a NOTIFY payload included.
+     */
+    @Test
+    void aWritersSessionNeitherRedirectsTheCaptureNorHasItsSettingsChanged() throws Exception {
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").build(), recorder);
+        db.execute(SHADOWS);
+        String large = "x".repeat(10_000);
+        Map<String, String> odd = Map.of("search_path", "shadow, pg_catalog, public", "IntervalStyle", "iso_8601",
+                "bytea_output", "escape", "extra_float_digits", "-2", "TimeZone", "Asia/Kathmandu");
+        try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
+            writer.setAutoCommit(false);
+            for (Map.Entry<String, String> setting : odd.entrySet()) {
+                statement.execute("SELECT set_config('" + setting.getKey() + "', '" + setting.getValue() + "', true)");
+            }
+            statement.execute("INSERT INTO public.posts VALUES (1, '" + large + "'), (2, 'small')");
+            statement.execute("UPDATE public.posts SET title = 'changed' WHERE id = 2");
+            statement.execute("DELETE FROM public.posts WHERE id = 2");
+            statement.execute("TRUNCATE public.posts");
+            for (Map.Entry<String, String> setting : odd.entrySet()) {
+                try (ResultSet rs = statement.executeQuery("SHOW " + setting.getKey())) {
+                    rs.next();
+                    assertThat(rs.getString(1)).as(setting.getKey()).isEqualTo(setting.getValue());
+                }
+            }
+            writer.commit();
+        } finally {
+            db.execute("DROP SCHEMA shadow CASCADE");
+        }
+
+        List<ChangeEvent> events = recorder.awaitEvents(5);
+        assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.INSERT,
+                Operation.UPDATE, Operation.DELETE, Operation.TRUNCATE);
+        assertThat(events.get(0).newRow().get("title")).isEqualTo(large);
+        assertThat(events.get(2).newRow().get("title")).isEqualTo("changed");
+    }
+
+    /** Functions and operators named like the pg_catalog ones a capture might use, each failing if called. */
+    private static final String[] SHADOWS = shadows();
+
+    private static String[] shadows() {
+        List<String> sql = new java.util.ArrayList<>(List.of("DROP SCHEMA IF EXISTS shadow CASCADE",
+                "CREATE SCHEMA shadow",
+                "CREATE FUNCTION shadow.fail() RETURNS int LANGUAGE plpgsql AS"
+                        + " $$ BEGIN RAISE EXCEPTION 'a shadowing function was called'; END $$"));
+        String[][] functions = {
+            {"left(text, int)", "text"}, {"length(text)", "int"}, {"octet_length(text)", "int"},
+            {"encode(bytea, text)", "text"}, {"sha256(bytea)", "bytea"},
+            {"convert_to(text, name)", "bytea"}, {"pg_notify(text, text)", "void"}, {"nextval(regclass)", "bigint"},
+            {"current_setting(text)", "text"}, {"date_part(text, timestamptz)", "float8"}, {"int8(float8)", "bigint"},
+            {"pg_current_xact_id()", "xid8"}, {"statement_timestamp()", "timestamptz"},
+            {"pg_try_advisory_xact_lock_shared(bigint)", "boolean"}, {"txid_current()", "bigint"},
+        };
+        for (String[] function : functions) {
+            sql.add("CREATE FUNCTION shadow." + function[0] + " RETURNS " + function[1]
+                    + " LANGUAGE sql AS 'SELECT shadow.fail()::text::" + function[1] + "'");
+        }
+        String[][] operators = {{"||", "text", "text"}, {"||", "anynonarray", "text"}, {"=", "text", "text"},
+            {"<>", "text", "text"}, {">", "int", "int"}, {"+", "int", "int"},
+            {"*", "float8", "float8"}};
+        int n = 0;
+        for (String[] operator : operators) {
+            String function = "shadow.op" + (++n);
+            sql.add("CREATE FUNCTION " + function + "(" + operator[1] + ", " + operator[2]
+                    + ") RETURNS boolean LANGUAGE sql AS 'SELECT shadow.fail() > 0'");
+            sql.add("CREATE OPERATOR shadow." + operator[0] + " (LEFTARG = " + operator[1] + ", RIGHTARG = "
+                    + operator[2] + ", FUNCTION = " + function + ")");
+        }
+        return sql.toArray(String[]::new);
     }
 }

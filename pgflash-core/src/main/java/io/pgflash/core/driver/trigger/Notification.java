@@ -22,7 +22,8 @@ record Notification(long relid, Operation operation, long transactionId, long st
             head[i] = payload.substring(start, bar);
             start = bar + 1;
         }
-        return new Notification(Long.parseLong(head[1]), operation(head[2]), Long.parseLong(head[3]),
+        // the trigger sends the 64-bit transaction id; events carry its low 32 bits, as pgoutput reports them
+        return new Notification(Long.parseLong(head[1]), operation(head[2]), Long.parseLong(head[3]) & 0xFFFF_FFFFL,
                 Long.parseLong(head[4]), items(payload, start));
     }
 

@@ -3,6 +3,7 @@ package io.pgflash.core.driver.trigger;
 import io.pgflash.core.Operation;
 import io.pgflash.core.TableName;
 import java.util.Locale;
+import java.util.function.UnaryOperator;
 
 /**
  * The SQL text of the trigger driver's objects. Only the pgflash schema name (validated, quoted) and table names from
@@ -61,7 +62,6 @@ final class TriggerSql {
 
     String[] installStatements() {
         String s = quotedSchema;
-        String channel = "'" + schema.replace("'", "''") + "'";
         return new String[] {
             "CREATE SCHEMA IF NOT EXISTS " + s,
             "REVOKE ALL ON SCHEMA " + s + " FROM PUBLIC",
@@ -86,71 +86,144 @@ final class TriggerSql {
                 registered_at timestamptz NOT NULL DEFAULT now(),
                 PRIMARY KEY (token, relid, operation))""".formatted(s),
             "REVOKE ALL ON ALL TABLES IN SCHEMA " + s + " FROM PUBLIC",
-            // NOTIFY with a MAC in front: sha256(key || sha256(key || message)), first 32 hex digits
+            // many writers' sessions take numbers at once: each takes a block, so they rarely meet on the sequence
+            "ALTER SEQUENCE " + s + ".notify_seq CACHE 1000",
+            // The signing key as a constant: IMMUTABLE lets the planner fold it into the capture's cached plan, so a
+            // writing transaction does not read a table for it. Only pgflash's role may call it.
             """
-            CREATE OR REPLACE FUNCTION %1$s.send(secret text, message text) RETURNS void
-            LANGUAGE sql SET search_path = pg_catalog, pg_temp
-            AS $pgflash$
-                SELECT pg_notify(%2$s, left(encode(sha256(convert_to(secret
-                    || encode(sha256(convert_to(secret || message, 'UTF8')), 'hex'), 'UTF8')), 'hex'), 32)
-                    || '|' || message)
-            $pgflash$""".formatted(s, channel),
-            "REVOKE ALL ON FUNCTION " + s + ".send(text, text) FROM PUBLIC",
-            // Statement-level: one call per statement, rows read from the transition tables. Settings are pinned so
-            // the row text is the same whatever the writing session uses. Rows go out in NOTIFY payloads below the
-            // 8000-byte limit; a larger row is parked in the overflow table. SECURITY DEFINER lets any writer park.
+            CREATE OR REPLACE FUNCTION %1$s.signing_key() RETURNS text
+            LANGUAGE sql IMMUTABLE
+            AS 'SELECT value FROM %2$s.secret'""".formatted(s, s.replace("'", "''")),
+            "REVOKE ALL ON FUNCTION " + s + ".signing_key() FROM PUBLIC",
+            // the row text in the settings the decoder reads, for writers whose own settings print it otherwise
             """
-            CREATE OR REPLACE FUNCTION %1$s.capture() RETURNS trigger
-            LANGUAGE plpgsql SECURITY DEFINER
+            CREATE OR REPLACE FUNCTION %1$s.notify_row_text(r anyelement) RETURNS text
+            LANGUAGE sql STABLE
             SET search_path = pg_catalog, pg_temp
             SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
-            SET extra_float_digits = 1 SET timezone = 'UTC'
-            AS $pgflash$
-            DECLARE
-                -- the 32-bit xid, as pgoutput reports it
-                head text := TG_RELID::text || '|' || left(TG_OP, 1) || '|'
-                    || mod(pg_current_xact_id()::text::bigint, 4294967296)::text || '|'
-                    || (extract(epoch FROM statement_timestamp()) * 1000000)::bigint::text || '|';
-                body text := '';
-                item text;
-                cur refcursor;
-                secret text := (SELECT value FROM %1$s.secret);
-            BEGIN
-                IF TG_OP = 'TRUNCATE' THEN
-                    PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head);
-                    RETURN NULL;
-                ELSIF TG_OP = 'INSERT' THEN
-                    OPEN cur FOR SELECT 'N' || (n.*)::text FROM new_rows n;
-                ELSIF TG_OP = 'DELETE' THEN
-                    OPEN cur FOR SELECT 'O' || (o.*)::text FROM old_rows o;
-                ELSE
-                    -- OLD and NEW transition rows are stored in step, so their positions pair them up.
-                    -- (o.*) is the whole row even when the table has a column named o.
-                    OPEN cur FOR SELECT 'U' || length(u.o) || ':' || u.o || u.n
-                        FROM unnest(ARRAY(SELECT (o.*)::text FROM old_rows o), ARRAY(SELECT (n.*)::text FROM new_rows n))
-                            AS u(o, n);
-                END IF;
-                LOOP
-                    FETCH cur INTO item;
-                    EXIT WHEN NOT FOUND;
-                    IF octet_length(item) > %4$s THEN
-                        INSERT INTO %1$s.overflow (item) VALUES (item) RETURNING 'X' || id INTO item;
-                    END IF;
-                    item := length(item) || ':' || item;
-                    IF octet_length(body) + octet_length(item) > %5$s THEN
-                        PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head || body);
-                        body := '';
-                    END IF;
-                    body := body || item;
-                END LOOP;
-                CLOSE cur;
-                IF body <> '' THEN
-                    PERFORM %1$s.send(secret, nextval('%3$s.notify_seq')::text || '|' || head || body);
-                END IF;
-                RETURN NULL;
-            END
-            $pgflash$""".formatted(s, channel, s.replace("'", "''"), MAX_INLINE_ITEM, PAYLOAD_BUDGET),
+            SET extra_float_digits = 1
+            AS 'SELECT $1::text'""".formatted(s),
+            "DROP FUNCTION IF EXISTS " + s + ".send(text, text)", // the MAC is computed in the capture since 0.2
+            captureFunctionStatement(),
         };
+    }
+
+    /**
+     * The capture trigger function. Statement-level: one call per statement, rows read from the transition tables,
+     * sent in NOTIFY payloads below the 8000-byte limit, a larger row parked in the overflow table (SECURITY DEFINER
+     * lets any writer park one). Each payload carries a MAC keyed by the signing key, so no other role can forge
+     * one. Like the durable capture it has no SET clause, each of which would cost every writing transaction
+     * microseconds: every name is qualified, operators included, so a writer's search_path cannot redirect it, and a
+     * writer whose settings change PostgreSQL's text output takes the slow path through {@code notify_row_text()}.
+     */
+    private String captureFunctionStatement() {
+        String s = quotedSchema;
+        UnaryOperator<String> fast = alias -> "(" + alias + ".*)::pg_catalog.text";
+        UnaryOperator<String> slow = alias -> s + ".notify_row_text(" + alias + ".*)";
+        return """
+                CREATE OR REPLACE FUNCTION %1$s.capture() RETURNS trigger
+                LANGUAGE plpgsql SECURITY DEFINER
+                AS $pgflash$
+                DECLARE
+                    -- the 64-bit transaction id (the consumer keeps its low 32 bits, as pgoutput reports it) and the
+                    -- statement's time in microseconds
+                    head text := pg_catalog.concat_ws('|', TG_RELID, pg_catalog.left(TG_OP, 1),
+                        pg_catalog.pg_current_xact_id(), pg_catalog.int8(pg_catalog.date_part('epoch',
+                        pg_catalog.statement_timestamp()) OPERATOR(pg_catalog.*) 1000000), '');
+                    body text := '';
+                    item text;
+                    message text;
+                    key text;
+                    sent boolean;
+                BEGIN
+                    -- The folded key is part of the plan of the line that reads it, and a session with
+                    -- debug_print_plan on would be shown that plan: such a session reads the key from its table.
+                    IF pg_catalog.current_setting('debug_print_plan') OPERATOR(pg_catalog.=) 'off' THEN
+                        key := %1$s.signing_key();
+                    ELSE
+                        key := (SELECT value FROM %1$s.secret);
+                    END IF;
+                    IF TG_OP OPERATOR(pg_catalog.=) 'TRUNCATE' THEN
+                        %2$s
+                        RETURN NULL;
+                    END IF;
+                    IF %3$s THEN
+                        %4$s
+                    ELSE
+                        %5$s
+                    END IF;
+                    IF body OPERATOR(pg_catalog.<>) '' THEN
+                        %2$s
+                    END IF;
+                    RETURN NULL;
+                END
+                $pgflash$""".formatted(s, send(), DurableSchema.DECODABLE_OUTPUT,
+                indented(rowLoops(fast), 8), indented(rowLoops(slow), 8));
+    }
+
+    /** The lines after the first indented further, for a block put in at an indented placeholder. */
+    private static String indented(String block, int spaces) {
+        return block.replace("\n", "\n" + " ".repeat(spaces));
+    }
+
+    /**
+     * The loops adding each changed row's item to the payload body, sending a payload when the next item would not
+     * fit, one per operation (each sees only its own transition tables); {@code rowText} formats a row alias.
+     */
+    private String rowLoops(UnaryOperator<String> rowText) {
+        String cat = " OPERATOR(pg_catalog.||) ";
+        String old = rowText.apply("o");
+        String fresh = rowText.apply("n");
+        return """
+                        IF TG_OP OPERATOR(pg_catalog.=) 'INSERT' THEN
+                            FOR item IN SELECT 'N'%1$s%2$s FROM new_rows n LOOP
+                                %4$s
+                            END LOOP;
+                        ELSIF TG_OP OPERATOR(pg_catalog.=) 'DELETE' THEN
+                            FOR item IN SELECT 'O'%1$s%3$s FROM old_rows o LOOP
+                                %4$s
+                            END LOOP;
+                        ELSE
+                            -- OLD and NEW transition rows are stored in step, so their positions pair them up.
+                            -- (o.*) is the whole row even when the table has a column named o.
+                            FOR item IN SELECT 'U'%1$spg_catalog.length(u.o)%1$s':'%1$su.o%1$su.n
+                                FROM ROWS FROM (pg_catalog.unnest(ARRAY(SELECT %3$s FROM old_rows o)),
+                                    pg_catalog.unnest(ARRAY(SELECT %2$s FROM new_rows n))) AS u(o, n) LOOP
+                                %4$s
+                            END LOOP;
+                        END IF;""".formatted(cat, fresh, old, indented(addItem(), 8));
+    }
+
+    /** One loop's body: the item (parked if too large) appended to the payload body, sent first if it is full. */
+    private String addItem() {
+        String cat = " OPERATOR(pg_catalog.||) ";
+        return """
+                                IF pg_catalog.octet_length(item) OPERATOR(pg_catalog.>) %2$d THEN
+                                    INSERT INTO %1$s.overflow (item) VALUES (item) RETURNING 'X'%4$sid INTO item;
+                                END IF;
+                                item := pg_catalog.length(item)%4$s':'%4$sitem;
+                                IF pg_catalog.octet_length(body) OPERATOR(pg_catalog.+) pg_catalog.octet_length(item)
+                                        OPERATOR(pg_catalog.>) %3$d THEN
+                                    %5$s
+                                    body := '';
+                                END IF;
+                                body := body%4$sitem;""".formatted(quotedSchema, MAX_INLINE_ITEM, PAYLOAD_BUDGET, cat,
+                send());
+    }
+
+    /**
+     * Sends the body as one payload: a number (NOTIFY drops a payload equal to one the transaction sent before), the
+     * head and the body, behind the MAC {@code sha256(key || message)} cut to its first 16 bytes (see
+     * {@link PayloadSignature}).
+     * An assignment rather than PERFORM: PL/pgSQL evaluates it as a simple expression, without starting an executor.
+     */
+    private String send() {
+        String cat = " OPERATOR(pg_catalog.||) ";
+        return ("message := pg_catalog.nextval('%1$s.notify_seq'::pg_catalog.regclass)::pg_catalog.text" + cat
+                + "'|'" + cat + "head" + cat + "body; "
+                + "sent := pg_catalog.pg_notify('%2$s', pg_catalog.encode(pg_catalog.substr(pg_catalog.sha256("
+                + "pg_catalog.convert_to(key" + cat + "message, 'UTF8')), 1, 16), 'hex')" + cat + "'|'" + cat
+                + "message) IS NULL;").formatted(quotedSchema.replace("'", "''"), schema.replace("'", "''"));
     }
 
     /** The notify-mode triggers, wanted by the live sessions' rows in {@code listeners}. */

@@ -36,6 +36,7 @@ import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.postgresql.util.PGInterval;
+import org.postgresql.util.PSQLWarning;
 
 class NotifyDriverTest extends FlashTestBase {
 
@@ -173,6 +174,41 @@ class NotifyDriverTest extends FlashTestBase {
         assertThat(events.get(1).oldRow().get("title")).isEqualTo(big);
         assertThat(events.get(1).changedColumns()).containsExactly("views");
         assertThat(events.get(2).newRow().get("title")).isEqualTo("small");
+    }
+
+    /**
+     * The capture's plans hold the signing key as a constant; a writer that has its session's plans printed to it
+     * (any role may turn debug_print_plan on) must not be shown the key, or it could sign events of its own.
+     */
+    @Test
+    void aWriterThatPrintsPlansIsNotShownTheSigningKey() throws Exception {
+        PgFlash flash = startFlash();
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        String key;
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT value FROM pgflash.secret")) {
+            rs.next();
+            key = rs.getString(1);
+        }
+        // a plan prints a text constant as its bytes, wrapping lines: "[ <header> 54 102 ... ]"
+        String printedKey = key.substring(0, 16).chars().mapToObj(Integer::toString)
+                .collect(Collectors.joining(" ", " ", " "));
+
+        List<String> printed = new ArrayList<>();
+        try (Connection writer = db.connect(); Statement statement = writer.createStatement()) {
+            statement.execute("SET debug_print_plan = on");
+            statement.execute("SET client_min_messages = log");
+            statement.execute("INSERT INTO posts VALUES (1, 'planned', 0)");
+            for (var warning = statement.getWarnings(); warning != null; warning = warning.getNextWarning()) {
+                // the plan is the message's detail
+                printed.add(((PSQLWarning) warning).getServerErrorMessage().getDetail());
+            }
+        }
+
+        assertThat(recorder.awaitSingle().newRow().get("title")).isEqualTo("planned");
+        assertThat(String.join("\n", printed)).as("plans printed to the writer").contains("PLANNEDSTMT");
+        assertThat(String.join(" ", printed).replaceAll("\\s+", " ")).doesNotContain(printedKey);
     }
 
     @Test
