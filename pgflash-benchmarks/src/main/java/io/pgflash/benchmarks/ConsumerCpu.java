@@ -3,6 +3,8 @@ package io.pgflash.benchmarks;
 import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadInfo;
+import java.lang.management.ThreadMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
@@ -21,13 +23,18 @@ final class ConsumerCpu {
     /** Linux reports process times in USER_HZ ticks, 100 per second. */
     private static final double TICKS_PER_SECOND = 100;
 
-    /** Cores used by the consumer's JVM and by its server sessions ({@code NaN} if the server is elsewhere). */
-    record Usage(double jvmCores, double serverCores) {
+    /**
+     * Cores used by the consumer's JVM and by its server sessions ({@code NaN} if the server is elsewhere), and of
+     * the JVM's the part of pgflash's own threads (reader, listener lanes), without the JIT, the garbage collector or
+     * the benchmark's own threads.
+     */
+    record Usage(double jvmCores, double serverCores, double pgflashThreadCores) {
     }
 
     private final BenchServer server;
     private final long startNanos = System.nanoTime();
     private final long startJvmCpu = jvmCpuNanos();
+    private final Map<Long, Long> startThreads = pgflashThreadNanos();
     private final Map<Long, Long> startTicks;
 
     private ConsumerCpu(BenchServer server) throws SQLException {
@@ -43,14 +50,31 @@ final class ConsumerCpu {
         Map<Long, Long> endTicks = sessionTicks(server);
         double seconds = (System.nanoTime() - startNanos) / 1e9;
         double jvm = (jvmCpuNanos() - startJvmCpu) / 1e9 / seconds;
+        long threadNanos = 0;
+        for (Map.Entry<Long, Long> thread : pgflashThreadNanos().entrySet()) {
+            threadNanos += thread.getValue() - startThreads.getOrDefault(thread.getKey(), 0L);
+        }
+        double threads = threadNanos / 1e9 / seconds;
         if (endTicks == null || startTicks == null) {
-            return new Usage(jvm, Double.NaN);
+            return new Usage(jvm, Double.NaN, threads);
         }
         long ticks = 0;
         for (Map.Entry<Long, Long> session : endTicks.entrySet()) {
             ticks += session.getValue() - startTicks.getOrDefault(session.getKey(), 0L);
         }
-        return new Usage(jvm, ticks / TICKS_PER_SECOND / seconds);
+        return new Usage(jvm, ticks / TICKS_PER_SECOND / seconds, threads);
+    }
+
+    /** CPU time of each live thread whose name starts with "pgflash", by thread id. */
+    private static Map<Long, Long> pgflashThreadNanos() {
+        ThreadMXBean threads = ManagementFactory.getThreadMXBean();
+        Map<Long, Long> nanos = new HashMap<>();
+        for (ThreadInfo info : threads.getThreadInfo(threads.getAllThreadIds())) {
+            if (info != null && info.getThreadName().startsWith("pgflash")) {
+                nanos.put(info.getThreadId(), threads.getThreadCpuTime(info.getThreadId()));
+            }
+        }
+        return nanos;
     }
 
     private static long jvmCpuNanos() {

@@ -83,8 +83,8 @@ final class Delivery {
                 Thread.sleep(Duration.ofSeconds(seconds).toMillis()); // the quiet being measured
                 ConsumerCpu.Usage usage = cpu.stop();
                 results.put(kind, usage);
-                System.out.printf("idle, %-28s JVM %.4f cores, server sessions %.4f cores%n", consumer.name(),
-                        usage.jvmCores(), usage.serverCores());
+                System.out.printf("idle, %-28s JVM %.4f cores (pgflash threads %.4f), server sessions %.4f cores%n",
+                        consumer.name(), usage.jvmCores(), usage.pgflashThreadCores(), usage.serverCores());
             }
         }
         return results;

@@ -147,13 +147,14 @@ final class Report {
     void idle(Map<Consumers, ConsumerCpu.Usage> results) {
         line("## Idle consumers");
         line("");
-        line("A started consumer while nothing is written: the CPU its JVM (this whole benchmark process) and its"
-                + " server sessions take, in cores.");
+        line("A started consumer while nothing is written: the CPU its JVM (this whole benchmark process, with what"
+                + " earlier scenarios left running) and its server sessions take, in cores, and of the JVM's the part"
+                + " of pgflash's own threads.");
         line("");
-        line("| consumer | JVM cores | server session cores |");
-        line("| --- | --- | --- |");
-        results.forEach((kind, usage) -> line("| %s | %.4f | %.4f |", kind.label(), usage.jvmCores(),
-                usage.serverCores()));
+        line("| consumer | JVM cores | of which pgflash threads | server session cores |");
+        line("| --- | --- | --- | --- |");
+        results.forEach((kind, usage) -> line("| %s | %.4f | %.4f | %.4f |", kind.label(), usage.jvmCores(),
+                usage.pgflashThreadCores(), usage.serverCores()));
         line("");
         ConsumerCpu.Usage wal = results.get(Consumers.WAL);
         if (wal != null) {

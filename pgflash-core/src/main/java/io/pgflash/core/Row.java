@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import io.pgflash.core.internal.value.RowValues;
 import org.jspecify.annotations.Nullable;
 import java.util.Collection;
 import java.util.Collections;
@@ -8,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.stream.Collectors;
 
 /**
  * One row's column values, in table order, as typed Java values ({@code null} for SQL NULL).
@@ -29,8 +31,14 @@ public final class Row {
     }
 
     public Row(Map<String, ? extends @Nullable Object> values, Set<String> unchanged) {
-        this.values = Collections.unmodifiableMap(new LinkedHashMap<>(values));
-        this.unchanged = Set.copyOf(unchanged);
+        this(values instanceof RowValues built && built.take() ? built : new LinkedHashMap<>(values),
+                unchanged.isEmpty() ? Set.of() : Set.copyOf(unchanged));
+    }
+
+    /** Takes a new map and an immutable set as they are: no copies on the path of every event. */
+    private Row(LinkedHashMap<String, @Nullable Object> owned, Set<String> immutableUnchanged) {
+        this.values = Collections.unmodifiableMap(owned);
+        this.unchanged = immutableUnchanged;
     }
 
     /** The value of {@code column}; fails for a column this row does not carry, so typos do not read as NULL. */
@@ -71,14 +79,14 @@ public final class Row {
 
     /** A row with only the given columns (those this row has). */
     public Row only(Collection<String> columns) {
-        Map<String, Object> kept = new LinkedHashMap<>();
+        LinkedHashMap<String, @Nullable Object> kept = new LinkedHashMap<>();
         for (Map.Entry<String, Object> entry : values.entrySet()) {
             if (columns.contains(entry.getKey())) {
                 kept.put(entry.getKey(), entry.getValue());
             }
         }
-        Set<String> keptUnchanged = new java.util.HashSet<>(unchanged);
-        keptUnchanged.retainAll(columns);
+        Set<String> keptUnchanged = unchanged.isEmpty() ? Set.of()
+                : unchanged.stream().filter(columns::contains).collect(Collectors.toUnmodifiableSet());
         return new Row(kept, keptUnchanged);
     }
 

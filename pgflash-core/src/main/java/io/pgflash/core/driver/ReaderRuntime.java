@@ -142,6 +142,7 @@ public final class ReaderRuntime {
         }
         Thread thread = reader;
         if (thread != null && thread != Thread.currentThread()) {
+            session.wakeUp();
             try {
                 if (!sink.awaitEnd(thread, stopWait)) {
                     thread.interrupt();

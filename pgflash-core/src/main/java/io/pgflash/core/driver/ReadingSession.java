@@ -31,6 +31,12 @@ public interface ReadingSession {
     default void chores(boolean idle) throws SQLException, InterruptedException {
     }
 
+    /**
+     * Called from the stopping thread: ends a wait in {@link #readBatch()} early, so a stop need not wait it out.
+     */
+    default void wakeUp() {
+    }
+
     /** Drops the session at once, from any thread: it broke, it is stuck, or the group's turn is gone. */
     void abort();
 

@@ -4,9 +4,9 @@ import org.jspecify.annotations.Nullable;
 import io.pgflash.core.Row;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.internal.value.RowValues;
 import io.pgflash.core.internal.value.ValueDecoder;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -50,12 +50,15 @@ public final class RowDecoder {
      * that was not sent) into a row of {@code columns}; {@code keepUnreadable} as above.
      */
     public static Row decode(List<Column> columns, List<@Nullable String> texts, boolean keepUnreadable) {
-        Map<String, Object> values = new LinkedHashMap<>();
-        Set<String> unchanged = new HashSet<>();
+        RowValues values = new RowValues(texts.size());
+        Set<String> unchanged = Set.of();
         for (int i = 0; i < texts.size(); i++) {
             String text = texts.get(i);
             Column column = columns.get(i);
             if (text == UNCHANGED) {
+                if (unchanged.isEmpty()) {
+                    unchanged = new HashSet<>();
+                }
                 unchanged.add(column.name());
             } else {
                 values.put(column.name(), text == null ? null : value(column, text, keepUnreadable));

@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 final class ReplicationSession implements ReadingSession {
 
     private static final Logger log = LoggerFactory.getLogger(ReplicationSession.class);
-    private static final Duration IDLE_WAIT = Duration.ofMillis(100);
+    private static final Duration IDLE_WAIT = Duration.ofMillis(500);
 
     /** The stream's settings, from the driver's builder. */
     record Settings(Duration statusInterval, Duration heartbeatInterval, Duration connectionCheckInterval,
@@ -52,7 +52,7 @@ final class ReplicationSession implements ReadingSession {
     private final TransactionAssembly assembly;
     private volatile Connection connection;
     private volatile PGReplicationStream stream;
-    private @Nullable WaitableSocket socket;
+    private volatile @Nullable WaitableSocket socket;
     private volatile boolean createdSlot;
     private long flushed;
     private long lastIdleConfirm;
@@ -146,17 +146,19 @@ final class ReplicationSession implements ReadingSession {
     }
 
     /**
-     * Waits for the server's next message, a keepalive at the latest. Short enough that confirmations, chores and a
-     * stop are not held up; without a waitable socket (the user's own socket factory) it polls every millisecond.
+     * Waits for the server's next message, at most the status interval or half a second: what listeners confirmed
+     * goes out once the reader wakes, and chores run then; a stop wakes it at once ({@link #wakeUp()}). Without a
+     * waitable socket (the user's own socket factory) it polls every millisecond.
      */
     private void awaitData() throws SQLException, InterruptedException {
-        if (socket == null) {
+        WaitableSocket waitable = socket;
+        if (waitable == null) {
             TimeUnit.MILLISECONDS.sleep(1);
             return;
         }
         Duration wait = settings.statusInterval().compareTo(IDLE_WAIT) < 0 ? settings.statusInterval() : IDLE_WAIT;
         try {
-            socket.awaitData(wait);
+            waitable.awaitData(wait);
         } catch (IOException e) {
             throw new SQLException("The replication connection broke while waiting for data: " + e.getMessage(),
                     "08006", e);
@@ -176,6 +178,19 @@ final class ReplicationSession implements ReadingSession {
         if (now - lastCheck > settings.connectionCheckInterval().toNanos()) {
             checkStillServed();
             lastCheck = now;
+        }
+    }
+
+    /** Asks the server for a keepalive at once: it ends the reader's wait for data. */
+    @Override
+    public void wakeUp() {
+        PGReplicationStream open = stream;
+        if (open != null && socket != null) {
+            try {
+                open.forceUpdateStatus();
+            } catch (SQLException | RuntimeException e) {
+                log.debug("Could not wake the replication reader; it wakes within {} ms", IDLE_WAIT.toMillis(), e);
+            }
         }
     }
 

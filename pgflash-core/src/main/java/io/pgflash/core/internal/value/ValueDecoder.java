@@ -110,7 +110,10 @@ public final class ValueDecoder {
         return switch (text) {
             case "infinity" -> LocalDate.MAX;
             case "-infinity" -> LocalDate.MIN;
-            default -> DATES.parse(text, LocalDate::from);
+            default -> {
+                LocalDate common = IsoDateTimes.date(text);
+                yield common != null ? common : DATES.parse(text, LocalDate::from);
+            }
         };
     }
 
@@ -118,7 +121,10 @@ public final class ValueDecoder {
         return switch (text) {
             case "infinity" -> LocalDateTime.MAX;
             case "-infinity" -> LocalDateTime.MIN;
-            default -> TIMESTAMPS.parse(text, LocalDateTime::from);
+            default -> {
+                LocalDateTime common = IsoDateTimes.timestamp(text);
+                yield common != null ? common : TIMESTAMPS.parse(text, LocalDateTime::from);
+            }
         };
     }
 
@@ -126,8 +132,11 @@ public final class ValueDecoder {
         return switch (text) {
             case "infinity" -> OffsetDateTime.MAX;
             case "-infinity" -> OffsetDateTime.MIN;
-            default -> TIMESTAMPS_WITH_OFFSET.parse(text, OffsetDateTime::from)
-                    .withOffsetSameInstant(ZoneOffset.UTC);
+            default -> {
+                OffsetDateTime common = IsoDateTimes.timestampWithOffset(text);
+                yield (common != null ? common : TIMESTAMPS_WITH_OFFSET.parse(text, OffsetDateTime::from))
+                        .withOffsetSameInstant(ZoneOffset.UTC);
+            }
         };
     }
 

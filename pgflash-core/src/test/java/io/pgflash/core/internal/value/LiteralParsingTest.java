@@ -83,4 +83,32 @@ class LiteralParsingTest {
         assertThat(ValueDecoder.decode(interval, "infinity")).isEqualTo("infinity");
         assertThat(ValueDecoder.decode(interval, "-infinity")).isEqualTo("-infinity");
     }
+    @Test
+    void commonDatesAndTimestampsAreReadExactlyAndInvalidOnesRefused() {
+        PgType date = new PgType(TypeOids.DATE, TypeOids.DATE, null, ',', "date");
+        PgType timestamp = new PgType(TypeOids.TIMESTAMP, TypeOids.TIMESTAMP, null, ',', "timestamp");
+        PgType timestamptz = new PgType(TypeOids.TIMESTAMPTZ, TypeOids.TIMESTAMPTZ, null, ',', "timestamptz");
+
+        assertThat(ValueDecoder.decode(date, "2024-02-29")).isEqualTo(LocalDate.of(2024, 2, 29));
+        assertThat(ValueDecoder.decode(timestamp, "2024-02-29 13:45:30"))
+                .isEqualTo(LocalDateTime.of(2024, 2, 29, 13, 45, 30));
+        assertThat(ValueDecoder.decode(timestamp, "2024-02-29 13:45:30.1"))
+                .isEqualTo(LocalDateTime.of(2024, 2, 29, 13, 45, 30, 100_000_000));
+        assertThat(ValueDecoder.decode(timestamp, "0001-01-01 00:00:00.000001"))
+                .isEqualTo(LocalDateTime.of(1, 1, 1, 0, 0, 0, 1_000));
+        assertThat(ValueDecoder.decode(timestamptz, "2024-02-29 13:45:30.123456+05:45"))
+                .isEqualTo(OffsetDateTime.of(2024, 2, 29, 8, 0, 30, 123_456_000, ZoneOffset.UTC));
+        assertThat(ValueDecoder.decode(timestamptz, "2024-01-01 00:00:00-03"))
+                .isEqualTo(OffsetDateTime.of(2024, 1, 1, 3, 0, 0, 0, ZoneOffset.UTC));
+        assertThat(ValueDecoder.decode(timestamptz, "1900-01-01 00:19:32.5+00:19:32"))
+                .isEqualTo(OffsetDateTime.of(1900, 1, 1, 0, 0, 0, 500_000_000, ZoneOffset.UTC));
+        for (String invalid : List.of("2023-02-29", "2024-13-01", "2024-1-01", "2024-01-01x")) {
+            assertThatThrownBy(() -> ValueDecoder.decode(date, invalid)).as(invalid)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+        for (String invalid : List.of("2024-01-01 24:00:01+00", "2024-02-30 00:00:00+00", "2024-01-01 00:00:00+1")) {
+            assertThatThrownBy(() -> ValueDecoder.decode(timestamptz, invalid)).as(invalid)
+                    .isInstanceOf(IllegalArgumentException.class);
+        }
+    }
 }
