@@ -2,12 +2,15 @@ package io.pgflash.benchmarks;
 
 import com.sun.management.GarbageCollectionNotificationInfo;
 import java.io.BufferedReader;
+import java.io.File;
 import java.io.InputStreamReader;
 import java.lang.management.GarbageCollectorMXBean;
 import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryPoolMXBean;
 import java.lang.management.MemoryType;
 import java.nio.charset.StandardCharsets;
+import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -15,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import java.util.stream.Stream;
 import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
 
@@ -79,6 +83,59 @@ final class BacklogDrain {
                 + " peak heap %.0f MB, live %.0f MB (%s)%n", kind, result.events(), rowsPerTransaction,
                 result.eventsPerSecond(), result.startupSeconds(), result.peakHeapMb(), result.liveHeapMb(), HEAP);
         return result;
+    }
+
+    /**
+     * The server's own decoding rate for the same backlog: PostgreSQL's {@code pg_recvlogical} reads a pgoutput slot
+     * of the same publication to {@code /dev/null} (its output is counted, not kept), from its first byte to its
+     * end. A consumer cannot drain faster than this.
+     */
+    Result recvlogical(int rowsPerTransaction, int rows) throws Exception {
+        server.recreateBenchTable();
+        String name = BenchServer.uniqueName("pgflash_recv");
+        server.execute("CREATE PUBLICATION " + name + " FOR TABLE bench",
+                "SELECT pg_create_logical_replication_slot('" + name + "', 'pgoutput')");
+        try {
+            String transaction = rowsPerTransaction == 1 ? WriteOverhead.SINGLE_ROW
+                    : WriteOverhead.rows(rowsPerTransaction);
+            long backlog = (long) server.pgbenchCount(transaction, 4, rows / rowsPerTransaction) * rowsPerTransaction;
+            String end = server.queryString("SELECT pg_current_wal_lsn()::text");
+            URI address = URI.create(server.url.substring("jdbc:".length()));
+            List<String> command = List.of(pgRecvlogicalPath(), "-h", address.getHost(),
+                    "-p", String.valueOf(address.getPort() > 0 ? address.getPort() : 5432), "-U", server.user,
+                    "-d", address.getPath().substring(1), "--slot", name, "--start", "--no-loop", "-E", end,
+                    "-o", "proto_version=1", "-o", "publication_names=" + name, "-f", "-");
+            ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
+            builder.environment().put("PGPASSWORD", server.password);
+            long start = System.nanoTime();
+            Process process = builder.start();
+            long first = 0;
+            byte[] buffer = new byte[1 << 16];
+            try (var output = process.getInputStream()) {
+                for (int read = output.read(buffer); read >= 0; read = output.read(buffer)) {
+                    if (first == 0 && read > 0) {
+                        first = System.nanoTime();
+                    }
+                }
+            }
+            long last = System.nanoTime();
+            if (process.waitFor() != 0 || first == 0) {
+                return new Result(0, 0, 0, 0, 0, "pg_recvlogical exited with " + process.exitValue());
+            }
+            Result result = new Result(backlog, (first - start) / 1e9, backlog / ((last - first) / 1e9), 0, 0, null);
+            System.out.printf("backlog drain, pg_recvlogical %d events (%d-row transactions): %8.0f/s after %.1f s"
+                    + "%n", backlog, rowsPerTransaction, result.eventsPerSecond(), result.startupSeconds());
+            return result;
+        } finally {
+            server.execute("SELECT pg_drop_replication_slot('" + name + "')", "DROP PUBLICATION " + name);
+        }
+    }
+
+    private static String pgRecvlogicalPath() {
+        return Stream.of(System.getenv("PATH").split(File.pathSeparator)).map(dir -> Path.of(dir, "pg_recvlogical"))
+                .filter(Files::isExecutable).map(Path::toString).findFirst()
+                .orElseThrow(() -> new IllegalStateException("pg_recvlogical does not run here: it comes with"
+                        + " pgbench in Debian's postgresql-15 package (apt-get install postgresql-15)"));
     }
 
     /** The child JVM: args are the consumer kind, rows per transaction and rows; the server comes from bench.url. */

@@ -79,11 +79,14 @@ public final class BenchmarkSuite {
                 run(report, "Backlog drain", () -> {
                     BacklogDrain drain = new BacklogDrain(server);
                     Map<String, Map<Consumers, BacklogDrain.Result>> results = new LinkedHashMap<>();
-                    results.put(String.format(Locale.ROOT, "%,d rows in 100-row transactions", backlog),
-                            drainAll(drain, 100, backlog));
-                    results.put(String.format(Locale.ROOT, "%,d single-row transactions", singleBacklog),
-                            drainAll(drain, 1, singleBacklog));
-                    report.drain(results);
+                    Map<String, BacklogDrain.Result> serverRates = new LinkedHashMap<>();
+                    String large = String.format(Locale.ROOT, "%,d rows in 100-row transactions", backlog);
+                    String single = String.format(Locale.ROOT, "%,d single-row transactions", singleBacklog);
+                    results.put(large, drainAll(drain, 100, backlog));
+                    serverRates.put(large, drain.recvlogical(100, backlog));
+                    results.put(single, drainAll(drain, 1, singleBacklog));
+                    serverRates.put(single, drain.recvlogical(1, singleBacklog));
+                    report.drain(results, serverRates);
                 });
             }
         } finally {

@@ -193,15 +193,21 @@ final class Report {
                         l.p99(), l.achievedRate(), l.rateReached() ? "" : " (rate not reached)"));
     }
 
-    /** @param results per backlog shape (a description), per consumer */
-    void drain(Map<String, Map<Consumers, BacklogDrain.Result>> results) throws IOException {
+    /**
+     * @param results per backlog shape (a description), per consumer
+     * @param serverRates per backlog shape, pg_recvlogical reading the same backlog: the server's decoding rate
+     */
+    void drain(Map<String, Map<Consumers, BacklogDrain.Result>> results, Map<String, BacklogDrain.Result> serverRates)
+            throws IOException {
         line("## Backlog drain and memory");
         line("");
         line("The consumer stops, a backlog is committed by 4 pgbench clients, then it starts and reads it all, in its"
                 + " own JVM with `%s`. Events per second run from its first to its last event; start-up (connecting,"
                 + " and for Debezium the engine and connector) is apart. Heap: the most used (garbage included,"
                 + " sampled every 10 ms) and the most a garbage collection left. The notify mode keeps no backlog"
-                + " and is not in this test.", BacklogDrain.HEAP);
+                + " and is not in this test. `pg_recvlogical` reads the same backlog from a pgoutput slot of the same"
+                + " publication to a pipe that only counts it (first byte to end): the server's own decoding rate,"
+                + " which no consumer can pass.", BacklogDrain.HEAP);
         line("");
         line("| backlog | consumer | events per s | start-up | peak heap used | heap after GC, max | finished |");
         line("| --- | --- | --- | --- | --- | --- | --- |");
@@ -217,6 +223,8 @@ final class Report {
             rates.computeIfAbsent(shape, s -> new ArrayList<>()).add(r.eventsPerSecond());
             heaps.computeIfAbsent(shape, s -> new ArrayList<>()).add(r.peakHeapMb());
         }));
+        serverRates.forEach((shape, r) -> line("| %s | pg_recvlogical (the server's decoding) | %.0f | %.1f s | | | %s |",
+                shape, r.eventsPerSecond(), r.startupSeconds(), r.finished() ? "yes" : "no: " + r.failure()));
         line("");
         chart("drain.png", "Backlog drain", charts -> charts.bars("drain.png", "Draining a backlog",
                 "events per second", names, rates));
@@ -225,6 +233,12 @@ final class Report {
         results.forEach((shape, byConsumer) -> {
             BacklogDrain.Result wal = byConsumer.get(Consumers.WAL);
             BacklogDrain.Result debezium = byConsumer.get(Consumers.DEBEZIUM);
+            BacklogDrain.Result decoding = serverRates.get(shape);
+            if (wal != null && decoding != null && wal.finished() && decoding.finished()) {
+                double ratio = wal.eventsPerSecond() / decoding.eventsPerSecond();
+                target("WAL driver backlog drain >= 0.9 x pg_recvlogical (" + shape + ")", ratio >= 0.9, "%.2f x",
+                        ratio);
+            }
             if (wal == null || debezium == null) {
                 return; // not both selected (bench.consumers)
             }
