@@ -37,7 +37,11 @@ public final class Row {
 
     /** Takes a new map and an immutable set as they are: no copies on the path of every event. */
     private Row(LinkedHashMap<String, @Nullable Object> owned, Set<String> immutableUnchanged) {
-        this.values = Collections.unmodifiableMap(owned);
+        this(immutableUnchanged, Collections.unmodifiableMap(owned));
+    }
+
+    private Row(Set<String> immutableUnchanged, Map<String, @Nullable Object> unmodifiable) {
+        this.values = unmodifiable;
         this.unchanged = immutableUnchanged;
     }
 
@@ -79,6 +83,11 @@ public final class Row {
 
     /** A row with only the given columns (those this row has). */
     public Row only(Collection<String> columns) {
+        if (columns.size() == 1 && unchanged.isEmpty()) { // a key of one column: what every event carries
+            String column = columns.iterator().next();
+            return new Row(Set.of(), values.containsKey(column) ? Collections.singletonMap(column, values.get(column))
+                    : Map.of());
+        }
         LinkedHashMap<String, @Nullable Object> kept = new LinkedHashMap<>();
         for (Map.Entry<String, Object> entry : values.entrySet()) {
             if (columns.contains(entry.getKey())) {
