@@ -13,6 +13,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -135,6 +136,46 @@ final class BenchServer implements AutoCloseable {
             options.addAll(List.of("-R", String.valueOf(rate)));
         }
         return pgbench(transaction, clients, options);
+    }
+
+    /** What pgbench's writers measured themselves: throughput, and their transactions' own latency, p99. */
+    record Writers(double tps, double p99Millis) {
+    }
+
+    /**
+     * Runs pgbench at {@code rate} transactions per second for {@code seconds}, logging each transaction, and returns
+     * its throughput with the 99th percentile of its transactions' own latency (without the wait for their turn
+     * at that rate): the commits' tail, which no consumer can deliver before.
+     */
+    Writers pgbenchWithLatency(String transaction, int clients, int seconds, int rate)
+            throws IOException, InterruptedException {
+        Path logs = Files.createTempDirectory("pgflash-bench-log");
+        try {
+            double tps = pgbench(transaction, clients, List.of("-T", String.valueOf(seconds), "-R",
+                    String.valueOf(rate), "-l", "--log-prefix=" + logs.resolve("tx")));
+            List<Long> micros = new ArrayList<>();
+            try (Stream<Path> files = Files.list(logs)) {
+                for (Path file : files.toList()) {
+                    for (String line : Files.readAllLines(file)) {
+                        // client, transaction, time (µs, from its scheduled start), script, epoch s, µs, lag (µs)
+                        String[] fields = line.split(" ");
+                        if (fields.length >= 7) {
+                            micros.add(Long.parseLong(fields[2]) - Long.parseLong(fields[6]));
+                        }
+                    }
+                }
+            }
+            Collections.sort(micros);
+            double p99 = micros.isEmpty() ? Double.NaN : micros.get((int) Math.ceil(micros.size() * 0.99) - 1) / 1000.0;
+            return new Writers(tps, p99);
+        } finally {
+            try (Stream<Path> files = Files.list(logs)) {
+                for (Path file : files.toList()) {
+                    Files.delete(file);
+                }
+            }
+            Files.delete(logs);
+        }
     }
 
     /**
