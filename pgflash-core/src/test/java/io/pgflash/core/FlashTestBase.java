@@ -70,12 +70,25 @@ public abstract class FlashTestBase {
         clients.add(flash);
     }
 
-    /** The first column of the first row of a query, as a number. */
+    /** The first column of the first row of a query, as a number (0 for NULL). */
     protected static long queryLong(String sql) {
+        return firstValue(sql, rs -> rs.getLong(1));
+    }
+
+    /** The first column of the first row of a query, as text. */
+    protected static String queryString(String sql) {
+        return firstValue(sql, rs -> rs.getString(1));
+    }
+
+    private interface Column<T> {
+        T read(java.sql.ResultSet rs) throws java.sql.SQLException;
+    }
+
+    private static <T> T firstValue(String sql, Column<T> column) {
         try (var connection = db.connect(); var statement = connection.createStatement();
                 var rs = statement.executeQuery(sql)) {
             rs.next();
-            return rs.getLong(1);
+            return column.read(rs);
         } catch (java.sql.SQLException e) {
             throw new IllegalStateException(e);
         }

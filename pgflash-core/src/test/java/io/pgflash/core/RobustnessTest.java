@@ -24,12 +24,7 @@ class RobustnessTest extends FlashTestBase {
         PgFlash flash = startFlash();
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("items").build(), recorder);
-        long oid;
-        try (var connection = db.connect(); var rs = connection.createStatement()
-                .executeQuery("SELECT 'items'::regclass::oid")) {
-            rs.next();
-            oid = rs.getLong(1);
-        }
+        long oid = queryLong("SELECT 'items'::regclass::oid");
 
         // any role can NOTIFY on the channel: neither garbage nor a well-formed forgery may become an event
         db.execute("NOTIFY pgflash, 'garbage'",

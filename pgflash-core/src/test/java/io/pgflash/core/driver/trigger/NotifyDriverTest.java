@@ -185,12 +185,7 @@ class NotifyDriverTest extends FlashTestBase {
         PgFlash flash = startFlash();
         Recorder recorder = new Recorder();
         flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
-        String key;
-        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery("SELECT value FROM pgflash.secret")) {
-            rs.next();
-            key = rs.getString(1);
-        }
+        String key = queryString("SELECT value FROM pgflash.secret");
         // a plan prints a text constant as its bytes, wrapping lines: "[ <header> 54 102 ... ]"
         String printedKey = key.substring(0, 16).chars().mapToObj(Integer::toString)
                 .collect(Collectors.joining(" ", " ", " "));
