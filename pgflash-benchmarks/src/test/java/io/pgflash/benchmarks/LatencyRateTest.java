@@ -7,7 +7,7 @@ import org.junit.jupiter.api.Test;
 class LatencyRateTest {
 
     private static Delivery.Latency measuredAt(int rate, double achieved) {
-        return new Delivery.Latency(rate, 10, achieved, 1, 2, 3, (int) (achieved * 10));
+        return new Delivery.Latency(rate, 10, achieved, 1, 2, 3, (int) (achieved * 10), 1);
     }
 
     @Test

@@ -103,7 +103,6 @@ final class TriggerSql {
             SET datestyle = 'ISO, MDY' SET intervalstyle = 'postgres' SET bytea_output = 'hex'
             SET extra_float_digits = 1
             AS 'SELECT $1::text'""".formatted(s),
-            "DROP FUNCTION IF EXISTS " + s + ".send(text, text)", // the MAC is computed in the capture since 0.2
             captureFunctionStatement(),
         };
     }
