@@ -15,6 +15,8 @@ final class TriggerSql {
     static final int PAYLOAD_BUDGET = 7800;
     /** A row item larger than this goes to the overflow table and the payload carries its id. */
     static final int MAX_INLINE_ITEM = 7600;
+    /** Text concatenation that a writer's search_path cannot redirect, for the functions writers run. */
+    private static final String CONCAT = " OPERATOR(pg_catalog.||) ";
     /** First key of pgflash's two-key advisory locks ('pgf!'). */
     static final int LOCK_NAMESPACE = 0x70676621;
 
@@ -170,7 +172,6 @@ final class TriggerSql {
      * fit, one per operation (each sees only its own transition tables); {@code rowText} formats a row alias.
      */
     private String rowLoops(UnaryOperator<String> rowText) {
-        String cat = " OPERATOR(pg_catalog.||) ";
         String old = rowText.apply("o");
         String fresh = rowText.apply("n");
         return """
@@ -190,12 +191,11 @@ final class TriggerSql {
                                     pg_catalog.unnest(ARRAY(SELECT %2$s FROM new_rows n))) AS u(o, n) LOOP
                                 %4$s
                             END LOOP;
-                        END IF;""".formatted(cat, fresh, old, indented(addItem(), 8));
+                        END IF;""".formatted(CONCAT, fresh, old, indented(addItem(), 8));
     }
 
     /** One loop's body: the item (parked if too large) appended to the payload body, sent first if it is full. */
     private String addItem() {
-        String cat = " OPERATOR(pg_catalog.||) ";
         return """
                                 IF pg_catalog.octet_length(item) OPERATOR(pg_catalog.>) %2$d THEN
                                     INSERT INTO %1$s.overflow (item) VALUES (item) RETURNING 'X'%4$sid INTO item;
@@ -206,7 +206,7 @@ final class TriggerSql {
                                     %5$s
                                     body := '';
                                 END IF;
-                                body := body%4$sitem;""".formatted(quotedSchema, MAX_INLINE_ITEM, PAYLOAD_BUDGET, cat,
+                                body := body%4$sitem;""".formatted(quotedSchema, MAX_INLINE_ITEM, PAYLOAD_BUDGET, CONCAT,
                 send());
     }
 
@@ -217,11 +217,10 @@ final class TriggerSql {
      * An assignment rather than PERFORM: PL/pgSQL evaluates it as a simple expression, without starting an executor.
      */
     private String send() {
-        String cat = " OPERATOR(pg_catalog.||) ";
-        return ("message := pg_catalog.nextval('%1$s.notify_seq'::pg_catalog.regclass)::pg_catalog.text" + cat
-                + "'|'" + cat + "head" + cat + "body; "
+        return ("message := pg_catalog.nextval('%1$s.notify_seq'::pg_catalog.regclass)::pg_catalog.text" + CONCAT
+                + "'|'" + CONCAT + "head" + CONCAT + "body; "
                 + "sent := pg_catalog.pg_notify('%2$s', pg_catalog.encode(pg_catalog.substr(pg_catalog.sha256("
-                + "pg_catalog.convert_to(key" + cat + "message, 'UTF8')), 1, 16), 'hex')" + cat + "'|'" + cat
+                + "pg_catalog.convert_to(key" + CONCAT + "message, 'UTF8')), 1, 16), 'hex')" + CONCAT + "'|'" + CONCAT
                 + "message) IS NULL;").formatted(quotedSchema.replace("'", "''"), schema.replace("'", "''"));
     }
 
