@@ -1,6 +1,5 @@
 package io.pgflash.core.driver.wal;
 
-import io.pgflash.core.internal.pgoutput.PgOutputDecoder;
 import io.pgflash.core.Position;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ConnectionFactory;
@@ -10,6 +9,7 @@ import io.pgflash.core.internal.net.WaitableSocket;
 import io.pgflash.core.internal.net.WaitableSocketFactory;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -39,7 +39,7 @@ final class ReplicationSession implements ReadingSession {
 
     /** The stream's settings, from the driver's builder. */
     record Settings(Duration statusInterval, Duration heartbeatInterval, Duration connectionCheckInterval,
-            boolean streaming) {
+            boolean streaming, long streamedMemory, Path spillDirectory) {
     }
 
     private final WalSetup setup;
@@ -48,7 +48,6 @@ final class ReplicationSession implements ReadingSession {
     private final AtomicLong confirmed;
     private final Map<Long, TableMetadata> wanted;
     private final EventSink sink;
-    private final PgOutputDecoder decoder = new PgOutputDecoder();
     private final TransactionAssembly assembly;
     private volatile Connection connection;
     private volatile PGReplicationStream stream;
@@ -71,7 +70,8 @@ final class ReplicationSession implements ReadingSession {
         this.confirmed = confirmed;
         this.wanted = wanted;
         this.sink = sink;
-        this.assembly = new TransactionAssembly(events, sink);
+        this.assembly = new TransactionAssembly(events, sink,
+                new StreamedTransactions(settings.streamedMemory(), settings.spillDirectory()));
     }
 
     /**
@@ -101,7 +101,6 @@ final class ReplicationSession implements ReadingSession {
             builder = builder.withSlotOption("streaming", "on");
         }
         stream = builder.start();
-        decoder.reset();
         assembly.reset();
         flushed = 0; // report the confirmed position on the new stream too
     }
@@ -141,7 +140,7 @@ final class ReplicationSession implements ReadingSession {
             awaitData();
             return false;
         }
-        assembly.accept(decoder.decode(message));
+        assembly.accept(message);
         return true;
     }
 

@@ -1,9 +1,10 @@
 package io.pgflash.core.driver.wal;
 
-import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Position;
 import io.pgflash.core.driver.EventSink;
+import io.pgflash.core.internal.pgoutput.PgOutputDecoder;
+import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Begin;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Commit;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.LogicalMessage;
@@ -12,6 +13,7 @@ import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamAbort;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamCommit;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStart;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStop;
+import java.nio.ByteBuffer;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -22,7 +24,8 @@ import java.util.Map;
 /**
  * Turns the decoded pgoutput messages of one replication stream into batches of events for the sink: each
  * transaction's events numbered from 0 at its commit position, large transactions in chunks (only the last confirms
- * anything), streamed transactions held until they commit and dropped if they abort, and heartbeats as empty batches
+ * anything), streamed transactions kept until they commit (see {@link StreamedTransactions}) and dropped if they
+ * abort, and heartbeats as empty batches
  * that let an idle slot advance.
  */
 final class TransactionAssembly {
@@ -34,26 +37,38 @@ final class TransactionAssembly {
 
     private final WalEvents events;
     private final EventSink sink;
-    private final StreamedTransactions streamed = new StreamedTransactions();
+    private final PgOutputDecoder decoder = new PgOutputDecoder();
+    private final StreamedTransactions streamed;
     private Begin transaction;
     private List<ChangeEvent> pending = new ArrayList<>();
     private int index;
 
-    TransactionAssembly(WalEvents events, EventSink sink) {
+    TransactionAssembly(WalEvents events, EventSink sink, StreamedTransactions streamed) {
         this.events = events;
         this.sink = sink;
+        this.streamed = streamed;
     }
 
     /** A new stream starts: nothing of the last one is half read any more. */
     void reset() {
         transaction = null;
         pending = new ArrayList<>();
+        decoder.reset();
         streamed.clear();
     }
 
     /** Whether every transaction begun so far has ended, so all that arrived is handed over. */
     boolean betweenTransactions() {
         return transaction == null && !streamed.hasOpen();
+    }
+
+    /** One message as received: a change inside a streamed transaction is kept as it came, the rest decoded. */
+    void accept(ByteBuffer message) throws SQLException, InterruptedException {
+        if (streamed.inStream() && StreamedTransactions.isKept(message)) {
+            streamed.add(message);
+        } else {
+            accept(decoder.decode(message));
+        }
     }
 
     void accept(PgOutputMessage message) throws SQLException, InterruptedException {
@@ -80,7 +95,8 @@ final class TransactionAssembly {
         } else if (message instanceof PgOutputMessage.Ignored) {
             return;
         } else if (streamed.inStream()) {
-            streamed.add(message);
+            throw new IllegalStateException("a change inside a streamed transaction must be kept as received: "
+                    + message);
         } else {
             add(events.events(message, transaction.finalLsn(), index, Integer.toUnsignedLong(transaction.xid()),
                     WalEvents.time(transaction.commitMicros())));
@@ -103,12 +119,15 @@ final class TransactionAssembly {
         index = 0;
         Instant time = WalEvents.time(commit.commitMicros());
         Map<Integer, WalEvents.RelationInfo> shapes = new HashMap<>();
-        for (PgOutputMessage message : streamed.commit(commit.xid())) {
-            if (message instanceof Relation relation) {
-                shapes.put(relation.relid(), events.describe(relation));
-            } else {
-                add(events.events(message, commit.commitLsn(), index, Integer.toUnsignedLong(commit.xid()), time,
-                        shapes));
+        try (StreamedTransactions.Replay replay = streamed.commit(commit.xid())) {
+            for (ByteBuffer raw = replay.next(); raw != null; raw = replay.next()) {
+                PgOutputMessage message = decoder.decodeStreamed(raw);
+                if (message instanceof Relation relation) {
+                    shapes.put(relation.relid(), events.describe(relation));
+                } else {
+                    add(events.events(message, commit.commitLsn(), index, Integer.toUnsignedLong(commit.xid()), time,
+                            shapes));
+                }
             }
         }
         events.adopt(shapes);

@@ -13,6 +13,7 @@ import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.ReaderRuntime;
+import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -20,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -63,7 +65,7 @@ public final class WalDriver implements ChangeDriver {
         this.setup = new WalSetup(builder.slot != null ? builder.slot : derivedName(group),
                 builder.publication != null ? builder.publication : derivedName(group));
         this.settings = new ReplicationSession.Settings(builder.statusInterval, builder.heartbeatInterval,
-                builder.connectionCheckInterval, builder.streaming);
+                builder.connectionCheckInterval, builder.streaming, builder.streamedMemory, builder.spillDirectory);
         this.replicaIdentityFull = builder.replicaIdentityFull;
         this.dropSlotOnShutdown = builder.dropSlotOnShutdown;
         this.runtime = new ReaderRuntime("wal slot " + setup.slot(), "pgflash-wal-" + setup.slot(),
@@ -285,6 +287,8 @@ public final class WalDriver implements ChangeDriver {
         private Duration standbyInterval = Duration.ofSeconds(1);
         private boolean replicaIdentityFull;
         private boolean streaming;
+        private long streamedMemory = 16L << 20;
+        private Path spillDirectory = Path.of(System.getProperty("java.io.tmpdir"));
         private boolean dropSlotOnShutdown;
 
         /** The consumer group: instances of one group share a slot (default {@code default}). */
@@ -351,10 +355,33 @@ public final class WalDriver implements ChangeDriver {
 
         /**
          * Protocol 2 streaming: the server sends large transactions while they run instead of spilling them to its
-         * disk until commit; pgflash keeps them in memory until their commit and drops aborted ones. Off by default.
+         * disk until commit, so they reach listeners sooner after their commit; pgflash keeps them until their commit
+         * (in memory up to {@link #streamedMemory}, then in a local file) and drops aborted ones. Off by default.
          */
         public Builder streaming(boolean streaming) {
             this.streaming = streaming;
+            return this;
+        }
+
+        /**
+         * Bytes of streamed, not yet committed changes held in the heap over all open transactions (default 16 MiB);
+         * past it a transaction's further changes go to a file in {@link #spillDirectory}.
+         */
+        public Builder streamedMemory(long bytes) {
+            if (bytes < 0) {
+                throw new IllegalArgumentException("streamedMemory must be 0 or more bytes, got " + bytes);
+            }
+            this.streamedMemory = bytes;
+            return this;
+        }
+
+        /**
+         * Where streamed transactions past {@link #streamedMemory} are kept until they end (default
+         * {@code java.io.tmpdir}). Each file is unlinked as soon as it is open: its space shows in {@code df}, not in
+         * {@code ls}, and nothing is left behind even when the JVM is killed.
+         */
+        public Builder spillDirectory(Path directory) {
+            this.spillDirectory = Objects.requireNonNull(directory, "spillDirectory");
             return this;
         }
 

@@ -34,6 +34,20 @@ public final class PgOutputDecoder {
         inStream = false;
     }
 
+    /**
+     * Decodes a change kept from inside a streamed transaction (so it carries its transaction id) after the stream
+     * ended.
+     */
+    public PgOutputMessage decodeStreamed(ByteBuffer buffer) {
+        boolean was = inStream;
+        inStream = true;
+        try {
+            return decode(buffer);
+        } finally {
+            inStream = was;
+        }
+    }
+
     public PgOutputMessage decode(ByteBuffer buffer) {
         char kind = (char) buffer.get();
         return switch (kind) {

@@ -1,7 +1,7 @@
 package io.pgflash.core.driver.wal;
 
-import io.pgflash.core.internal.pgoutput.PgOutputMessage;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
@@ -10,7 +10,6 @@ import io.pgflash.core.StreamGap;
 import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Begin;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Commit;
-import io.pgflash.core.internal.pgoutput.PgOutputMessage.Delete;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Insert;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.LogicalMessage;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Relation;
@@ -22,27 +21,47 @@ import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStop;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.TupleData;
 import io.pgflash.core.catalog.PgType;
 import io.pgflash.core.internal.value.TypeOids;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.IntStream;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** How pgoutput messages become batches of events with positions, without a database. */
 class TransactionAssemblyTest {
 
     private static final int POSTS = 16384;
+    @TempDir
+    Path spillDirectory;
     private final List<Batch> batches = new ArrayList<>();
-    private final TransactionAssembly assembly = new TransactionAssembly(
-            new WalEvents(oid -> new PgType(oid, oid, null, ',', "type " + oid)), new EventSink() {
-                @Override
-                public void accept(List<ChangeEvent> events, Position upTo) {
-                    batches.add(new Batch(events, upTo));
-                }
+    private TransactionAssembly assembly;
 
-                @Override
-                public void gap(StreamGap gap) {
-                    throw new AssertionError("no gap expected: " + gap);
-                }
-            });
+    @BeforeEach
+    void assembly() {
+        assembly = assembly(new StreamedTransactions(1 << 20, spillDirectory));
+    }
+
+    private TransactionAssembly assembly(StreamedTransactions streamed) {
+        EventSink sink = new EventSink() {
+            @Override
+            public void accept(List<ChangeEvent> events, Position upTo) {
+                batches.add(new Batch(events, upTo));
+            }
+
+            @Override
+            public void gap(StreamGap gap) {
+                throw new AssertionError("no gap expected: " + gap);
+            }
+        };
+        return new TransactionAssembly(new WalEvents(oid -> new PgType(oid, oid, null, ',', "type " + oid)), sink,
+                streamed);
+    }
 
     private record Batch(List<ChangeEvent> events, Position upTo) {
     }
@@ -87,13 +106,13 @@ class TransactionAssemblyTest {
     void aStreamedTransactionIsHeldUntilItCommitsWithoutItsAbortedSubtransactions() throws Exception {
         assembly.accept(posts());
         assembly.accept(new StreamStart(9, true));
-        assembly.accept(insert(9, 1));
-        assembly.accept(insert(10, 2)); // a subtransaction that aborts
+        assembly.accept(streamedChange('I', 9, "1", "one"));
+        assembly.accept(streamedChange('I', 10, "2", "two")); // a subtransaction that aborts
         assembly.accept(new StreamStop());
         assembly.accept(new StreamAbort(9, 10));
         assertThat(assembly.betweenTransactions()).isFalse();
         assembly.accept(new StreamStart(9, false));
-        assembly.accept(new Delete(9, POSTS, new TupleData(List.of("1", "x")), false));
+        assembly.accept(streamedChange('D', 9, "1", "x"));
         assembly.accept(new StreamStop());
         assertThat(batches).isEmpty();
 
@@ -109,10 +128,50 @@ class TransactionAssemblyTest {
     }
 
     @Test
+    void aStreamedTransactionPastTheMemoryBoundIsReplayedInOrderFromItsFile() throws Exception {
+        StreamedTransactions streamed = new StreamedTransactions(4096, spillDirectory);
+        assembly = assembly(streamed);
+        assembly.accept(posts());
+        assembly.accept(new StreamStart(13, true));
+        int rows = TransactionAssembly.CHUNK * 4;
+        for (int id = 0; id < rows; id++) {
+            // every other row in a subtransaction that aborts, also past the bound
+            assembly.accept(streamedChange('I', id % 2 == 0 ? 13 : 14, String.valueOf(id), "title " + id));
+        }
+        assembly.accept(new StreamStop());
+        assembly.accept(new StreamAbort(13, 14));
+        assertThat(streamed.held()).as("bytes held in the heap").isLessThanOrEqualTo(4096);
+        try (var files = Files.list(spillDirectory)) {
+            assertThat(files).as("the file is unlinked while open").isEmpty();
+        }
+
+        assembly.accept(new StreamCommit(13, 700, 716, 0));
+
+        List<ChangeEvent> events = batches.stream().flatMap(batch -> batch.events().stream()).toList();
+        assertThat(events).extracting(event -> event.newRow().get("id"))
+                .containsExactlyElementsOf(IntStream.range(0, rows).filter(id -> id % 2 == 0).boxed().toList());
+        assertThat(batches).extracting(Batch::upTo).last().isEqualTo(new Position(716, 0));
+        assertThat(assembly.betweenTransactions()).isTrue();
+    }
+
+    @Test
+    void aSpillDirectoryThatCannotBeWrittenIsNamedWithTheSettingToChange() throws Exception {
+        Path missing = spillDirectory.resolve("missing");
+        assembly = assembly(new StreamedTransactions(0, missing));
+        assembly.accept(posts());
+        assembly.accept(new StreamStart(15, true));
+
+        assertThatThrownBy(() -> assembly.accept(streamedChange('I', 15, "1", "one")))
+                .isInstanceOf(UncheckedIOException.class)
+                .hasMessageContaining(missing.toString())
+                .hasMessageContaining("pgflash.wal.spill-directory");
+    }
+
+    @Test
     void aStreamedTransactionThatAbortsIsDropped() throws Exception {
         assembly.accept(posts());
         assembly.accept(new StreamStart(11, true));
-        assembly.accept(insert(11, 1));
+        assembly.accept(streamedChange('I', 11, "1", "one"));
         assembly.accept(new StreamStop());
 
         assembly.accept(new StreamAbort(11, 11));
@@ -146,6 +205,17 @@ class TransactionAssemblyTest {
     private static Relation posts() {
         return new Relation(0, POSTS, "public", "posts", 'd', List.of(new RelationColumn("id", TypeOids.INT4, true),
                 new RelationColumn("title", TypeOids.TEXT, false)));
+    }
+
+    /** A change as pgoutput sends it inside a streamed transaction: its (sub)transaction id first. */
+    private static ByteBuffer streamedChange(char kind, int xid, String id, String title) {
+        ByteBuffer buffer = ByteBuffer.allocate(256);
+        buffer.put((byte) kind).putInt(xid).putInt(POSTS).put((byte) (kind == 'I' ? 'N' : 'K')).putShort((short) 2);
+        for (String value : List.of(id, title)) {
+            byte[] bytes = value.getBytes(StandardCharsets.UTF_8);
+            buffer.put((byte) 't').putInt(bytes.length).put(bytes);
+        }
+        return buffer.flip();
     }
 
     private static Insert insert(int xid, int id) {

@@ -82,12 +82,19 @@ public class WalCrashTest extends FlashTestBase {
         return startConsumer(group, file, "wal");
     }
 
-    /** Starts {@link CrashTestConsumer} in a JVM of its own and waits until it subscribed. */
     public static Process startConsumer(String group, Path file, String driver) throws Exception {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Process process = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
-                CrashTestConsumer.class.getName(), db.jdbcUrl(), db.user(), db.password(), group, file.toString(),
-                driver).redirectErrorStream(true).start();
+        return startConsumer(List.of(), group, file, driver, "crash_items");
+    }
+
+    /** Starts {@link CrashTestConsumer} in a JVM of its own and waits until it subscribed. */
+    public static Process startConsumer(List<String> jvmOptions, String group, Path file, String driver, String table)
+            throws Exception {
+        List<String> command = new java.util.ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.addAll(jvmOptions);
+        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashTestConsumer.class.getName(),
+                db.jdbcUrl(), db.user(), db.password(), group, file.toString(), driver, table));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
         String line;

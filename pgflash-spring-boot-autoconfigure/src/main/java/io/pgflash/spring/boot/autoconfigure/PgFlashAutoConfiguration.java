@@ -74,18 +74,27 @@ public final class PgFlashAutoConfiguration {
                     .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
                     .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown())
                     .build();
-            case WAL -> WalDriver.builder()
-                    .group(group)
-                    .slotName(properties.getWal().getSlotName())
-                    .publicationName(properties.getWal().getPublicationName())
-                    .heartbeatInterval(properties.getWal().getHeartbeatInterval())
-                    .statusInterval(properties.getWal().getStatusInterval())
-                    .replicaIdentityFull(properties.getWal().isReplicaIdentityFull())
-                    .streaming(properties.getWal().isStreaming())
-                    .dropSlotOnShutdown(properties.isRemoveObjectsOnShutdown())
-                    .standbyInterval(properties.getStandbyInterval())
-                    .build();
+            case WAL -> walDriver(properties, group);
         };
+    }
+
+    private static WalDriver walDriver(PgFlashProperties properties, String group) {
+        PgFlashProperties.Wal wal = properties.getWal();
+        WalDriver.Builder builder = WalDriver.builder()
+                .group(group)
+                .slotName(wal.getSlotName())
+                .publicationName(wal.getPublicationName())
+                .heartbeatInterval(wal.getHeartbeatInterval())
+                .statusInterval(wal.getStatusInterval())
+                .replicaIdentityFull(wal.isReplicaIdentityFull())
+                .streaming(wal.isStreaming())
+                .streamedMemory(wal.getStreamedMemory().toBytes())
+                .dropSlotOnShutdown(properties.isRemoveObjectsOnShutdown())
+                .standbyInterval(properties.getStandbyInterval());
+        if (wal.getSpillDirectory() != null) {
+            builder.spillDirectory(wal.getSpillDirectory());
+        }
+        return builder.build();
     }
 
     @Bean

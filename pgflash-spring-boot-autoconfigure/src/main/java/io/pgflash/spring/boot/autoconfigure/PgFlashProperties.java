@@ -1,6 +1,7 @@
 package io.pgflash.spring.boot.autoconfigure;
 
 import io.pgflash.core.driver.trigger.NotifyDriver;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.Map;
@@ -247,8 +248,17 @@ public class PgFlashProperties {
         /** Set REPLICA IDENTITY FULL on subscribed tables so UPDATE and DELETE carry the whole old row. */
         private boolean replicaIdentityFull;
 
-        /** Let the server stream large transactions before commit (protocol 2); held in memory until commit. */
+        /**
+         * Let the server stream large transactions before commit (protocol 2); kept until commit, in memory up to
+         * streamed-memory and in a file in spill-directory past it.
+         */
         private boolean streaming;
+
+        /** Streamed, not yet committed changes held in the heap before they go to a file. */
+        private DataSize streamedMemory = DataSize.ofMegabytes(16);
+
+        /** Where streamed transactions past streamed-memory are kept until they end; defaults to java.io.tmpdir. */
+        private Path spillDirectory;
 
         public String getSlotName() {
             return slotName;
@@ -296,6 +306,22 @@ public class PgFlashProperties {
 
         public void setStreaming(boolean streaming) {
             this.streaming = streaming;
+        }
+
+        public DataSize getStreamedMemory() {
+            return streamedMemory;
+        }
+
+        public void setStreamedMemory(DataSize streamedMemory) {
+            this.streamedMemory = streamedMemory;
+        }
+
+        public Path getSpillDirectory() {
+            return spillDirectory;
+        }
+
+        public void setSpillDirectory(Path spillDirectory) {
+            this.spillDirectory = spillDirectory;
         }
     }
 
