@@ -42,6 +42,18 @@ final class BacklogDrain {
         }
     }
 
+    /**
+     * One transaction of many rows committed while the consumer runs: how long the writer took, and from its commit
+     * the time to the first and to the last event.
+     */
+    record LargeTransaction(long events, double writeSeconds, double firstSeconds, double lastSeconds,
+            double peakHeapMb, double liveHeapMb, String failure) {
+
+        boolean finished() {
+            return failure == null;
+        }
+    }
+
     private final BenchServer server;
 
     BacklogDrain(BenchServer server) {
@@ -49,22 +61,52 @@ final class BacklogDrain {
     }
 
     Result run(Consumers kind, int rowsPerTransaction, int rows) throws Exception {
+        ChildRun child = runChild(kind, "drain", String.valueOf(rowsPerTransaction), String.valueOf(rows));
+        if (child.failure() != null) {
+            return new Result(0, 0, 0, 0, 0, child.failure());
+        }
+        double[] f = child.fields();
+        Result result = new Result((long) f[0], f[1], f[2], f[3], f[4], null);
+        System.out.printf("backlog drain, %-10s %d events (%d-row transactions): %8.0f/s after %.1f s of start-up,"
+                + " peak heap %.0f MB, live %.0f MB (%s)%n", kind, result.events(), rowsPerTransaction,
+                result.eventsPerSecond(), result.startupSeconds(), result.peakHeapMb(), result.liveHeapMb(), HEAP);
+        return result;
+    }
+
+    /** One transaction of {@code rows} rows, committed while the consumer (in its own JVM) runs. */
+    LargeTransaction largeTransaction(Consumers kind, int rows) throws Exception {
+        ChildRun child = runChild(kind, "large", "0", String.valueOf(rows));
+        if (child.failure() != null) {
+            return new LargeTransaction(0, 0, 0, 0, 0, 0, child.failure());
+        }
+        double[] f = child.fields();
+        LargeTransaction result = new LargeTransaction((long) f[0], f[1], f[2], f[3], f[4], f[5], null);
+        System.out.printf("large transaction, %-22s %d rows written in %.1f s; after its commit the first event in"
+                + " %.1f s, the last in %.1f s; peak heap %.0f MB, live %.0f MB (%s)%n", kind, result.events(),
+                result.writeSeconds(), result.firstSeconds(), result.lastSeconds(), result.peakHeapMb(),
+                result.liveHeapMb(), HEAP);
+        return result;
+    }
+
+    private record ChildRun(double[] fields, String failure) {
+    }
+
+    /** Runs {@link #main} in a JVM of its own and reads its result line. */
+    private ChildRun runChild(Consumers kind, String mode, String rowsPerTransaction, String rows) throws Exception {
         List<String> command = new ArrayList<>(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP,
                 "-Dbench.url=" + server.url, "-Dbench.user=" + server.user, "-Dbench.password=" + server.password,
-                "-cp", System.getProperty("java.class.path"), BacklogDrain.class.getName(), kind.name(),
-                String.valueOf(rowsPerTransaction), String.valueOf(rows)));
+                "-cp", System.getProperty("java.class.path"), BacklogDrain.class.getName(), mode, kind.name(),
+                rowsPerTransaction, rows));
         Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        Result result = null;
+        double[] fields = null;
         StringBuilder tail = new StringBuilder();
         try (BufferedReader output = new BufferedReader(
                 new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
             for (String line = output.readLine(); line != null; line = output.readLine()) {
                 if (line.startsWith(RESULT)) {
-                    String[] fields = line.substring(RESULT.length()).split(" ");
-                    result = new Result(Long.parseLong(fields[0]), Double.parseDouble(fields[1]),
-                            Double.parseDouble(fields[2]), Double.parseDouble(fields[3]),
-                            Double.parseDouble(fields[4]), null);
+                    fields = Stream.of(line.substring(RESULT.length()).split(" ")).mapToDouble(Double::parseDouble)
+                            .toArray();
                 } else {
                     tail.append(line).append('\n');
                     if (tail.length() > 4000) {
@@ -74,23 +116,21 @@ final class BacklogDrain {
             }
         }
         int exit = child.waitFor();
-        if (result == null || exit != 0) {
-            System.out.println("backlog drain, " + kind + " failed (exit " + exit + "):\n" + tail);
-            return new Result(0, 0, 0, 0, 0, "exit " + exit + ": " + tail.toString().lines()
+        if (fields == null || exit != 0) {
+            System.out.println(mode + ", " + kind + " failed (exit " + exit + "):\n" + tail);
+            return new ChildRun(null, "exit " + exit + ": " + tail.toString().lines()
                     .filter(line -> line.contains("Exception") || line.contains("Error")).findFirst().orElse(""));
         }
-        System.out.printf("backlog drain, %-10s %d events (%d-row transactions): %8.0f/s after %.1f s of start-up,"
-                + " peak heap %.0f MB, live %.0f MB (%s)%n", kind, result.events(), rowsPerTransaction,
-                result.eventsPerSecond(), result.startupSeconds(), result.peakHeapMb(), result.liveHeapMb(), HEAP);
-        return result;
+        return new ChildRun(fields, null);
     }
 
     /**
      * The server's own decoding rate for the same backlog: PostgreSQL's {@code pg_recvlogical} reads a pgoutput slot
      * of the same publication to {@code /dev/null} (its output is counted, not kept), from its first byte to its
-     * end. A consumer cannot drain faster than this.
+     * end. A consumer cannot drain faster than this. With {@code binary}, pgoutput sends values in their binary
+     * form (its {@code binary} option) instead of as text.
      */
-    Result recvlogical(int rowsPerTransaction, int rows) throws Exception {
+    Result recvlogical(int rowsPerTransaction, int rows, boolean binary) throws Exception {
         server.recreateBenchTable();
         String name = BenchServer.uniqueName("pgflash_recv");
         server.execute("CREATE PUBLICATION " + name + " FOR TABLE bench",
@@ -104,7 +144,7 @@ final class BacklogDrain {
             List<String> command = List.of(pgRecvlogicalPath(), "-h", address.getHost(),
                     "-p", String.valueOf(address.getPort() > 0 ? address.getPort() : 5432), "-U", server.user,
                     "-d", address.getPath().substring(1), "--slot", name, "--start", "--no-loop", "-E", end,
-                    "-o", "proto_version=1", "-o", "publication_names=" + name, "-f", "-");
+                    "-o", "proto_version=1", "-o", "publication_names=" + name, "-o", "binary=" + binary, "-f", "-");
             ProcessBuilder builder = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.DISCARD);
             builder.environment().put("PGPASSWORD", server.password);
             long start = System.nanoTime();
@@ -123,8 +163,9 @@ final class BacklogDrain {
                 return new Result(0, 0, 0, 0, 0, "pg_recvlogical exited with " + process.exitValue());
             }
             Result result = new Result(backlog, (first - start) / 1e9, backlog / ((last - first) / 1e9), 0, 0, null);
-            System.out.printf("backlog drain, pg_recvlogical %d events (%d-row transactions): %8.0f/s after %.1f s"
-                    + "%n", backlog, rowsPerTransaction, result.eventsPerSecond(), result.startupSeconds());
+            System.out.printf("backlog drain, pg_recvlogical%s %d events (%d-row transactions): %8.0f/s after %.1f s"
+                    + "%n", binary ? " (binary)" : "", backlog, rowsPerTransaction, result.eventsPerSecond(),
+                    result.startupSeconds());
             return result;
         } finally {
             server.execute("SELECT pg_drop_replication_slot('" + name + "')", "DROP PUBLICATION " + name);
@@ -138,38 +179,67 @@ final class BacklogDrain {
                         + " pgbench in Debian's postgresql-15 package (apt-get install postgresql-15)"));
     }
 
-    /** The child JVM: args are the consumer kind, rows per transaction and rows; the server comes from bench.url. */
+    /**
+     * The child JVM: args are the mode ({@code drain} or {@code large}), the consumer kind, rows per transaction (for
+     * a drain) and rows; the server comes from bench.url.
+     */
     public static void main(String[] args) throws Exception {
-        Consumers kind = Consumers.valueOf(args[0]);
-        int rowsPerTransaction = Integer.parseInt(args[1]);
-        int rows = Integer.parseInt(args[2]);
+        Consumers kind = Consumers.valueOf(args[1]);
+        int rowsPerTransaction = Integer.parseInt(args[2]);
+        int rows = Integer.parseInt(args[3]);
         try (BenchServer server = BenchServer.start()) {
             server.recreateBenchTable();
             try (ChangeConsumer consumer = kind.create(server)) {
                 Consumers.startAndWarmUp(consumer, server);
-                consumer.stop();
-                long before = consumer.received();
-                String transaction = rowsPerTransaction == 1 ? WriteOverhead.SINGLE_ROW
-                        : WriteOverhead.rows(rowsPerTransaction);
-                long backlog = (long) server.pgbenchCount(transaction, 4, rows / rowsPerTransaction)
-                        * rowsPerTransaction;
-
-                System.gc();
-                HeapSampler heap = new HeapSampler();
-                heap.start();
-                consumer.arrivals().mark();
-                long start = System.nanoTime();
-                consumer.start();
-                Consumers.awaitReceived(consumer, before + backlog, Duration.ofMinutes(20));
-                heap.interrupt();
-                Arrivals arrivals = consumer.arrivals();
-                double startup = (arrivals.firstNanos() - start) / 1e9;
-                double rate = (backlog - 1) / ((arrivals.lastNanos() - arrivals.firstNanos()) / 1e9);
-                System.out.println(RESULT + backlog + " " + startup + " " + rate + " " + heap.peakUsed.get() / 1048576.0
-                        + " " + heap.maxLive.get() / 1048576.0);
+                if (args[0].equals("large")) {
+                    largeTransactionChild(server, consumer, rows);
+                } else {
+                    drainChild(server, consumer, rowsPerTransaction, rows);
+                }
             }
         }
         System.exit(0); // engines may leave non-daemon threads behind
+    }
+
+    private static void drainChild(BenchServer server, ChangeConsumer consumer, int rowsPerTransaction, int rows)
+            throws Exception {
+        consumer.stop();
+        long before = consumer.received();
+        String transaction = rowsPerTransaction == 1 ? WriteOverhead.SINGLE_ROW
+                : WriteOverhead.rows(rowsPerTransaction);
+        long backlog = (long) server.pgbenchCount(transaction, 4, rows / rowsPerTransaction) * rowsPerTransaction;
+
+        System.gc();
+        HeapSampler heap = new HeapSampler();
+        heap.start();
+        consumer.arrivals().mark();
+        long start = System.nanoTime();
+        consumer.start();
+        Consumers.awaitReceived(consumer, before + backlog, Duration.ofMinutes(20));
+        heap.interrupt();
+        Arrivals arrivals = consumer.arrivals();
+        double startup = (arrivals.firstNanos() - start) / 1e9;
+        double rate = (backlog - 1) / ((arrivals.lastNanos() - arrivals.firstNanos()) / 1e9);
+        System.out.println(RESULT + backlog + " " + startup + " " + rate + " " + heap.peakUsed.get() / 1048576.0
+                + " " + heap.maxLive.get() / 1048576.0);
+    }
+
+    private static void largeTransactionChild(BenchServer server, ChangeConsumer consumer, int rows)
+            throws Exception {
+        long before = consumer.received();
+        System.gc();
+        HeapSampler heap = new HeapSampler();
+        heap.start();
+        consumer.arrivals().mark();
+        long start = System.nanoTime();
+        server.execute(WriteOverhead.rows(rows));
+        long committed = System.nanoTime();
+        Consumers.awaitReceived(consumer, before + rows, Duration.ofMinutes(30));
+        heap.interrupt();
+        Arrivals arrivals = consumer.arrivals();
+        System.out.println(RESULT + rows + " " + (committed - start) / 1e9 + " "
+                + (arrivals.firstNanos() - committed) / 1e9 + " " + (arrivals.lastNanos() - committed) / 1e9 + " "
+                + heap.peakUsed.get() / 1048576.0 + " " + heap.maxLive.get() / 1048576.0);
     }
 
     /**

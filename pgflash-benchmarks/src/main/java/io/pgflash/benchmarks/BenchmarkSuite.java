@@ -18,17 +18,19 @@ import org.openjdk.jmh.runner.options.TimeValue;
 
 /**
  * Every benchmark in one run, on one PostgreSQL: write overhead, the durable trigger's write path, sustained
- * delivery, latency at fixed rates, backlog drain with memory (beside Debezium's embedded engine), and JMH
+ * delivery, latency at fixed rates, backlog drain with memory (beside Debezium's embedded engine), one large
+ * transaction, and JMH
  * micro-benchmarks of decoding. Writes
  * {@code results.md} and its charts ({@code images/bench/*.png}) to {@code bench.out} (default
  * {@code target/benchmarks}) and prints the targets as PASS/FAIL lines. A scenario that fails is reported as failed;
  * the others still run.
  * <p>
  * Settings (system properties): {@code bench.only} (comma list of write, write-path, sustained, latency, drain,
- * jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
+ * large, jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
  * and drains; all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.target.rounds} (20,
  * for the durable trigger's write path), {@code bench.backlog} (1000000 rows in 100-row transactions),
- * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.url} with {@code bench.user} and
+ * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.large.rows} (3000000 rows in the one
+ * transaction of the large-transaction scenario, read by the WAL driver with and without streaming), {@code bench.url} with {@code bench.user} and
  * {@code bench.password} (an embedded PostgreSQL when empty).
  */
 public final class BenchmarkSuite {
@@ -45,6 +47,7 @@ public final class BenchmarkSuite {
         int targetRounds = Integer.getInteger("bench.target.rounds", 20);
         int backlog = Integer.getInteger("bench.backlog", 1_000_000);
         int singleBacklog = Integer.getInteger("bench.backlog.single", 200_000);
+        int largeRows = Integer.getInteger("bench.large.rows", 3_000_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
@@ -80,15 +83,29 @@ public final class BenchmarkSuite {
                     BacklogDrain drain = new BacklogDrain(server);
                     Map<String, Map<Consumers, BacklogDrain.Result>> results = new LinkedHashMap<>();
                     Map<String, BacklogDrain.Result> serverRates = new LinkedHashMap<>();
+                    Map<String, BacklogDrain.Result> binaryRates = new LinkedHashMap<>();
                     String large = String.format(Locale.ROOT, "%,d rows in 100-row transactions", backlog);
                     String single = String.format(Locale.ROOT, "%,d single-row transactions", singleBacklog);
                     results.put(large, drainAll(drain, 100, backlog));
                     results.put(single, drainAll(drain, 1, singleBacklog));
                     if (consumerSelected(Consumers.WAL)) { // the WAL driver's ceiling
-                        serverRates.put(large, drain.recvlogical(100, backlog));
-                        serverRates.put(single, drain.recvlogical(1, singleBacklog));
+                        serverRates.put(large, drain.recvlogical(100, backlog, false));
+                        serverRates.put(single, drain.recvlogical(1, singleBacklog, false));
+                        // whether pgoutput's binary values would let the server decode faster
+                        binaryRates.put(large, drain.recvlogical(100, backlog, true));
+                        binaryRates.put(single, drain.recvlogical(1, singleBacklog, true));
                     }
-                    report.drain(results, serverRates);
+                    report.drain(results, serverRates, binaryRates);
+                });
+            }
+            if (selected(only, "large") && consumerSelected(Consumers.WAL)) {
+                run(report, "Large transaction", () -> {
+                    BacklogDrain drain = new BacklogDrain(server);
+                    Map<Consumers, BacklogDrain.LargeTransaction> results = new LinkedHashMap<>();
+                    for (Consumers kind : List.of(Consumers.WAL, Consumers.WAL_STREAMING)) {
+                        results.put(kind, drain.largeTransaction(kind, largeRows));
+                    }
+                    report.largeTransaction(results, largeRows);
                 });
             }
         } finally {

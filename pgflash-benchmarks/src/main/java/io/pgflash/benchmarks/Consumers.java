@@ -8,6 +8,8 @@ enum Consumers {
     NOTIFY("pgflash trigger, notify", "pgflash trigger driver, notify mode"),
     DURABLE("pgflash trigger, durable", "pgflash trigger driver, durable mode"),
     WAL("pgflash WAL", "pgflash WAL driver"),
+    /** The WAL driver with protocol 2 streaming of large transactions; only in the large-transaction scenario. */
+    WAL_STREAMING("pgflash WAL, streaming", "pgflash WAL driver, streaming"),
     DEBEZIUM("Debezium embedded", "Debezium");
 
     static final List<Consumers> PGFLASH = List.of(NOTIFY, DURABLE, WAL);
@@ -30,7 +32,8 @@ enum Consumers {
         return switch (this) {
             case NOTIFY -> PgFlashConsumer.notifyMode(server, latency);
             case DURABLE -> PgFlashConsumer.durableMode(server, latency);
-            case WAL -> PgFlashConsumer.wal(server, latency);
+            case WAL -> PgFlashConsumer.wal(server, latency, false);
+            case WAL_STREAMING -> PgFlashConsumer.wal(server, latency, true);
             case DEBEZIUM -> new DebeziumConsumer(server);
         };
     }

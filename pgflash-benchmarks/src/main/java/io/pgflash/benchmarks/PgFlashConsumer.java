@@ -47,11 +47,11 @@ final class PgFlashConsumer implements ChangeConsumer {
                 "DROP SCHEMA IF EXISTS bench_durable CASCADE", latency); // the durable mode keeps events and group
     }
 
-    static PgFlashConsumer wal(BenchServer server, boolean latency) {
+    static PgFlashConsumer wal(BenchServer server, boolean latency, boolean streaming) {
         String name = BenchServer.uniqueName("pgflash_bench");
-        return new PgFlashConsumer("pgflash WAL", server,
-                WalDriver.builder().slotName(name).publicationName(name).dropSlotOnShutdown(true).build(), null,
-                latency);
+        return new PgFlashConsumer(streaming ? "pgflash WAL, streaming" : "pgflash WAL", server,
+                WalDriver.builder().slotName(name).publicationName(name).streaming(streaming)
+                        .dropSlotOnShutdown(true).build(), null, latency);
     }
 
     @Override

@@ -197,12 +197,34 @@ final class Report {
                         l.rateReached() ? "" : " (rate not reached)", l.writersP99()));
     }
 
+    void largeTransaction(Map<Consumers, BacklogDrain.LargeTransaction> results, int rows) {
+        line("## One large transaction");
+        line("");
+        line("One statement inserts %,d rows in one transaction while the consumer runs,"
+                + " in its own JVM with `%s`. Times run from the commit (the writer's statement returning). Without"
+                + " streaming the server decodes the transaction only after its commit; with streaming (protocol 2)"
+                + " it sends the changes while the transaction runs and pgflash keeps them until the commit, past 16"
+                + " MB in a local file.", rows, BacklogDrain.HEAP);
+        line("");
+        line("| consumer | writing | first event after the commit | last event after the commit | peak heap used"
+                + " | heap after GC, max | finished |");
+        line("| --- | --- | --- | --- | --- | --- | --- |");
+        results.forEach((kind, r) -> line("| %s | %.1f s | %.1f s | %.1f s | %.0f MB | %.0f MB | %s |", kind.label(),
+                r.writeSeconds(), r.firstSeconds(), r.lastSeconds(), r.peakHeapMb(), r.liveHeapMb(),
+                r.finished() ? "yes" : "no: " + r.failure()));
+        line("");
+        boolean fits = results.values().stream().allMatch(BacklogDrain.LargeTransaction::finished);
+        target(String.format(Locale.ROOT, "pgflash WAL delivers one %,d-row transaction in a 256 MB heap, with and"
+                + " without streaming", rows), fits, "%s", fits ? "both finished" : "a run failed");
+    }
+
     /**
      * @param results per backlog shape (a description), per consumer
      * @param serverRates per backlog shape, pg_recvlogical reading the same backlog: the server's decoding rate
+     * @param binaryRates the same with pgoutput's binary values
      */
-    void drain(Map<String, Map<Consumers, BacklogDrain.Result>> results, Map<String, BacklogDrain.Result> serverRates)
-            throws IOException {
+    void drain(Map<String, Map<Consumers, BacklogDrain.Result>> results, Map<String, BacklogDrain.Result> serverRates,
+            Map<String, BacklogDrain.Result> binaryRates) throws IOException {
         line("## Backlog drain and memory");
         line("");
         line("The consumer stops, a backlog is committed by 4 pgbench clients, then it starts and reads it all, in its"
@@ -229,7 +251,18 @@ final class Report {
         }));
         serverRates.forEach((shape, r) -> line("| %s | pg_recvlogical (the server's decoding) | %.0f | %.1f s | | | %s |",
                 shape, r.eventsPerSecond(), r.startupSeconds(), r.finished() ? "yes" : "no: " + r.failure()));
+        binaryRates.forEach((shape, r) -> line("| %s | pg_recvlogical, binary values | %.0f | %.1f s | | | %s |",
+                shape, r.eventsPerSecond(), r.startupSeconds(), r.finished() ? "yes" : "no: " + r.failure()));
         line("");
+        // the WAL driver reads text values; binary ones would be worth a decoder if the server sent them faster
+        binaryRates.forEach((shape, binary) -> {
+            BacklogDrain.Result text = serverRates.get(shape);
+            if (text != null && text.finished() && binary.finished()) {
+                line("pgoutput's binary values against text, the server's decoding rate (%s): %.2f x", shape,
+                        binary.eventsPerSecond() / text.eventsPerSecond());
+                line("");
+            }
+        });
         chart("drain.png", "Backlog drain", charts -> charts.bars("drain.png", "Draining a backlog",
                 "events per second", names, rates));
         chart("drain-heap.png", "Peak heap while draining", charts -> charts.bars("drain-heap.png",
