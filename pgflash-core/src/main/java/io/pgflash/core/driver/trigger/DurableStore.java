@@ -32,10 +32,17 @@ final class DurableStore {
 
     private final DurableSchema schema;
     private final String s;
+    /** The reader's statements of every round, written once: building them per round showed in its profile. */
+    private final String roundAfterSql;
+    private final String cutRoundSql;
+    private final String roundEventsSql;
 
     DurableStore(DurableSchema schema) {
         this.schema = schema;
         this.s = TableName.quote(schema.name());
+        this.roundAfterSql = roundAfter();
+        this.cutRoundSql = cutRound();
+        this.roundEventsSql = roundEvents();
     }
 
     /** An event-table row: one changed row (in the older layout, one statement's). */
@@ -192,11 +199,7 @@ final class DurableStore {
 
     /** The first round, not purged, with events past the cursor. */
     Optional<FoundRound> roundAfter(Connection c, String group, long cursor) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement("""
-                SELECT r.snapshot::text, p.snapshot::text, r.first_position, r.events, %2$s
-                FROM %1$s.rounds r JOIN %1$s.rounds p ON p.round = r.round - 1
-                WHERE r.first_position + r.events - 1 > ? AND NOT r.purged
-                ORDER BY r.round LIMIT 1""".formatted(s, capturedColumns()))) {
+        try (PreparedStatement statement = c.prepareStatement(roundAfterSql)) {
             statement.setString(1, group);
             statement.setLong(2, cursor);
             try (ResultSet rs = statement.executeQuery()) {
@@ -218,7 +221,28 @@ final class DurableStore {
             lock.execute();
         }
         // in a statement of its own after the lock, so its snapshot is newer than the last round's
-        try (PreparedStatement cut = c.prepareStatement("""
+        try (PreparedStatement cut = c.prepareStatement(cutRoundSql)) {
+            cut.setLong(1, readerAt);
+            cut.setString(2, group);
+            try (ResultSet rs = cut.executeQuery()) {
+                rs.next();
+                long lastEnd = rs.getLong(1);
+                return new Cut(lastEnd, rs.getString(2) == null ? Optional.empty()
+                        : Optional.of(new FoundRound(round(rs, 2, readerAt), String.valueOf(rs.getString(6)))));
+            }
+        }
+    }
+
+    private String roundAfter() {
+        return """
+                SELECT r.snapshot::text, p.snapshot::text, r.first_position, r.events, %2$s
+                FROM %1$s.rounds r JOIN %1$s.rounds p ON p.round = r.round - 1
+                WHERE r.first_position + r.events - 1 > ? AND NOT r.purged
+                ORDER BY r.round LIMIT 1""".formatted(s, capturedColumns());
+    }
+
+    private String cutRound() {
+        return """
                 WITH last AS (SELECT round, snapshot, first_position, events FROM %1$s.rounds
                               ORDER BY round DESC LIMIT 1),
                      taken AS (SELECT pg_current_snapshot() AS snapshot),
@@ -235,16 +259,7 @@ final class DurableStore {
                 SELECT last.first_position + last.events - 1,
                        cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events,
                        CASE WHEN cut.snapshot IS NOT NULL THEN %2$s END
-                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s, capturedColumns()))) {
-            cut.setLong(1, readerAt);
-            cut.setString(2, group);
-            try (ResultSet rs = cut.executeQuery()) {
-                rs.next();
-                long lastEnd = rs.getLong(1);
-                return new Cut(lastEnd, rs.getString(2) == null ? Optional.empty()
-                        : Optional.of(new FoundRound(round(rs, 2, readerAt), String.valueOf(rs.getString(6)))));
-            }
-        }
+                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s, capturedColumns());
     }
 
     /**
@@ -277,7 +292,7 @@ final class DurableStore {
                 ORDER BY e.id""".formatted(s);
     }
 
-    /** Binds a round's snapshots to {@link #roundEvents()}; returns the next parameter's index. */
+    /** Binds a round's snapshots to {@link #roundEventsSql}; returns the next parameter's index. */
     private static int bindRound(PreparedStatement statement, Round round) throws SQLException {
         statement.setString(1, round.cutAgainst);
         statement.setString(2, round.snapshot);
@@ -288,7 +303,7 @@ final class DurableStore {
 
     /** Up to {@code limit} of a small round's events, after those read (before a restart, say). */
     List<EventRow> fetch(Connection c, Round round, int limit) throws SQLException {
-        return query(c, roundEvents() + " LIMIT ? OFFSET ?", statement -> {
+        return query(c, roundEventsSql + " LIMIT ? OFFSET ?", statement -> {
             int next = bindRound(statement, round);
             statement.setInt(next, limit);
             statement.setLong(next + 1, round.read);
@@ -301,7 +316,7 @@ final class DurableStore {
      */
     void openRound(Connection c, Round round) throws SQLException {
         try (PreparedStatement statement = c.prepareStatement(
-                "DECLARE " + ROUND_CURSOR + " NO SCROLL CURSOR WITH HOLD FOR " + roundEvents())) {
+                "DECLARE " + ROUND_CURSOR + " NO SCROLL CURSOR WITH HOLD FOR " + roundEventsSql)) {
             bindRound(statement, round);
             statement.execute();
         }

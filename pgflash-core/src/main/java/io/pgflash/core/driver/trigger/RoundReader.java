@@ -77,6 +77,11 @@ final class RoundReader implements ReadingSession {
     private volatile long savedCursor;
     /** The round being read, or null between rounds. */
     private Round round;
+    /**
+     * Whether the reader was at the end of all rounds when it last looked (or reads the round it cut itself): then
+     * it cuts the next round before it looks for rounds other groups cut, one statement fewer per round.
+     */
+    private boolean atEnd;
     private long lastRetention;
     private long lastSave;
 
@@ -105,6 +110,7 @@ final class RoundReader implements ReadingSession {
     public void open(Opening opening) throws SQLException {
         connection = context.connections().open();
         round = null; // its cursor was the old session's; the group's cursor reopens it
+        atEnd = false;
         if (opening != Opening.RECONNECT) {
             // the instance that read before may have stopped capturing some of this instance's tables
             cursor = store.cursor(connection, settings.group());
@@ -260,9 +266,20 @@ final class RoundReader implements ReadingSession {
 
     private boolean findNextRound() throws SQLException {
         long roundsEndAt = cursor;
+        if (atEnd) {
+            roundsEndAt = cutRound();
+            if (round != null) {
+                return true;
+            }
+            if (roundsEndAt <= cursor) {
+                return false;
+            }
+            // another group cut rounds since: they are looked for as after a restart
+        }
         while (round == null) {
             Optional<FoundRound> found = store.roundAfter(connection, settings.group(), cursor);
             if (found.isPresent()) {
+                atEnd = false;
                 take(found.get());
                 if (round.firstPosition > cursor + 1) {
                     skipDeleted(round.firstPosition - 1);
@@ -297,6 +314,7 @@ final class RoundReader implements ReadingSession {
             DurableStore.Cut cut = store.cutRound(connection, settings.group(), cursor);
             cut.round().ifPresent(this::take);
             connection.commit();
+            atEnd = cut.round().isPresent() || cut.lastEnd() <= cursor;
             return cut.lastEnd();
         } catch (SQLException e) {
             connection.rollback();

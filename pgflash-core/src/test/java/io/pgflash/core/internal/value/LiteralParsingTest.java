@@ -26,6 +26,9 @@ class LiteralParsingTest {
                 .isEqualTo(Arrays.asList("1", "a b", null, "x\"y", "", "back\\slash"));
         assertThat(RecordLiteral.fields("()")).isEqualTo(Arrays.asList((String) null));
         assertThat(RecordLiteral.fields("(,)")).isEqualTo(Arrays.asList(null, null));
+        assertThat(RecordLiteral.fields("(\"a,b\",x,\"\")")).isEqualTo(Arrays.asList("a,b", "x", ""));
+        assertThat(RecordLiteral.fields("(a\"b,c\"d,\"e\"f,\"\"\"\")"))
+                .isEqualTo(Arrays.asList("ab,cd", "ef", "\""));
     }
 
     @Test
