@@ -211,20 +211,21 @@ final class DurableStore {
 
     /**
      * Cuts a round of the events of transactions that committed since the last round's snapshot, under the schema's
-     * round lock (in {@code c}'s transaction, so rounds follow each other), if there are some and the reader at
-     * {@code readerAt} is at the end of the last round: then that reader reads it.
+     * round lock (so rounds follow each other), if there are some and the reader at {@code readerAt} is at the end of
+     * the last round: then that reader reads it. {@code c} must be in auto-commit: the lock and the cut are two
+     * statements sent at once, which PostgreSQL runs in one implicit transaction (the lock holds until the cut
+     * commits), each with a snapshot of its own (the cut's taken after the lock, so newer than the last round's).
      */
     Cut cutRound(Connection c, String group, long readerAt) throws SQLException {
-        try (PreparedStatement lock = c.prepareStatement(
-                "SELECT pg_advisory_xact_lock(" + TriggerSql.LOCK_NAMESPACE + ", hashtext(? || ':rounds'))")) {
-            lock.setString(1, schema.name());
-            lock.execute();
-        }
-        // in a statement of its own after the lock, so its snapshot is newer than the last round's
         try (PreparedStatement cut = c.prepareStatement(cutRoundSql)) {
-            cut.setLong(1, readerAt);
-            cut.setString(2, group);
-            try (ResultSet rs = cut.executeQuery()) {
+            cut.setString(1, schema.name());
+            cut.setLong(2, readerAt);
+            cut.setString(3, group);
+            cut.execute(); // the lock's row comes first
+            if (!cut.getMoreResults()) {
+                throw new SQLException("cutting a round returned no result after taking the rounds lock");
+            }
+            try (ResultSet rs = cut.getResultSet()) {
                 rs.next();
                 long lastEnd = rs.getLong(1);
                 return new Cut(lastEnd, rs.getString(2) == null ? Optional.empty()
@@ -243,6 +244,7 @@ final class DurableStore {
 
     private String cutRound() {
         return """
+                SELECT pg_advisory_xact_lock(%3$s, hashtext(? || ':rounds'));
                 WITH last AS (SELECT round, snapshot, first_position, events FROM %1$s.rounds
                               ORDER BY round DESC LIMIT 1),
                      taken AS (SELECT pg_current_snapshot() AS snapshot),
@@ -259,7 +261,8 @@ final class DurableStore {
                 SELECT last.first_position + last.events - 1,
                        cut.snapshot::text, last.snapshot::text, cut.first_position, cut.events,
                        CASE WHEN cut.snapshot IS NOT NULL THEN %2$s END
-                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s, capturedColumns());
+                FROM taken CROSS JOIN last LEFT JOIN cut ON true""".formatted(s, capturedColumns(),
+                TriggerSql.LOCK_NAMESPACE);
     }
 
     /**

@@ -25,8 +25,7 @@ import java.util.Map;
  * Turns the decoded pgoutput messages of one replication stream into batches of events for the sink: each
  * transaction's events numbered from 0 at its commit position, large transactions in chunks (only the last confirms
  * anything), streamed transactions kept until they commit (see {@link StreamedTransactions}) and dropped if they
- * abort, and heartbeats as empty batches
- * that let an idle slot advance.
+ * abort, and heartbeats as empty batches that let an idle slot advance.
  */
 final class TransactionAssembly {
 
