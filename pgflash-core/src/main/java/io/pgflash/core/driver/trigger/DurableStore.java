@@ -212,11 +212,15 @@ final class DurableStore {
     /**
      * Cuts a round of the events of transactions that committed since the last round's snapshot, under the schema's
      * round lock (so rounds follow each other), if there are some and the reader at {@code readerAt} is at the end of
-     * the last round: then that reader reads it. {@code c} must be in auto-commit: the lock and the cut are two
-     * statements sent at once, which PostgreSQL runs in one implicit transaction (the lock holds until the cut
-     * commits), each with a snapshot of its own (the cut's taken after the lock, so newer than the last round's).
+     * the last round: then that reader reads it. In {@code c}'s transaction, which holds the lock until it commits
+     * (in auto-commit pgjdbc's simple query mode would run the two statements as two transactions). The lock and the
+     * cut go to the server at once, one round trip, and each statement has a snapshot of its own: the cut's is taken
+     * after the lock, so it is newer than the last round's.
      */
     Cut cutRound(Connection c, String group, long readerAt) throws SQLException {
+        if (c.getAutoCommit()) {
+            throw new IllegalStateException("A round is cut in a transaction of the caller's, which holds the lock");
+        }
         try (PreparedStatement cut = c.prepareStatement(cutRoundSql)) {
             cut.setString(1, schema.name());
             cut.setLong(2, readerAt);

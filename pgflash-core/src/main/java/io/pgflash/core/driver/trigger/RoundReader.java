@@ -309,10 +309,19 @@ final class RoundReader implements ReadingSession {
      * group cut one meanwhile, left for {@link #openNextRound()} to find).
      */
     private long cutRound() throws SQLException {
-        DurableStore.Cut cut = store.cutRound(connection, settings.group(), cursor);
-        cut.round().ifPresent(this::take);
-        atEnd = cut.round().isPresent() || cut.lastEnd() <= cursor;
-        return cut.lastEnd();
+        connection.setAutoCommit(false);
+        try {
+            DurableStore.Cut cut = store.cutRound(connection, settings.group(), cursor);
+            connection.commit();
+            cut.round().ifPresent(this::take);
+            atEnd = cut.round().isPresent() || cut.lastEnd() <= cursor;
+            return cut.lastEnd();
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        } finally {
+            connection.setAutoCommit(true);
+        }
     }
 
     /**
