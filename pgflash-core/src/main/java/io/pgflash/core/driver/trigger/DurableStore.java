@@ -214,8 +214,8 @@ final class DurableStore {
      * round lock (so rounds follow each other), if there are some and the reader at {@code readerAt} is at the end of
      * the last round: then that reader reads it. In {@code c}'s transaction, which holds the lock until it commits
      * (in auto-commit pgjdbc's simple query mode would run the two statements as two transactions). The lock and the
-     * cut go to the server at once, one round trip, and each statement has a snapshot of its own: the cut's is taken
-     * after the lock, so it is newer than the last round's.
+     * cut go to the server at once, one round trip, and each statement has a snapshot of its own (the transaction
+     * must be read committed): the cut's is taken after the lock, so it is newer than the last round's.
      */
     Cut cutRound(Connection c, String group, long readerAt) throws SQLException {
         if (c.getAutoCommit()) {

@@ -109,6 +109,9 @@ final class RoundReader implements ReadingSession {
     @Override
     public void open(Opening opening) throws SQLException {
         connection = context.connections().open();
+        // A round is cut from what is committed once the rounds lock is held: under a server or role default of
+        // repeatable read the cut would keep the snapshot taken before the wait and miss a round cut meanwhile.
+        connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
         round = null; // its cursor was the old session's; the group's cursor reopens it
         atEnd = false;
         if (opening != Opening.RECONNECT) {

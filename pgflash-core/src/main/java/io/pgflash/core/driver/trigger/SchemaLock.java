@@ -22,6 +22,8 @@ final class SchemaLock {
 
     static void inTransaction(ConnectionFactory connections, String schema, String what, SqlWork work) {
         try (Connection connection = connections.open()) {
+            // the work reads what instances that held the lock before committed, whatever the session's default
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             connection.setAutoCommit(false);
             try {
                 try (PreparedStatement lock = connection.prepareStatement(

@@ -26,6 +26,7 @@ import io.pgflash.core.driver.EventSink;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
@@ -415,6 +416,45 @@ class DurableDriverTest extends FlashTestBase {
         }
 
         assertThat(ids(recorder.awaitEvents(2))).containsExactly(2, 1);
+    }
+
+    @Test
+    void aRoundCutByAnotherGroupWhileTheReaderWaitedIsSeenUnderARepeatableReadDefault() throws Exception {
+        String schema = "durable_" + group;
+        AtomicInteger failedAttempts = new AtomicInteger();
+        String url = db.jdbcUrl() + (db.jdbcUrl().contains("?") ? "&" : "?")
+                + "options=-c%20default_transaction_isolation%3Drepeatable%5C%20read";
+        PgFlash flash = PgFlash.builder().jdbcUrl(url, db.user(), db.password()).driver(driver(group).build())
+                .observer(new PgFlashObserver() {
+                    @Override
+                    public void reconnecting() {
+                        failedAttempts.incrementAndGet();
+                    }
+                }).build();
+        closeAfterTest(flash);
+        Recorder recorder = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").build(), recorder);
+        flash.start();
+        db.execute("INSERT INTO posts VALUES (1, 'before')");
+        recorder.awaitSingle();
+
+        try (Connection otherGroup = db.connect()) {
+            otherGroup.setAutoCommit(false);
+            try (PreparedStatement lock = otherGroup.prepareStatement("SELECT pg_advisory_xact_lock("
+                    + TriggerSql.LOCK_NAMESPACE + ", hashtext(? || ':rounds'))")) {
+                lock.setString(1, schema);
+                lock.execute();
+            }
+            db.execute("INSERT INTO posts VALUES (2, 'while the reader waits for the rounds lock')");
+            await().until(() -> queryLong("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                    + " AND classid = " + TriggerSql.LOCK_NAMESPACE) == 1);
+            new DurableStore(new DurableSchema(schema)).cutRound(otherGroup, "other", Long.MAX_VALUE);
+            otherGroup.commit();
+        }
+
+        assertThat(ids(recorder.awaitEvents(2))).containsExactly(1, 2);
+        assertThat(failedAttempts).as("the reader cut its round from what was committed when it got the lock")
+                .hasValue(0);
     }
 
     @Test
