@@ -14,8 +14,6 @@ import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -50,6 +48,8 @@ public final class PgFlash implements AutoCloseable {
     private final Catalog catalog = new Catalog();
     private final Dispatcher dispatcher;
     private final Map<String, Active> subscriptions = new LinkedHashMap<>();
+    private final TableDefinitions definitions = new TableDefinitions(this::describe);
+    private final CaptureNeeds captureNeeds = new CaptureNeeds();
     private int unnamed;
     private boolean started;
     private boolean closed;
@@ -87,8 +87,7 @@ public final class PgFlash implements AutoCloseable {
         }
         started = true;
         try {
-            subscriptions.values().stream().map(a -> a.table).distinct()
-                    .forEach(table -> driver.capture(table, capturedOperations(table.name())));
+            subscriptions.values().stream().map(a -> a.table).distinct().forEach(this::capture);
         } catch (RuntimeException e) {
             stop(() -> {
                 try {
@@ -102,12 +101,7 @@ public final class PgFlash implements AutoCloseable {
     }
 
     private void unrouteAll() {
-        for (Active active : subscriptions.values()) {
-            if (active.route != null) {
-                dispatcher.remove(active.route, shutdownTimeout);
-                active.route = null;
-            }
-        }
+        subscriptions.values().forEach(this::unroute);
     }
 
     /**
@@ -132,7 +126,20 @@ public final class PgFlash implements AutoCloseable {
         if (closed) {
             throw new IllegalStateException("This PgFlash is closed; build a new one");
         }
-        TableMetadata table = describe(spec.table());
+        TableDefinitions.Definition definition = definitions.get(spec.table());
+        try {
+            return subscribe(spec, listener, maxBatch, definition.table());
+        } catch (PgFlashException e) {
+            if (definition.fresh()) {
+                throw e;
+            }
+            // the kept definition may be older than what refused it (a column added, the table made anew)
+            return subscribe(spec, listener, maxBatch, definitions.reread(spec.table()));
+        }
+    }
+
+    private Subscription subscribe(SubscriptionSpec spec, BatchChangeListener listener, int maxBatch,
+            TableMetadata table) {
         SubscriptionMatcher matcher = SubscriptionMatcher.compile(spec, table);
         driver.validate(spec, table);
         String id = spec.id() != null ? spec.id() : table.name().name() + "#" + (++unnamed);
@@ -184,9 +191,9 @@ public final class PgFlash implements AutoCloseable {
         }
         subscription.markCancelled();
         if (active.route != null) {
-            dispatcher.remove(active.route, shutdownTimeout);
+            unroute(active);
             try {
-                driver.capture(active.table, capturedOperations(active.table.name()));
+                capture(active.table);
             } catch (RuntimeException e) {
                 log.warn("Could not update capture of {} after cancelling {}: {}", active.table.name(),
                         subscription.id(), e.getMessage());
@@ -214,7 +221,8 @@ public final class PgFlash implements AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         } finally {
-            subscriptions.values().forEach(a -> a.route = null);
+            subscriptions.values().forEach(this::forgetRoute);
+            captureNeeds.forgetTold();
             beforeClose.run();
             driver.close();
         }
@@ -240,28 +248,45 @@ public final class PgFlash implements AutoCloseable {
     private void route(Active active) {
         active.route = dispatcher.add(active.subscription.id(), active.matcher, active.table.name(), active.listener,
                 active.maxBatch);
+        captureNeeds.add(active.table.name(), active.subscription.spec().capturedOperations());
+    }
+
+    /** Stops routing to the subscription: its worker ends, what it had queued is dropped. */
+    private void unroute(Active active) {
+        if (active.route != null) {
+            dispatcher.remove(active.route, shutdownTimeout);
+            forgetRoute(active);
+        }
+    }
+
+    /** The subscription is routed no more (its route removed, or ended with the dispatcher's). */
+    private void forgetRoute(Active active) {
+        if (active.route != null) {
+            active.route = null;
+            captureNeeds.remove(active.table.name(), active.subscription.spec().capturedOperations());
+        }
     }
 
     private void activate(Active active) {
         route(active);
         try {
-            driver.capture(active.table, capturedOperations(active.table.name()));
+            capture(active.table);
         } catch (RuntimeException e) {
-            dispatcher.remove(active.route, shutdownTimeout);
-            active.route = null;
+            unroute(active);
             throw e;
         }
     }
 
-    /** The union of what the routed subscriptions of {@code table} need the driver to capture. */
-    private Set<Operation> capturedOperations(TableName table) {
-        Set<Operation> operations = EnumSet.noneOf(Operation.class);
-        for (Active active : subscriptions.values()) {
-            if (active.route != null && active.table.name().equals(table)) {
-                operations.addAll(active.subscription.spec().capturedOperations());
-            }
+    /**
+     * Tells the driver what the routed subscriptions of {@code table} need captured, if that changed: a subscription
+     * to a table already captured for the same operations costs the database nothing.
+     */
+    private void capture(TableMetadata table) {
+        if (captureNeeds.changed(table.name())) {
+            Set<Operation> operations = captureNeeds.of(table.name());
+            driver.capture(table, operations);
+            captureNeeds.told(table.name(), operations);
         }
-        return operations;
     }
 
     private TableMetadata describe(TableName name) {

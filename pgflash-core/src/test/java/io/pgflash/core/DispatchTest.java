@@ -135,4 +135,49 @@ class DispatchTest extends FlashTestBase {
         assertThat(threads.stream().map(name -> name.replaceAll("-\\d+$", "")).collect(Collectors.toSet()))
                 .hasSize(1);
     }
+
+    @Test
+    void filtersLookedUpByValueMatchAsTheyDidWhenTestedOneByOne() {
+        db.execute("DROP TABLE IF EXISTS valued", "CREATE TABLE valued (id int PRIMARY KEY, amount numeric,"
+                + " data bytea, tags int[], tag text)");
+        Map<String, Recorder> filters = new java.util.LinkedHashMap<>();
+        for (String filter : List.of("amount=eq.1.0", "amount=in.(2,3.50)", "data=eq.\\x0102", "tags=eq.{1,2}",
+                "tag=in.(a,b)", "tag=eq.a", "tag=neq.a")) {
+            Recorder recorder = new Recorder();
+            filters.put(filter, recorder);
+            flash.subscribe(SubscriptionSpec.table("valued").filter(filter).build(), recorder);
+        }
+
+        db.execute("INSERT INTO valued VALUES (1, 1.00, '\\x0102', '{1,2}', 'a')",
+                "INSERT INTO valued VALUES (2, 3.5, '\\x01', '{2,1}', 'b')",
+                "INSERT INTO valued VALUES (3, NULL, NULL, NULL, NULL)",
+                "INSERT INTO valued VALUES (4, 2, '\\x0102', '{1,2}', 'c')");
+
+        Map<String, List<Object>> expected = new java.util.LinkedHashMap<>();
+        expected.put("amount=eq.1.0", List.of(1));
+        expected.put("amount=in.(2,3.50)", List.of(2, 4));
+        expected.put("data=eq.\\x0102", List.of(1, 4));
+        expected.put("tags=eq.{1,2}", List.of(1, 4));
+        expected.put("tag=in.(a,b)", List.of(1, 2));
+        expected.put("tag=eq.a", List.of(1));
+        expected.put("tag=neq.a", List.of(2, 4));
+        expected.forEach((filter, ids) -> assertThat(filters.get(filter).awaitEvents(ids.size()))
+                .extracting(e -> e.newRow().get("id")).as(filter).containsExactlyElementsOf(ids));
+        db.execute("INSERT INTO valued VALUES (5, 0, NULL, NULL, 'z')"); // after it, nothing more came to anyone
+        filters.get("tag=neq.a").awaitEvents(3);
+        filters.forEach((filter, recorder) -> assertThat(recorder.count()).as(filter)
+                .isEqualTo(expected.get(filter).size() + (filter.equals("tag=neq.a") ? 1 : 0)));
+    }
+
+    @Test
+    void aColumnAddedAfterAnEarlierSubscriptionToItsTableCanBeFilteredOnAtOnce() {
+        flash.subscribe(SubscriptionSpec.table("counters").build(), new Recorder()); // the definition is kept now
+        db.execute("ALTER TABLE counters ADD COLUMN owner text");
+        Recorder owned = new Recorder();
+
+        flash.subscribe(SubscriptionSpec.table("counters").filter("owner=eq.ann").build(), owned);
+        db.execute("INSERT INTO counters VALUES (1, 0, 'bob')", "INSERT INTO counters VALUES (2, 0, 'ann')");
+
+        assertThat(owned.awaitSingle().newRow().get("id")).isEqualTo(2);
+    }
 }

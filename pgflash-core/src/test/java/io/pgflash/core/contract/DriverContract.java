@@ -13,9 +13,11 @@ import io.pgflash.core.TableName;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.ResultSet;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.OffsetDateTime;
@@ -26,6 +28,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.stream.Collectors;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -37,6 +40,9 @@ public abstract class DriverContract extends FlashTestBase {
 
     /** A new driver of the kind under test, in a consumer group (or schema) of its own per test. */
     protected abstract ChangeDriver newDriver();
+
+    /** Subscriptions of the fan-out test: one per connected client of a push application. */
+    private static final int MANY_SUBSCRIPTIONS = 1_000;
 
     /** The name of the driver's reader thread. */
     protected abstract String readerThread(ChangeDriver driver);
@@ -104,6 +110,71 @@ public abstract class DriverContract extends FlashTestBase {
                 tuple(Operation.INSERT, Operation.INSERT));
         assertThat(events.get(1).oldRow().get("title")).isEqualTo("open"); // the row as it matched
         assertThat(inserts.awaitEvents(2)).extracting(event -> event.newRow().get("id")).containsExactly(1, 2);
+    }
+
+    @Test
+    void anUpdateMovingARowFromOneSubscribersFilterToAnothersIsADeleteForOneAndAnInsertForTheOther() {
+        db.execute("ALTER TABLE posts ADD COLUMN author_id int");
+        Recorder first = new Recorder();
+        Recorder second = new Recorder();
+        started(Map.of(SubscriptionSpec.table("posts").filter("author_id=eq.1").build(), first,
+                SubscriptionSpec.table("posts").filter("author_id=in.(2,3)").build(), second));
+
+        db.execute("INSERT INTO posts VALUES (1, 'a', 1)", "UPDATE posts SET author_id = 2 WHERE id = 1",
+                "UPDATE posts SET author_id = 3 WHERE id = 1", "UPDATE posts SET author_id = 1 WHERE id = 1");
+
+        assertThat(first.awaitEvents(3)).extracting(ChangeEvent::operation, ChangeEvent::sourceOperation)
+                .containsExactly(tuple(Operation.INSERT, Operation.INSERT), tuple(Operation.DELETE, Operation.UPDATE),
+                        tuple(Operation.INSERT, Operation.UPDATE));
+        assertThat(second.awaitEvents(3)).extracting(ChangeEvent::operation, ChangeEvent::sourceOperation)
+                .containsExactly(tuple(Operation.INSERT, Operation.UPDATE), tuple(Operation.UPDATE, Operation.UPDATE),
+                        tuple(Operation.DELETE, Operation.UPDATE));
+    }
+
+    @Test
+    void manySubscriptionsWithDistinctFiltersEachReceiveExactlyTheirRowsAndCostTheDatabaseNothingToAdd()
+            throws Exception {
+        int clients = MANY_SUBSCRIPTIONS;
+        db.execute("ALTER TABLE posts ADD COLUMN author_id int");
+        AtomicInteger opened = new AtomicInteger();
+        ConnectionFactory direct = ConnectionFactory.of(db.jdbcUrl(), db.user(), db.password());
+        PgFlash flash = PgFlash.builder().connections(new ConnectionFactory() {
+            @Override
+            public Connection open() throws SQLException {
+                opened.incrementAndGet();
+                return direct.open();
+            }
+
+            @Override
+            public Connection openReplication() throws SQLException {
+                return direct.openReplication();
+            }
+        }).driver(newDriver()).build();
+        closeAfterTest(flash);
+        Recorder odd = new Recorder(); // a filter that cannot be looked up by value sees every row it matches
+        flash.subscribe(SubscriptionSpec.table("posts").filter("author_id=gt." + (clients - 3)).build(), odd);
+        flash.start();
+        int openedBeforeClients = opened.get();
+
+        Map<Integer, Recorder> received = new java.util.HashMap<>();
+        for (int author = 1; author <= clients; author++) {
+            Recorder recorder = new Recorder();
+            received.put(author, recorder);
+            flash.subscribe(SubscriptionSpec.table("posts").filter("author_id=eq." + author).build(), recorder);
+        }
+        assertThat(opened.get() - openedBeforeClients).as("connections opened to add %d subscriptions", clients)
+                .isZero();
+
+        db.execute("INSERT INTO posts SELECT g, 'post ' || g, g FROM generate_series(1, " + clients + ") g",
+                "UPDATE posts SET title = 'edited' WHERE id = 7");
+
+        assertThat(odd.awaitEvents(3)).extracting(e -> e.newRow().get("id")).containsExactly(clients - 2,
+                clients - 1, clients);
+        await().atMost(Duration.ofSeconds(60)).until(() -> received.values().stream().mapToInt(Recorder::count)
+                .sum() >= clients + 1);
+        received.forEach((author, recorder) -> assertThat(recorder.events())
+                .extracting(e -> e.newRow().get("author_id")).as("author %d", author)
+                .containsOnly(author).hasSize(author == 7 ? 2 : 1));
     }
 
     @Test

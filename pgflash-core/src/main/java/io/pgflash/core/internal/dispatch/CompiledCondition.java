@@ -62,6 +62,18 @@ final class CompiledCondition {
         return condition.column();
     }
 
+    /**
+     * The values a row's column must equal for this condition to hold, as {@link ValueKey}s, when it is an
+     * {@code eq} or {@code in} whose values can be looked up by key; empty otherwise.
+     */
+    List<Object> lookupKeys() {
+        if (condition.operator() != Operator.EQ && condition.operator() != Operator.IN) {
+            return List.of();
+        }
+        List<Object> keys = values.stream().map(ValueKey::of).toList();
+        return keys.contains(ValueKey.NONE) ? List.of() : keys;
+    }
+
     /** SQL semantics: a NULL column value matches only is.null. */
     boolean test(Row row) {
         Object actual = row.get(condition.column());

@@ -11,7 +11,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,7 +23,7 @@ public final class Dispatcher implements EventSink {
 
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
 
-    private final Map<TableName, List<Route>> routes = new ConcurrentHashMap<>();
+    private final Map<TableName, TableRoutes> routes = new ConcurrentHashMap<>();
     private final Consumer<Position> confirm;
     private final PgFlashObserver observer;
     private final DeadLetters deadLetters;
@@ -57,15 +56,15 @@ public final class Dispatcher implements EventSink {
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
                 matcher.spec().concurrency(), observer, deadLetters);
         Route route = new Route(id, table, matcher, worker);
-        routes.computeIfAbsent(table, t -> new CopyOnWriteArrayList<>()).add(route);
+        routes.computeIfAbsent(table, t -> new TableRoutes()).add(route);
         return route;
     }
 
     /** Stops routing to {@code route}; drops what it has queued and waits for the event in hand. */
     public void remove(Route route, Duration timeout) {
-        List<Route> list = routes.get(route.table);
-        if (list != null) {
-            list.remove(route);
+        TableRoutes tableRoutes = routes.get(route.table);
+        if (tableRoutes != null) {
+            tableRoutes.remove(route);
         }
         route.worker.cancel(timeout);
     }
@@ -83,8 +82,8 @@ public final class Dispatcher implements EventSink {
     public void drainAndStop(Duration timeout) throws InterruptedException {
         long deadline = System.nanoTime() + timeout.toNanos();
         try {
-            for (List<Route> list : routes.values()) {
-                for (Route route : list) {
+            for (TableRoutes tableRoutes : routes.values()) {
+                for (Route route : tableRoutes.all()) {
                     route.worker.drainAndStop(deadline, acks::halt);
                 }
             }
@@ -100,11 +99,11 @@ public final class Dispatcher implements EventSink {
         try {
             for (ChangeEvent event : events) {
                 observeReceived(event);
-                List<Route> list = routes.get(event.table());
-                if (list == null) {
+                TableRoutes tableRoutes = routes.get(event.table());
+                if (tableRoutes == null) {
                     continue;
                 }
-                for (Route route : list) {
+                for (Route route : tableRoutes.candidates(event)) {
                     for (ChangeEvent matched : match(route, event)) {
                         route.worker.offer(matched, batch);
                     }
@@ -136,8 +135,8 @@ public final class Dispatcher implements EventSink {
 
     @Override
     public void gap(StreamGap gap) throws InterruptedException {
-        for (List<Route> list : routes.values()) {
-            for (Route route : list) {
+        for (TableRoutes tableRoutes : routes.values()) {
+            for (Route route : tableRoutes.all()) {
                 route.worker.gap(gap);
             }
         }
@@ -155,6 +154,10 @@ public final class Dispatcher implements EventSink {
             this.table = table;
             this.matcher = matcher;
             this.worker = worker;
+        }
+
+        SubscriptionMatcher matcher() {
+            return matcher;
         }
     }
 }

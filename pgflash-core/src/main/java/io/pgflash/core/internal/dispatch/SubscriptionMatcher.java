@@ -8,6 +8,7 @@ import io.pgflash.core.Row;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -23,6 +24,14 @@ public final class SubscriptionMatcher {
     private final List<CompiledCondition> conditions;
     private final List<String> keyColumns;
     private final Set<String> projection;
+    private final Lookup lookup;
+
+    /**
+     * A column and the values (as {@link ValueKey}s) one of which it must hold for this subscription to see a row,
+     * before or after the change: where the routing looks the subscription up.
+     */
+    record Lookup(String column, List<Object> keys) {
+    }
 
     private SubscriptionMatcher(SubscriptionSpec spec, List<CompiledCondition> conditions, List<String> keyColumns,
             Set<String> projection) {
@@ -30,6 +39,11 @@ public final class SubscriptionMatcher {
         this.conditions = conditions;
         this.keyColumns = keyColumns;
         this.projection = projection;
+        this.lookup = conditions.stream()
+                .filter(c -> !c.lookupKeys().isEmpty())
+                .min(Comparator.comparingInt(c -> c.lookupKeys().size()))
+                .map(c -> new Lookup(c.column(), c.lookupKeys()))
+                .orElse(null);
     }
 
     /** Checks the spec against the table: columns, key and filter values must fit, or this fails naming them. */
@@ -66,6 +80,11 @@ public final class SubscriptionMatcher {
 
     public SubscriptionSpec spec() {
         return spec;
+    }
+
+    /** Where to look this subscription up by a row's value, or null when every change of its table is a candidate. */
+    Lookup lookup() {
+        return lookup;
     }
 
     /** The key columns in use (the spec's, or the primary key). */
