@@ -3,6 +3,7 @@ package io.pgflash.core;
 import org.jspecify.annotations.Nullable;
 import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.internal.dispatch.DeliveryPool;
 import io.pgflash.core.internal.dispatch.Dispatcher;
 import io.pgflash.core.internal.dispatch.SubscriptionMatcher;
 import io.pgflash.core.driver.ChangeDriver;
@@ -59,7 +60,8 @@ public final class PgFlash implements AutoCloseable {
         this.driver = builder.driver != null ? builder.driver : NotifyDriver.builder().build();
         this.shutdownTimeout = builder.shutdownTimeout;
         this.observer = builder.observer;
-        this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter);
+        this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter,
+                new DeliveryPool(builder.deliveryThreads));
     }
 
     public static Builder builder() {
@@ -238,6 +240,7 @@ public final class PgFlash implements AutoCloseable {
         stop();
         subscriptions.values().forEach(a -> a.subscription.markCancelled());
         subscriptions.clear();
+        dispatcher.close();
         try {
             driver.shutdown();
         } catch (RuntimeException e) {
@@ -319,6 +322,7 @@ public final class PgFlash implements AutoCloseable {
         private ConnectionFactory connections;
         private ChangeDriver driver;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private int deliveryThreads = DeliveryPool.DEFAULT_THREADS;
         private PgFlashObserver observer = new PgFlashObserver() { };
 
         /** The database; pgflash opens its own unpooled connections with these settings. */
@@ -341,6 +345,19 @@ public final class PgFlash implements AutoCloseable {
         /** How long {@link #close()} waits for listeners to handle what was read (default 30 s). */
         public Builder shutdownTimeout(Duration timeout) {
             this.shutdownTimeout = timeout;
+            return this;
+        }
+
+        /**
+         * The threads that run listeners, shared by every subscription (default 32): each subscription is delivered
+         * in order on one of them at a time, so many subscriptions need no thread each. Listeners blocked at once
+         * hold as many of them; make it larger for many listeners that wait long.
+         */
+        public Builder deliveryThreads(int threads) {
+            if (threads < 1) {
+                throw new IllegalArgumentException("deliveryThreads must be at least 1, got " + threads);
+            }
+            this.deliveryThreads = threads;
             return this;
         }
 

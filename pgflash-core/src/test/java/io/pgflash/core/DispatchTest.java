@@ -180,4 +180,28 @@ class DispatchTest extends FlashTestBase {
 
         assertThat(owned.awaitSingle().newRow().get("id")).isEqualTo(2);
     }
+
+    @Test
+    void subscriptionsSharingOneDeliveryThreadTakeTurnsAndEachKeepsItsOrder() {
+        PgFlash shared = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).deliveryThreads(1).build();
+        closeAfterTest(shared);
+        shared.start();
+        Map<Integer, List<Object>> received = new ConcurrentHashMap<>();
+        Set<String> threads = ConcurrentHashMap.newKeySet();
+        for (int s = 0; s < 3; s++) {
+            List<Object> ids = new CopyOnWriteArrayList<>();
+            received.put(s, ids);
+            shared.subscribeBatch(SubscriptionSpec.table("counters").build(), events -> events.forEach(event -> {
+                threads.add(Thread.currentThread().getName());
+                ids.add(event.newRow().get("id"));
+            }));
+        }
+
+        db.execute("DO $$ BEGIN FOR i IN 1..300 LOOP INSERT INTO counters VALUES (i, 0); END LOOP; END $$");
+
+        await().until(() -> received.values().stream().allMatch(ids -> ids.size() == 300));
+        List<Object> inOrder = java.util.stream.IntStream.rangeClosed(1, 300).boxed().map(Object.class::cast).toList();
+        received.values().forEach(ids -> assertThat(ids).containsExactlyElementsOf(inOrder));
+        assertThat(threads).hasSize(1);
+    }
 }

@@ -26,7 +26,7 @@ class ReadmeExampleTest extends FlashTestBase {
                             .filter("status=eq.published")
                             .build(),
                     event -> System.out.println(event.operation() + " " + event.newRow().get("title")));
-            // events arrive on the subscription's own thread, in commit order, until close()
+            // events arrive one at a time, in commit order, on pgflash's delivery threads, until close()
             // README-END
             flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT, Operation.UPDATE)
                     .filter("status=eq.published").build(), recorder);

@@ -14,6 +14,8 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.internal.dispatch.DeliveryPool;
+import java.lang.management.ManagementFactory;
 import java.math.BigDecimal;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -42,7 +44,7 @@ public abstract class DriverContract extends FlashTestBase {
     protected abstract ChangeDriver newDriver();
 
     /** Subscriptions of the fan-out test: one per connected client of a push application. */
-    private static final int MANY_SUBSCRIPTIONS = 1_000;
+    private static final int MANY_SUBSCRIPTIONS = 10_000;
 
     /** The name of the driver's reader thread. */
     protected abstract String readerThread(ChangeDriver driver);
@@ -155,6 +157,7 @@ public abstract class DriverContract extends FlashTestBase {
         flash.subscribe(SubscriptionSpec.table("posts").filter("author_id=gt." + (clients - 3)).build(), odd);
         flash.start();
         int openedBeforeClients = opened.get();
+        long threadsBeforeClients = ManagementFactory.getThreadMXBean().getTotalStartedThreadCount();
 
         Map<Integer, Recorder> received = new java.util.HashMap<>();
         for (int author = 1; author <= clients; author++) {
@@ -175,6 +178,9 @@ public abstract class DriverContract extends FlashTestBase {
         received.forEach((author, recorder) -> assertThat(recorder.events())
                 .extracting(e -> e.newRow().get("author_id")).as("author %d", author)
                 .containsOnly(author).hasSize(author == 7 ? 2 : 1));
+        assertThat(ManagementFactory.getThreadMXBean().getTotalStartedThreadCount() - threadsBeforeClients)
+                .as("threads started to deliver to %d subscriptions", clients)
+                .isLessThanOrEqualTo(DeliveryPool.DEFAULT_THREADS + 8); // Awaitility polls on threads of its own
     }
 
     @Test

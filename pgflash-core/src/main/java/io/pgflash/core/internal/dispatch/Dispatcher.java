@@ -27,6 +27,7 @@ public final class Dispatcher implements EventSink {
     private final Consumer<Position> confirm;
     private final PgFlashObserver observer;
     private final DeadLetters deadLetters;
+    private final DeliveryPool pool;
     private volatile AckTracker acks;
 
     /** Where events a subscription gave up on are reported. */
@@ -36,9 +37,16 @@ public final class Dispatcher implements EventSink {
     }
 
     public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters) {
+        this(confirm, observer, deadLetters, new DeliveryPool(DeliveryPool.DEFAULT_THREADS));
+    }
+
+    /** Delivering on {@code pool}'s threads, which {@link #close()} ends. */
+    public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters,
+            DeliveryPool pool) {
         this.confirm = confirm;
         this.observer = observer;
         this.deadLetters = deadLetters;
+        this.pool = pool;
         this.acks = new AckTracker(confirm);
     }
 
@@ -48,13 +56,13 @@ public final class Dispatcher implements EventSink {
     }
 
     /**
-     * Starts delivering the table's matching events to {@code listener} on the subscription's own threads, up to
+     * Starts delivering the table's matching events to {@code listener} on the delivery pool's threads, up to
      * {@code maxBatch} at a time.
      */
     public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
             int maxBatch) {
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
-                matcher.spec().concurrency(), observer, deadLetters);
+                matcher.spec().concurrency(), observer, deadLetters, pool);
         Route route = new Route(id, table, matcher, worker);
         routes.computeIfAbsent(table, t -> new TableRoutes()).add(route);
         return route;
@@ -91,6 +99,11 @@ public final class Dispatcher implements EventSink {
             acks.halt();
             routes.clear();
         }
+    }
+
+    /** Ends the delivery threads once they are idle; for a client that will not start again. */
+    public void close() {
+        pool.shutdown();
     }
 
     @Override

@@ -17,20 +17,28 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Delivers one subscription's events to its listener on its own threads ("lanes"). One lane keeps commit order;
- * with more, an event goes to the lane of its key, so one key's events stay in order. Queues are bounded: a slow
- * listener makes {@link #offer} wait, which slows the driver down instead of filling memory. Every event offered is
- * released to its batch exactly once, delivered or dropped, so acknowledgements never stall.
+ * Delivers one subscription's events to its listener, in "lanes" run on the client's shared {@link DeliveryPool}.
+ * One lane keeps commit order; with more, an event goes to the lane of its key, so one key's events stay in order.
+ * A lane runs on one pool thread at a time, and only while it has events. Queues are bounded: a slow listener makes
+ * {@link #offer} wait, which slows the driver down instead of filling memory. Every event offered is released to its
+ * batch exactly once, delivered or dropped, so acknowledgements never stall.
  */
 final class SubscriptionWorker {
 
     private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
     private static final int QUEUE_CAPACITY = 1024;
+    /** Batches a lane handles before it lets other lanes have the pool thread. */
+    private static final int BATCHES_PER_TURN = 16;
+    /** For workers made without a client's pool (tests). */
+    private static final DeliveryPool OWN_POOL = new DeliveryPool(4);
     /** Between tries to record dead letters: the database may need time to recover. */
     private static final BackOff DEAD_LETTER_BACK_OFF = BackOff.exponential(Duration.ofMillis(100),
             Duration.ofSeconds(10));
@@ -42,50 +50,55 @@ final class SubscriptionWorker {
     private final ErrorPolicy errorPolicy;
     private final PgFlashObserver observer;
     private final Dispatcher.DeadLetters deadLetters;
+    private final DeliveryPool pool;
     private final List<Lane> lanes = new ArrayList<>();
     /** Set when cancelled or when a shutdown gives up waiting: queued events are dropped, not delivered. */
     private volatile boolean cancelled;
 
     /** One event at a time to {@code listener}. */
     SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
-        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { }, (s, e, t) -> { });
+        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { }, (s, e, t) -> { },
+                OWN_POOL);
     }
 
     /** Up to {@code maxBatch} queued events at a time to {@code listener}. */
     SubscriptionWorker(String id, BatchChangeListener listener, int maxBatch, ErrorPolicy errorPolicy, int concurrency,
-            PgFlashObserver observer, Dispatcher.DeadLetters deadLetters) {
+            PgFlashObserver observer, Dispatcher.DeadLetters deadLetters, DeliveryPool pool) {
         this.id = id;
         this.listener = listener;
         this.maxBatch = maxBatch;
         this.errorPolicy = errorPolicy;
         this.observer = observer;
         this.deadLetters = deadLetters;
+        this.pool = pool;
         for (int i = 0; i < concurrency; i++) {
-            Lane lane = new Lane("pgflash-" + id + (concurrency > 1 ? "-" + i : ""));
-            lanes.add(lane);
-            lane.thread.start();
+            lanes.add(new Lane());
         }
     }
 
     /** Queues an event; waits while its lane is full. Does nothing once cancelled. */
     void offer(ChangeEvent event, AckTracker.Batch batch) throws InterruptedException {
-        if (cancelled) {
+        Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
+        if (cancelled || lane.stopped) {
             return;
         }
-        Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
         Item item = new Item(event, null, batch);
         // counted before the wait: an event whose put is interrupted (a stopping reader) keeps its batch, and every
         // position after it, from being confirmed
         batch.add();
         lane.queue.put(item);
-        if (cancelled && lane.queue.remove(item)) {
+        if ((cancelled || lane.stopped) && lane.queue.remove(item)) {
             item.release(); // cancelled while we queued it: nobody will take it
+            return;
         }
+        lane.schedule();
     }
 
     void gap(StreamGap gap) throws InterruptedException {
-        if (!cancelled) {
-            lanes.get(0).queue.put(new Item(null, gap, null));
+        Lane lane = lanes.get(0);
+        if (!cancelled && !lane.stopped) {
+            lane.queue.put(new Item(null, gap, null));
+            lane.schedule();
         }
     }
 
@@ -119,10 +132,7 @@ final class SubscriptionWorker {
      */
     void cancel(Duration timeout) {
         cancelled = true;
-        for (Lane lane : lanes) {
-            lane.dropQueued();
-            lane.queue.offer(Item.STOP);
-        }
+        lanes.forEach(Lane::cancel);
         join(System.nanoTime() + timeout.toNanos(), () -> { });
     }
 
@@ -132,11 +142,12 @@ final class SubscriptionWorker {
      */
     void drainAndStop(long deadline, Runnable beforeGivingUp) throws InterruptedException {
         for (Lane lane : lanes) {
-            if (!lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            if (lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+                lane.schedule();
+            } else {
                 beforeGivingUp.run();
                 cancelled = true;
-                lane.dropQueued();
-                lane.queue.offer(Item.STOP);
+                lane.cancel();
             }
         }
         join(deadline, beforeGivingUp);
@@ -144,19 +155,20 @@ final class SubscriptionWorker {
 
     private void join(long deadline, Runnable beforeGivingUp) {
         for (Lane lane : lanes) {
-            if (lane.thread == Thread.currentThread()) {
+            if (lane.runsOnCurrentThread()) {
                 continue; // cancelled by its own listener: it stops when the listener returns
             }
             try {
-                lane.thread.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                lane.finished.await(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
-            if (lane.thread.isAlive()) {
+            if (lane.finished.getCount() > 0) {
                 log.warn("Subscription {} did not finish in time; interrupting its listener", id);
                 beforeGivingUp.run();
                 cancelled = true;
-                lane.thread.interrupt();
+                lane.cancel();
+                lane.interruptListener();
             }
         }
     }
@@ -278,13 +290,53 @@ final class SubscriptionWorker {
         }
     }
 
+    /**
+     * One ordered stream of the subscription's events. It is scheduled on the pool when an event arrives and it is
+     * not already scheduled, and runs until its queue is empty (or its turn is up), so it runs on one thread at a time.
+     */
     private final class Lane implements Runnable {
         final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
-        final Thread thread;
+        /** Counted down once the lane stopped: it saw STOP, or its listener was interrupted by a shutdown. */
+        final CountDownLatch finished = new CountDownLatch(1);
+        private final AtomicBoolean scheduled = new AtomicBoolean();
+        volatile boolean stopped;
+        /** The pool thread running the lane's listener, if any; guarded by this lane for interrupting it. */
+        private Thread running;
 
-        Lane(String name) {
-            thread = new Thread(this, name);
-            thread.setDaemon(true);
+        /** Runs the lane on the pool unless it is scheduled already (or stopped). */
+        void schedule() {
+            if (stopped || !scheduled.compareAndSet(false, true)) {
+                return;
+            }
+            try {
+                pool.execute(this);
+            } catch (RejectedExecutionException e) { // the client was closed: nobody will deliver
+                scheduled.set(false);
+                finish();
+            }
+        }
+
+        /**
+         * Ends the lane at once (the worker is cancelled): an idle lane is claimed so it never runs again; a running
+         * or scheduled one finishes when its run sees the cancellation. Queued events are dropped.
+         */
+        void cancel() {
+            if (scheduled.compareAndSet(false, true)) {
+                finish();
+            } else {
+                dropQueued();
+            }
+        }
+
+        synchronized boolean runsOnCurrentThread() {
+            return running == Thread.currentThread();
+        }
+
+        /** Interrupts the listener in hand, never the pool thread's next task. */
+        synchronized void interruptListener() {
+            if (running != null) {
+                running.interrupt();
+            }
         }
 
         void dropQueued() {
@@ -293,24 +345,41 @@ final class SubscriptionWorker {
             dropped.forEach(Item::release);
         }
 
+        private void finish() {
+            stopped = true;
+            dropQueued();
+            finished.countDown();
+        }
+
         @Override
         public void run() {
-            List<Item> items = new ArrayList<>();
+            synchronized (this) {
+                running = Thread.currentThread();
+            }
             try {
-                while (true) {
-                    items.add(queue.take());
-                    if (maxBatch > 1) {
-                        queue.drainTo(items, maxBatch - 1);
+                List<Item> items = new ArrayList<>();
+                for (int batch = 0; batch < BATCHES_PER_TURN && !stopped && !cancelled; batch++) {
+                    if (queue.drainTo(items, maxBatch) == 0) {
+                        break;
                     }
                     if (!handle(items)) {
-                        return;
+                        finish();
                     }
                     items.clear();
                 }
-            } catch (InterruptedException e) {
-                log.debug("Subscription {} lane interrupted", id);
             } finally {
-                dropQueued();
+                synchronized (this) {
+                    running = null;
+                    Thread.interrupted(); // an interrupt meant for this lane's listener ends here
+                }
+                scheduled.set(false);
+                if (cancelled && scheduled.compareAndSet(false, true)) {
+                    finish(); // cancel() found the lane scheduled, so ending it is this run's job
+                } else if (stopped) {
+                    dropQueued();
+                } else if (!queue.isEmpty()) {
+                    schedule(); // more came, or the turn was up: behind the other lanes waiting for a thread
+                }
             }
         }
 

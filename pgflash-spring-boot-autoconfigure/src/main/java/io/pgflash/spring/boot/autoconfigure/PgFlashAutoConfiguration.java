@@ -112,6 +112,7 @@ public final class PgFlashAutoConfiguration {
                 .connections(ConnectionFactory.of(connection.url(), connection.username(), connection.password()))
                 .driver(driver)
                 .shutdownTimeout(properties.getShutdownTimeout())
+                .deliveryThreads(properties.getDeliveryThreads())
                 .observer(new CompositeObserver(all))
                 .build();
     }

@@ -36,6 +36,12 @@ public class PgFlashProperties {
     private Duration shutdownTimeout = Duration.ofSeconds(30);
 
     /**
+     * The threads that run listeners, shared by all subscriptions; each subscription runs on one of them at a time,
+     * in order. Listeners blocked at once hold as many of them.
+     */
+    private int deliveryThreads = 32;
+
+    /**
      * Whether to remove pgflash's database objects on shutdown: the trigger schema when no other application
      * listens, or the WAL slot and publication (which loses what is not confirmed).
      */
@@ -92,6 +98,17 @@ public class PgFlashProperties {
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
         this.shutdownTimeout = shutdownTimeout;
+    }
+
+    public int getDeliveryThreads() {
+        return deliveryThreads;
+    }
+
+    public void setDeliveryThreads(int deliveryThreads) {
+        if (deliveryThreads < 1) {
+            throw new IllegalArgumentException("at least 1 delivery thread is needed, e.g. 32");
+        }
+        this.deliveryThreads = deliveryThreads;
     }
 
     public boolean isRemoveObjectsOnShutdown() {
