@@ -19,7 +19,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,6 +53,8 @@ public final class PgFlash implements AutoCloseable {
     private final Map<String, Active> subscriptions = new LinkedHashMap<>();
     private final TableDefinitions definitions = new TableDefinitions(this::describe);
     private final CaptureNeeds captureNeeds = new CaptureNeeds();
+    /** Subscriptions cut off for falling behind, for the next call under this client's lock to forget. */
+    private final Queue<Active> cutOff = new ConcurrentLinkedQueue<>();
     private int unnamed;
     private boolean started;
     private boolean closed;
@@ -73,6 +77,7 @@ public final class PgFlash implements AutoCloseable {
      * anything, so changes a WAL slot replays at start reach them: with the WAL driver, subscribe before starting.
      */
     public synchronized void start() {
+        forgetCutOff();
         if (closed) {
             throw new IllegalStateException("This PgFlash is closed; build a new one");
         }
@@ -125,6 +130,7 @@ public final class PgFlash implements AutoCloseable {
     }
 
     private synchronized Subscription subscribe(SubscriptionSpec spec, BatchChangeListener listener, int maxBatch) {
+        forgetCutOff();
         if (closed) {
             throw new IllegalStateException("This PgFlash is closed; build a new one");
         }
@@ -164,6 +170,7 @@ public final class PgFlash implements AutoCloseable {
 
     /** The subscriptions that are active, in the order they were made. */
     public synchronized List<Subscription> subscriptions() {
+        forgetCutOff();
         return subscriptions.values().stream().map(a -> a.subscription).toList();
     }
 
@@ -187,6 +194,7 @@ public final class PgFlash implements AutoCloseable {
     }
 
     synchronized void cancel(Subscription subscription) {
+        forgetCutOff();
         Active active = subscriptions.remove(subscription.id());
         if (active == null) {
             return;
@@ -208,6 +216,7 @@ public final class PgFlash implements AutoCloseable {
      * subscriptions stay and resume on the next {@link #start()}.
      */
     public synchronized void stop() {
+        forgetCutOff();
         stop(() -> { });
     }
 
@@ -250,7 +259,10 @@ public final class PgFlash implements AutoCloseable {
 
     private void route(Active active) {
         active.route = dispatcher.add(active.subscription.id(), active.matcher, active.table.name(), active.listener,
-                active.maxBatch);
+                active.maxBatch, () -> {
+                    active.subscription.markCancelled();
+                    cutOff.add(active);
+                });
         captureNeeds.add(active.table.name(), active.subscription.spec().capturedOperations());
     }
 
@@ -267,6 +279,28 @@ public final class PgFlash implements AutoCloseable {
         if (active.route != null) {
             active.route = null;
             captureNeeds.remove(active.table.name(), active.subscription.spec().capturedOperations());
+        }
+    }
+
+    /**
+     * Forgets the subscriptions cut off since the last call (their routes are gone already): the driver is told what
+     * their tables still need. Called under this client's lock, which the reader thread that cut them off must not
+     * wait for.
+     */
+    private void forgetCutOff() {
+        for (Active active = cutOff.poll(); active != null; active = cutOff.poll()) {
+            if (subscriptions.remove(active.subscription.id(), active)) {
+                forgetRoute(active);
+                if (!started) {
+                    continue; // the next start captures what the others need
+                }
+                try {
+                    capture(active.table);
+                } catch (RuntimeException e) {
+                    log.warn("Could not update capture of {} after {} was cut off: {}", active.table.name(),
+                            active.subscription.id(), e.getMessage());
+                }
+            }
         }
     }
 

@@ -25,6 +25,7 @@ import java.util.Set;
  * DELETE, so a driver must deliver it whole (or refuse the subscription).</li>
  * <li><b>Concurrency</b>: 1 (default) delivers one event at a time in commit order; more delivers events of
  * different keys in parallel, events of one key still in order.</li>
+ * <li><b>Overflow</b>: what happens when the listener falls behind; by default the reading waits for it.</li>
  * </ul>
  */
 public record SubscriptionSpec(
@@ -37,7 +38,8 @@ public record SubscriptionSpec(
         boolean splitKeyChanges,
         boolean oldRows,
         int concurrency,
-        ErrorPolicy errorPolicy) {
+        ErrorPolicy errorPolicy,
+        OverflowPolicy overflow) {
 
     public SubscriptionSpec {
         Objects.requireNonNull(table, "table");
@@ -50,6 +52,7 @@ public record SubscriptionSpec(
             throw new IllegalArgumentException("concurrency must be at least 1, got " + concurrency);
         }
         Objects.requireNonNull(errorPolicy, "errorPolicy");
+        Objects.requireNonNull(overflow, "overflow");
     }
 
     /** Starts a spec for a table given in SQL syntax ({@code posts}, {@code app.posts}, {@code "My Table"}). */
@@ -105,6 +108,7 @@ public record SubscriptionSpec(
         private boolean oldRows;
         private int concurrency = 1;
         private ErrorPolicy errorPolicy = ErrorPolicy.defaults();
+        private OverflowPolicy overflow = OverflowPolicy.block();
 
         private Builder(TableName table) {
             this.table = table;
@@ -171,9 +175,15 @@ public record SubscriptionSpec(
             return this;
         }
 
+        /** What happens when the listener falls behind (default {@link OverflowPolicy#block()}). */
+        public Builder overflow(OverflowPolicy overflow) {
+            this.overflow = overflow;
+            return this;
+        }
+
         public SubscriptionSpec build() {
             return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
-                    concurrency, errorPolicy);
+                    concurrency, errorPolicy, overflow);
         }
     }
 }

@@ -9,6 +9,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.BeforeEach;
@@ -203,5 +204,49 @@ class DispatchTest extends FlashTestBase {
         List<Object> inOrder = java.util.stream.IntStream.rangeClosed(1, 300).boxed().map(Object.class::cast).toList();
         received.values().forEach(ids -> assertThat(ids).containsExactlyElementsOf(inOrder));
         assertThat(threads).hasSize(1);
+    }
+
+    @Test
+    void aStalledSubscriberThatDropsItsOldestEventsIsToldHowManyBeforeTheNewestArrive() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<Object> received = new CopyOnWriteArrayList<>();
+        flash.subscribe(SubscriptionSpec.table("counters").overflow(OverflowPolicy.dropOldest(10)).build(),
+                new ChangeListener() {
+                    @Override
+                    public void onChange(ChangeEvent event) throws Exception {
+                        received.add(event.newRow().get("id"));
+                        release.await();
+                    }
+
+                    @Override
+                    public void onGap(StreamGap gap) {
+                        received.add(gap.reason());
+                    }
+                });
+        Recorder other = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters").build(), other);
+
+        db.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(1, 3000) g");
+        other.awaitEvents(3000);
+        release.countDown();
+
+        await().until(() -> !received.isEmpty() && received.get(received.size() - 1).equals(3000));
+        // in order, and every run of dropped events announced, with its count, just before the next one kept
+        int next = 1;
+        int announced = 0;
+        for (Object item : received) {
+            if (item instanceof String notice) {
+                java.util.regex.Matcher count = java.util.regex.Pattern.compile("(\\d+) event\\(s\\) were dropped")
+                        .matcher(notice);
+                assertThat(count.find()).as(notice).isTrue();
+                announced = Integer.parseInt(count.group(1));
+                continue;
+            }
+            assertThat((Integer) item).as("the event after %d announced as dropped", announced)
+                    .isEqualTo(next + announced);
+            next = (Integer) item + 1;
+            announced = 0;
+        }
+        assertThat(received).filteredOn(Integer.class::isInstance).hasSizeLessThan(20); // the buffer, not 3000
     }
 }

@@ -8,7 +8,10 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
 import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
+import io.pgflash.core.OverflowPolicy;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.StreamGap;
+import io.pgflash.core.Subscription;
 import io.pgflash.core.TableName;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
@@ -181,6 +184,41 @@ public abstract class DriverContract extends FlashTestBase {
         assertThat(ManagementFactory.getThreadMXBean().getTotalStartedThreadCount() - threadsBeforeClients)
                 .as("threads started to deliver to %d subscriptions", clients)
                 .isLessThanOrEqualTo(DeliveryPool.DEFAULT_THREADS + 8); // Awaitility polls on threads of its own
+    }
+
+    @Test
+    void aStalledSubscriberThatIsCutOffHoldsNobodyUpAndIsToldWhy() throws Exception {
+        int rows = 3 * OverflowPolicy.BLOCK_BUFFER; // more than a blocking subscriber would let the reading pass
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger stalledGot = new AtomicInteger();
+        List<StreamGap> stalledGaps = new CopyOnWriteArrayList<>();
+        ChangeListener stalled = new ChangeListener() {
+            @Override
+            public void onChange(ChangeEvent event) throws Exception {
+                stalledGot.incrementAndGet();
+                release.await();
+            }
+
+            @Override
+            public void onGap(StreamGap gap) {
+                stalledGaps.add(gap);
+            }
+        };
+        Recorder other = new Recorder();
+        PgFlash flash = started(Map.of(SubscriptionSpec.table("posts").id("stalled")
+                .overflow(OverflowPolicy.cutOff(10)).build(), stalled, SubscriptionSpec.table("posts").build(), other));
+
+        db.execute("INSERT INTO posts SELECT g, 't' FROM generate_series(1, " + rows + ") g");
+
+        assertThat(other.awaitEvents(rows)).hasSize(rows); // while the stalled listener still holds its first event
+        assertThat(flash.subscriptions()).extracting(Subscription::id).doesNotContain("stalled");
+        release.countDown();
+        await().until(() -> !stalledGaps.isEmpty());
+        assertThat(stalledGaps).singleElement().satisfies(gap -> assertThat(gap.reason()).contains("cut off"));
+        db.execute("INSERT INTO posts VALUES (0, 'after')");
+        other.awaitEvents(rows + 1);
+        assertThat(stalledGot.get()).as("events that reached the stalled listener (none, if it was cut off before its"
+                + " lane first ran)").isLessThanOrEqualTo(1);
     }
 
     @Test

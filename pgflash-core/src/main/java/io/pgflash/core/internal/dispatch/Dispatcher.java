@@ -57,13 +57,22 @@ public final class Dispatcher implements EventSink {
 
     /**
      * Starts delivering the table's matching events to {@code listener} on the delivery pool's threads, up to
-     * {@code maxBatch} at a time.
+     * {@code maxBatch} at a time. If the subscription's overflow policy cuts it off, its route is removed and
+     * {@code whenCutOff} runs, on the reader's thread: it must not wait.
      */
     public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
-            int maxBatch) {
+            int maxBatch, Runnable whenCutOff) {
+        Route[] added = new Route[1]; // the worker is made before its route, and removes it when cut off
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
-                matcher.spec().concurrency(), observer, deadLetters, pool);
+                matcher.spec().concurrency(), observer, deadLetters, pool, matcher.spec().overflow(), () -> {
+                    TableRoutes tableRoutes = routes.get(table);
+                    if (tableRoutes != null) {
+                        tableRoutes.remove(added[0]);
+                    }
+                    whenCutOff.run();
+                });
         Route route = new Route(id, table, matcher, worker);
+        added[0] = route;
         routes.computeIfAbsent(table, t -> new TableRoutes()).add(route);
         return route;
     }

@@ -5,11 +5,14 @@ import io.pgflash.core.BatchChangeListener;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
 import io.pgflash.core.ErrorPolicy;
+import io.pgflash.core.OverflowPolicy;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.Position;
 import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
 import java.sql.SQLException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -34,7 +37,6 @@ import org.slf4j.LoggerFactory;
 final class SubscriptionWorker {
 
     private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
-    private static final int QUEUE_CAPACITY = 1024;
     /** Batches a lane handles before it lets other lanes have the pool thread. */
     private static final int BATCHES_PER_TURN = 16;
     /** For workers made without a client's pool (tests). */
@@ -52,18 +54,24 @@ final class SubscriptionWorker {
     private final Dispatcher.DeadLetters deadLetters;
     private final DeliveryPool pool;
     private final List<Lane> lanes = new ArrayList<>();
+    private final OverflowPolicy overflow;
+    /** Run (on the reader's thread) once the subscription was cut off for falling behind. */
+    private final Runnable whenCutOff;
     /** Set when cancelled or when a shutdown gives up waiting: queued events are dropped, not delivered. */
     private volatile boolean cancelled;
+    /** Set when cut off for falling behind: what is queued is the notice, then the lanes stop. */
+    private volatile boolean cutOff;
 
     /** One event at a time to {@code listener}. */
     SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
         this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { }, (s, e, t) -> { },
-                OWN_POOL);
+                OWN_POOL, OverflowPolicy.block(), () -> { });
     }
 
     /** Up to {@code maxBatch} queued events at a time to {@code listener}. */
     SubscriptionWorker(String id, BatchChangeListener listener, int maxBatch, ErrorPolicy errorPolicy, int concurrency,
-            PgFlashObserver observer, Dispatcher.DeadLetters deadLetters, DeliveryPool pool) {
+            PgFlashObserver observer, Dispatcher.DeadLetters deadLetters, DeliveryPool pool, OverflowPolicy overflow,
+            Runnable whenCutOff) {
         this.id = id;
         this.listener = listener;
         this.maxBatch = maxBatch;
@@ -71,22 +79,35 @@ final class SubscriptionWorker {
         this.observer = observer;
         this.deadLetters = deadLetters;
         this.pool = pool;
+        this.overflow = overflow;
+        this.whenCutOff = whenCutOff;
         for (int i = 0; i < concurrency; i++) {
             lanes.add(new Lane());
         }
     }
 
-    /** Queues an event; waits while its lane is full. Does nothing once cancelled. */
+    /**
+     * Queues an event. When its lane's buffer is full it waits ({@link OverflowPolicy.Action#BLOCK}), drops the
+     * oldest waiting event, or cuts the subscription off. Does nothing once cancelled or cut off.
+     */
     void offer(ChangeEvent event, AckTracker.Batch batch) throws InterruptedException {
         Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
-        if (cancelled || lane.stopped) {
+        if (cancelled || cutOff || lane.stopped) {
             return;
         }
         Item item = new Item(event, null, batch);
+        if (overflow.action() == OverflowPolicy.Action.CUT_OFF && lane.queue.size() >= overflow.buffer()) {
+            cutOff();
+            return;
+        }
         // counted before the wait: an event whose put is interrupted (a stopping reader) keeps its batch, and every
         // position after it, from being confirmed
         batch.add();
-        lane.queue.put(item);
+        if (overflow.action() == OverflowPolicy.Action.DROP_OLDEST) {
+            lane.putDroppingOldest(item);
+        } else {
+            lane.queue.put(item);
+        }
         if ((cancelled || lane.stopped) && lane.queue.remove(item)) {
             item.release(); // cancelled while we queued it: nobody will take it
             return;
@@ -96,10 +117,35 @@ final class SubscriptionWorker {
 
     void gap(StreamGap gap) throws InterruptedException {
         Lane lane = lanes.get(0);
-        if (!cancelled && !lane.stopped) {
-            lane.queue.put(new Item(null, gap, null));
+        if (!cancelled && !cutOff && !lane.stopped) {
+            Item item = new Item(null, gap, null);
+            if (overflow.action() == OverflowPolicy.Action.BLOCK) {
+                lane.queue.put(item);
+            } else {
+                lane.putDroppingOldest(item);
+            }
             lane.schedule();
         }
+    }
+
+    /**
+     * Ends a subscription that fell behind its buffer: what it has queued is dropped (and so confirmed), its listener
+     * gets a gap notice after the event in hand, then its lanes stop. Runs on the reader's thread, without waiting.
+     */
+    private void cutOff() {
+        cutOff = true;
+        log.warn("Subscription {} fell {} events behind and is cut off", id, overflow.buffer());
+        StreamGap notice = new StreamGap("subscription " + id + " fell " + overflow.buffer() + " events behind and"
+                + " was cut off: it gets nothing more", Instant.now());
+        for (Lane lane : lanes) {
+            lane.dropQueued();
+            if (lane == lanes.get(0)) {
+                lane.queue.offer(new Item(null, notice, null));
+            }
+            lane.queue.offer(Item.STOP); // the buffer keeps room for these two
+            lane.schedule();
+        }
+        whenCutOff.run();
     }
 
     static BatchChangeListener asBatch(ChangeListener listener) {
@@ -295,7 +341,14 @@ final class SubscriptionWorker {
      * not already scheduled, and runs until its queue is empty (or its turn is up), so it runs on one thread at a time.
      */
     private final class Lane implements Runnable {
-        final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(QUEUE_CAPACITY);
+        // room past the buffer for a cut-off's notice and STOP
+        final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(overflow.action() == OverflowPolicy.Action.BLOCK
+                ? overflow.buffer() : overflow.buffer() + 2);
+        /** What was dropped since the last gap notice; guarded by {@code queue}. */
+        private long droppedCount;
+        private Position firstDropped;
+        private Position lastDropped;
+        private final List<String> droppedGaps = new ArrayList<>();
         /** Counted down once the lane stopped: it saw STOP, or its listener was interrupted by a shutdown. */
         final CountDownLatch finished = new CountDownLatch(1);
         private final AtomicBoolean scheduled = new AtomicBoolean();
@@ -340,9 +393,56 @@ final class SubscriptionWorker {
         }
 
         void dropQueued() {
-            List<Item> dropped = new ArrayList<>();
-            queue.drainTo(dropped);
-            dropped.forEach(Item::release);
+            List<Item> items = new ArrayList<>();
+            queue.drainTo(items);
+            items.forEach(Item::release);
+        }
+
+        /** Queues without waiting: past the buffer the oldest waiting items make room, kept for the gap notice. */
+        void putDroppingOldest(Item item) {
+            synchronized (queue) {
+                while (queue.size() >= overflow.buffer()) {
+                    Item oldest = queue.poll();
+                    if (oldest == null) {
+                        break;
+                    }
+                    if (oldest.event != null) {
+                        droppedCount++;
+                        firstDropped = firstDropped == null ? oldest.event.position() : firstDropped;
+                        lastDropped = oldest.event.position();
+                    } else if (oldest.gap != null) {
+                        droppedGaps.add(oldest.gap.reason());
+                    }
+                    oldest.release();
+                }
+                queue.offer(item);
+            }
+        }
+
+        /**
+         * Takes the next batch, and the notice of what was dropped before it (null if nothing was): under the
+         * queue's lock, so no event newer than a dropped one is taken before the notice.
+         */
+        private StreamGap takeBatch(List<Item> items) {
+            if (overflow.action() != OverflowPolicy.Action.DROP_OLDEST) {
+                queue.drainTo(items, maxBatch);
+                return null;
+            }
+            synchronized (queue) {
+                StreamGap notice = null;
+                if (droppedCount > 0) {
+                    notice = new StreamGap("subscription " + id + " fell behind: " + droppedCount + " event(s) were"
+                            + " dropped, from position " + firstDropped + " to " + lastDropped
+                            + (droppedGaps.isEmpty() ? "" : "; dropped with them: " + String.join("; ", droppedGaps)),
+                            Instant.now());
+                    droppedCount = 0;
+                    firstDropped = null;
+                    lastDropped = null;
+                    droppedGaps.clear();
+                }
+                queue.drainTo(items, maxBatch);
+                return notice;
+            }
         }
 
         private void finish() {
@@ -359,7 +459,11 @@ final class SubscriptionWorker {
             try {
                 List<Item> items = new ArrayList<>();
                 for (int batch = 0; batch < BATCHES_PER_TURN && !stopped && !cancelled; batch++) {
-                    if (queue.drainTo(items, maxBatch) == 0) {
+                    StreamGap dropNotice = takeBatch(items);
+                    if (dropNotice != null) {
+                        notifyGap(dropNotice);
+                    }
+                    if (items.isEmpty()) {
                         break;
                     }
                     if (!handle(items)) {
