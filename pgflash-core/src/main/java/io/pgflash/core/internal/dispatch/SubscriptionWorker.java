@@ -18,9 +18,9 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -341,8 +341,9 @@ final class SubscriptionWorker {
      * not already scheduled, and runs until its queue is empty (or its turn is up), so it runs on one thread at a time.
      */
     private final class Lane implements Runnable {
-        // room past the buffer for a cut-off's notice and STOP
-        final BlockingQueue<Item> queue = new ArrayBlockingQueue<>(overflow.action() == OverflowPolicy.Action.BLOCK
+        // linked, not an array: an idle subscription (one of a hundred thousand) holds no buffer; and room past the
+        // buffer for a cut-off's notice and STOP
+        final BlockingQueue<Item> queue = new LinkedBlockingQueue<>(overflow.action() == OverflowPolicy.Action.BLOCK
                 ? overflow.buffer() : overflow.buffer() + 2);
         /** What was dropped since the last gap notice; guarded by {@code queue}. */
         private long droppedCount;
