@@ -32,7 +32,6 @@ import javax.management.openmbean.CompositeData;
 final class BacklogDrain {
 
     static final String HEAP = "-Xmx256m";
-    private static final String RESULT = "DRAIN-RESULT ";
 
     record Result(long events, double startupSeconds, double eventsPerSecond, double peakHeapMb, double liveHeapMb,
             String failure) {
@@ -61,7 +60,7 @@ final class BacklogDrain {
     }
 
     Result run(Consumers kind, int rowsPerTransaction, int rows) throws Exception {
-        ChildRun child = runChild(kind, "drain", String.valueOf(rowsPerTransaction), String.valueOf(rows));
+        ChildJvm.Run child = runChild(kind, "drain", String.valueOf(rowsPerTransaction), String.valueOf(rows));
         if (child.failure() != null) {
             return new Result(0, 0, 0, 0, 0, child.failure());
         }
@@ -75,7 +74,7 @@ final class BacklogDrain {
 
     /** One transaction of {@code rows} rows, committed while the consumer (in its own JVM) runs. */
     LargeTransaction largeTransaction(Consumers kind, int rows) throws Exception {
-        ChildRun child = runChild(kind, "large", "0", String.valueOf(rows));
+        ChildJvm.Run child = runChild(kind, "large", "0", String.valueOf(rows));
         if (child.failure() != null) {
             return new LargeTransaction(0, 0, 0, 0, 0, 0, child.failure());
         }
@@ -88,40 +87,9 @@ final class BacklogDrain {
         return result;
     }
 
-    private record ChildRun(double[] fields, String failure) {
-    }
-
     /** Runs {@link #main} in a JVM of its own and reads its result line. */
-    private ChildRun runChild(Consumers kind, String mode, String rowsPerTransaction, String rows) throws Exception {
-        List<String> command = new ArrayList<>(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(), HEAP,
-                "-Dbench.url=" + server.url, "-Dbench.user=" + server.user, "-Dbench.password=" + server.password,
-                "-cp", System.getProperty("java.class.path"), BacklogDrain.class.getName(), mode, kind.name(),
-                rowsPerTransaction, rows));
-        Process child = new ProcessBuilder(command).redirectErrorStream(true).start();
-        double[] fields = null;
-        StringBuilder tail = new StringBuilder();
-        try (BufferedReader output = new BufferedReader(
-                new InputStreamReader(child.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line = output.readLine(); line != null; line = output.readLine()) {
-                if (line.startsWith(RESULT)) {
-                    fields = Stream.of(line.substring(RESULT.length()).split(" ")).mapToDouble(Double::parseDouble)
-                            .toArray();
-                } else {
-                    tail.append(line).append('\n');
-                    if (tail.length() > 4000) {
-                        tail.delete(0, tail.length() - 4000);
-                    }
-                }
-            }
-        }
-        int exit = child.waitFor();
-        if (fields == null || exit != 0) {
-            System.out.println(mode + ", " + kind + " failed (exit " + exit + "):\n" + tail);
-            return new ChildRun(null, "exit " + exit + ": " + tail.toString().lines()
-                    .filter(line -> line.contains("Exception") || line.contains("Error")).findFirst().orElse(""));
-        }
-        return new ChildRun(fields, null);
+    private ChildJvm.Run runChild(Consumers kind, String mode, String rowsPerTransaction, String rows) throws Exception {
+        return ChildJvm.run(BacklogDrain.class, HEAP, server, mode, kind.name(), rowsPerTransaction, rows);
     }
 
     /**
@@ -220,7 +188,7 @@ final class BacklogDrain {
         Arrivals arrivals = consumer.arrivals();
         double startup = (arrivals.firstNanos() - start) / 1e9;
         double rate = (backlog - 1) / ((arrivals.lastNanos() - arrivals.firstNanos()) / 1e9);
-        System.out.println(RESULT + backlog + " " + startup + " " + rate + " " + heap.peakUsed.get() / 1048576.0
+        System.out.println(ChildJvm.RESULT + backlog + " " + startup + " " + rate + " " + heap.peakUsed.get() / 1048576.0
                 + " " + heap.maxLive.get() / 1048576.0);
     }
 
@@ -237,51 +205,8 @@ final class BacklogDrain {
         Consumers.awaitReceived(consumer, before + rows, Duration.ofMinutes(30));
         heap.interrupt();
         Arrivals arrivals = consumer.arrivals();
-        System.out.println(RESULT + rows + " " + (committed - start) / 1e9 + " "
+        System.out.println(ChildJvm.RESULT + rows + " " + (committed - start) / 1e9 + " "
                 + (arrivals.firstNanos() - committed) / 1e9 + " " + (arrivals.lastNanos() - committed) / 1e9 + " "
                 + heap.peakUsed.get() / 1048576.0 + " " + heap.maxLive.get() / 1048576.0);
-    }
-
-    /**
-     * Samples the heap used every 10 ms (the peak, garbage included), and after each garbage collection the heap it
-     * left (live data plus what old collections have not reached yet): the largest of those is the "live" figure.
-     */
-    private static final class HeapSampler extends Thread {
-        final AtomicLong peakUsed = new AtomicLong();
-        final AtomicLong maxLive = new AtomicLong();
-
-        HeapSampler() {
-            super("heap-sampler");
-            setDaemon(true);
-            Set<String> heapPools = ManagementFactory.getMemoryPoolMXBeans().stream()
-                    .filter(pool -> pool.getType() == MemoryType.HEAP).map(MemoryPoolMXBean::getName)
-                    .collect(Collectors.toSet());
-            for (GarbageCollectorMXBean collector : ManagementFactory.getGarbageCollectorMXBeans()) {
-                ((NotificationEmitter) collector).addNotificationListener((notification, handback) -> {
-                    if (GarbageCollectionNotificationInfo.GARBAGE_COLLECTION_NOTIFICATION
-                            .equals(notification.getType())) {
-                        GarbageCollectionNotificationInfo info = GarbageCollectionNotificationInfo
-                                .from((CompositeData) notification.getUserData());
-                        long after = info.getGcInfo().getMemoryUsageAfterGc().entrySet().stream()
-                                .filter(pool -> heapPools.contains(pool.getKey()))
-                                .mapToLong(pool -> pool.getValue().getUsed()).sum();
-                        maxLive.accumulateAndGet(after, Math::max);
-                    }
-                }, null, null);
-            }
-        }
-
-        @Override
-        public void run() {
-            while (!isInterrupted()) {
-                peakUsed.accumulateAndGet(ManagementFactory.getMemoryMXBean().getHeapMemoryUsage().getUsed(),
-                        Math::max);
-                try {
-                    Thread.sleep(10);
-                } catch (InterruptedException e) {
-                    return;
-                }
-            }
-        }
     }
 }

@@ -26,11 +26,13 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * the others still run.
  * <p>
  * Settings (system properties): {@code bench.only} (comma list of write, write-path, sustained, latency, drain,
- * large, jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
+ * large, fanout, jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
  * and drains; all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.target.rounds} (20,
  * for the durable trigger's write path), {@code bench.backlog} (1000000 rows in 100-row transactions),
  * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.large.rows} (3000000 rows in the one
- * transaction of the large-transaction scenario, read by the WAL driver with and without streaming), {@code bench.url} with {@code bench.user} and
+ * transaction of the large-transaction scenario, read by the WAL driver with and without streaming),
+ * {@code bench.fanout.rows} (100000 rows spread over 1 to 100,000 subscriptions), {@code bench.url} with
+ * {@code bench.user} and
  * {@code bench.password} (an embedded PostgreSQL when empty).
  */
 public final class BenchmarkSuite {
@@ -48,6 +50,7 @@ public final class BenchmarkSuite {
         int backlog = Integer.getInteger("bench.backlog", 1_000_000);
         int singleBacklog = Integer.getInteger("bench.backlog.single", 200_000);
         int largeRows = Integer.getInteger("bench.large.rows", 3_000_000);
+        int fanOutRows = Integer.getInteger("bench.fanout.rows", 100_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
@@ -106,6 +109,22 @@ public final class BenchmarkSuite {
                         results.put(kind, drain.largeTransaction(kind, largeRows));
                     }
                     report.largeTransaction(results, largeRows);
+                });
+            }
+            if (selected(only, "fanout")) {
+                run(report, "Fan-out", () -> {
+                    FanOut fanOut = new FanOut(server);
+                    Map<Consumers, List<FanOut.Result>> results = new LinkedHashMap<>();
+                    for (Consumers kind : Consumers.PGFLASH) {
+                        if (consumerSelected(kind)) {
+                            List<FanOut.Result> runs = new ArrayList<>();
+                            for (int subscriptions : List.of(1, 1_000, 10_000, 100_000)) {
+                                runs.add(fanOut.run(kind, subscriptions, fanOutRows));
+                            }
+                            results.put(kind, runs);
+                        }
+                    }
+                    report.fanOut(results, fanOutRows);
                 });
             }
         } finally {

@@ -1,5 +1,6 @@
 package io.pgflash.benchmarks;
 
+import io.pgflash.core.internal.dispatch.DeliveryPool;
 import java.io.IOException;
 import java.time.LocalDate;
 import java.util.ArrayList;
@@ -216,6 +217,43 @@ final class Report {
         boolean fits = results.values().stream().allMatch(BacklogDrain.LargeTransaction::finished);
         target(String.format(Locale.ROOT, "pgflash WAL delivers one %,d-row transaction in a 256 MB heap, with and"
                 + " without streaming", rows), fits, "%s", fits ? "both finished" : "a run failed");
+    }
+
+    void fanOut(Map<Consumers, List<FanOut.Result>> results, int rows) {
+        line("## Fan-out: one subscription per client");
+        line("");
+        line("A started client (in its own JVM with `%s`) takes N subscriptions `author_id=eq.1` to `eq.N` on one"
+                + " table, then 10,000 more that it cancels at once; one statement inserts %,d rows, each matching"
+                + " exactly one subscription, spread over all of them. Delivered per second runs from the statement"
+                + " to the last event; threads are the JVM's peak.", FanOut.HEAP, rows);
+        line("");
+        line("| consumer | subscriptions | per subscribe | subscribe + cancel pairs per s | delivered per s | peak"
+                + " threads | peak heap used | heap after GC, max | finished |");
+        line("| --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+        results.forEach((kind, runs) -> runs.forEach(r -> line("| %s | %,d | %.1f µs | %,.0f | %,.0f | %d | %.0f MB"
+                + " | %.0f MB | %s |", kind.label(), r.subscriptions(), r.subscribeMicros(), r.pairsPerSecond(),
+                r.deliveredPerSecond(), r.peakThreads(), r.peakHeapMb(), r.liveHeapMb(),
+                r.finished() ? "yes" : "no: " + r.failure())));
+        line("");
+        results.forEach((kind, runs) -> {
+            FanOut.Result one = runs.get(0);
+            FanOut.Result most = runs.get(runs.size() - 1);
+            if (!one.finished() || !most.finished()) {
+                target(kind.label() + " fan-out runs finished", false, "a run failed");
+                return;
+            }
+            double addSeconds = most.subscribeMicros() * most.subscriptions() / 1e6;
+            target(String.format(Locale.ROOT, "%s adds %,d subscriptions in under 10 s", kind.label(),
+                    most.subscriptions()), addSeconds < 10, "%.2f s", addSeconds);
+            double ratio = most.deliveredPerSecond() / one.deliveredPerSecond();
+            target(String.format(Locale.ROOT, "%s delivers at %,d subscriptions >= 0.8 x the rate at 1", kind.label(),
+                    most.subscriptions()), ratio >= 0.8, "%.2f (%,.0f / %,.0f per s)", ratio,
+                    most.deliveredPerSecond(), one.deliveredPerSecond());
+            int extraThreads = most.peakThreads() - one.peakThreads();
+            target(String.format(Locale.ROOT, "%s threads at %,d subscriptions within the delivery pool (%d) of"
+                    + " those at 1", kind.label(), most.subscriptions(), DeliveryPool.DEFAULT_THREADS),
+                    extraThreads <= DeliveryPool.DEFAULT_THREADS, "%d more", extraThreads);
+        });
     }
 
     /**

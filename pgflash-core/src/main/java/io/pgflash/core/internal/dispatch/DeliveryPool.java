@@ -1,9 +1,8 @@
 package io.pgflash.core.internal.dispatch;
 
 import java.util.concurrent.Executor;
-import java.util.concurrent.LinkedBlockingQueue;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
+import java.util.concurrent.ForkJoinPool;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -17,25 +16,31 @@ public final class DeliveryPool implements Executor {
     public static final int DEFAULT_THREADS = 32;
     private static final AtomicInteger POOLS = new AtomicInteger();
 
-    private final ThreadPoolExecutor executor;
+    private final ForkJoinPool executor;
+    private final int threads;
 
     public DeliveryPool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("delivery threads must be at least 1, got " + threads);
         }
+        this.threads = threads;
         String prefix = "pgflash-delivery-" + POOLS.incrementAndGet() + "-";
         AtomicInteger count = new AtomicInteger();
-        executor = new ThreadPoolExecutor(threads, threads, 10, TimeUnit.SECONDS, new LinkedBlockingQueue<>(),
-                task -> {
-                    Thread thread = new Thread(task, prefix + count.incrementAndGet());
-                    thread.setDaemon(true);
-                    return thread;
-                });
-        executor.allowCoreThreadTimeOut(true);
+        // listeners see the class loader of the code that made the client (an application's, in a Spring Boot jar)
+        ClassLoader loader = Thread.currentThread().getContextClassLoader();
+        // a work-stealing pool in FIFO mode: it hands a lane to a thread for less than a queue shared by all threads,
+        // which counts when every event goes to another subscription
+        executor = new ForkJoinPool(threads, pool -> {
+            ForkJoinWorkerThread thread = ForkJoinPool.defaultForkJoinWorkerThreadFactory.newThread(pool);
+            thread.setName(prefix + count.incrementAndGet());
+            thread.setDaemon(true);
+            thread.setContextClassLoader(loader);
+            return thread;
+        }, null, true);
     }
 
     public int threads() {
-        return executor.getMaximumPoolSize();
+        return threads;
     }
 
     @Override
