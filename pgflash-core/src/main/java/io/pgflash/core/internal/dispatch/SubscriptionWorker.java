@@ -39,8 +39,6 @@ final class SubscriptionWorker {
     private static final Logger log = LoggerFactory.getLogger(SubscriptionWorker.class);
     /** Batches a lane handles before it lets other lanes have the pool thread. */
     private static final int BATCHES_PER_TURN = 16;
-    /** For workers made without a client's pool (tests). */
-    private static final DeliveryPool OWN_POOL = new DeliveryPool(4);
     /** Between tries to record dead letters: the database may need time to recover. */
     private static final BackOff DEAD_LETTER_BACK_OFF = BackOff.exponential(Duration.ofMillis(100),
             Duration.ofSeconds(10));
@@ -61,12 +59,6 @@ final class SubscriptionWorker {
     private volatile boolean cancelled;
     /** Set when cut off for falling behind: what is queued is the notice, then the lanes stop. */
     private volatile boolean cutOff;
-
-    /** One event at a time to {@code listener}. */
-    SubscriptionWorker(String id, ChangeListener listener, ErrorPolicy errorPolicy, int concurrency) {
-        this(id, asBatch(listener), 1, errorPolicy, concurrency, new PgFlashObserver() { }, (s, e, t) -> { },
-                OWN_POOL, OverflowPolicy.block(), () -> { });
-    }
 
     /** Up to {@code maxBatch} queued events at a time to {@code listener}. */
     SubscriptionWorker(String id, BatchChangeListener listener, int maxBatch, ErrorPolicy errorPolicy, int concurrency,

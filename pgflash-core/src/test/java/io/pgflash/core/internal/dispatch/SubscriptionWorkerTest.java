@@ -5,6 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.Operation;
+import io.pgflash.core.OverflowPolicy;
+import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Position;
 import io.pgflash.core.TableName;
 import java.time.Duration;
@@ -25,7 +27,9 @@ class SubscriptionWorkerTest {
     void eventsOfferedAfterCancelStillCompleteTheirBatch() throws Exception {
         List<Position> confirmed = new CopyOnWriteArrayList<>();
         AckTracker tracker = new AckTracker(confirmed::add);
-        SubscriptionWorker worker = new SubscriptionWorker("w", event -> { }, ErrorPolicy.skip(), 1);
+        SubscriptionWorker worker = new SubscriptionWorker("w", SubscriptionWorker.asBatch(event -> { }), 1,
+                ErrorPolicy.skip(), 1, new PgFlashObserver() { }, (s, e, t) -> { }, new DeliveryPool(1),
+                OverflowPolicy.block(), () -> { });
         worker.cancel(Duration.ofSeconds(1));
 
         // the dispatcher may still hold the route in its snapshot and offer to it
