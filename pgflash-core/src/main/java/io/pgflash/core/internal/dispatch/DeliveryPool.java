@@ -17,13 +17,11 @@ public final class DeliveryPool implements Executor {
     private static final AtomicInteger POOLS = new AtomicInteger();
 
     private final ForkJoinPool executor;
-    private final int threads;
 
     public DeliveryPool(int threads) {
         if (threads < 1) {
             throw new IllegalArgumentException("delivery threads must be at least 1, got " + threads);
         }
-        this.threads = threads;
         String prefix = "pgflash-delivery-" + POOLS.incrementAndGet() + "-";
         AtomicInteger count = new AtomicInteger();
         // listeners see the class loader of the code that made the client (an application's, in a Spring Boot jar)
@@ -37,10 +35,6 @@ public final class DeliveryPool implements Executor {
             thread.setContextClassLoader(loader);
             return thread;
         }, null, true);
-    }
-
-    public int threads() {
-        return threads;
     }
 
     @Override

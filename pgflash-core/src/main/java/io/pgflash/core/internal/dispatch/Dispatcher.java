@@ -36,10 +36,6 @@ public final class Dispatcher implements EventSink {
         void record(String subscriptionId, List<ChangeEvent> events, Throwable error);
     }
 
-    public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters) {
-        this(confirm, observer, deadLetters, new DeliveryPool(DeliveryPool.DEFAULT_THREADS));
-    }
-
     /** Delivering on {@code pool}'s threads, which {@link #close()} ends. */
     public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters,
             DeliveryPool pool) {

@@ -8,7 +8,6 @@ import io.pgflash.core.Row;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -39,11 +38,19 @@ public final class SubscriptionMatcher {
         this.conditions = conditions;
         this.keyColumns = keyColumns;
         this.projection = projection;
-        this.lookup = conditions.stream()
-                .filter(c -> !c.lookupKeys().isEmpty())
-                .min(Comparator.comparingInt(c -> c.lookupKeys().size()))
-                .map(c -> new Lookup(c.column(), c.lookupKeys()))
-                .orElse(null);
+        this.lookup = lookupOf(conditions);
+    }
+
+    /** The condition with the fewest values to look up (an eq before an in), if one can be looked up. */
+    private static Lookup lookupOf(List<CompiledCondition> conditions) {
+        Lookup best = null;
+        for (CompiledCondition condition : conditions) {
+            List<Object> keys = condition.lookupKeys();
+            if (!keys.isEmpty() && (best == null || keys.size() < best.keys().size())) {
+                best = new Lookup(condition.column(), keys);
+            }
+        }
+        return best;
     }
 
     /** Checks the spec against the table: columns, key and filter values must fit, or this fails naming them. */

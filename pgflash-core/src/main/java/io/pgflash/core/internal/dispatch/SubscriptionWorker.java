@@ -87,11 +87,11 @@ final class SubscriptionWorker {
         if (cancelled || cutOff || lane.stopped) {
             return;
         }
-        Item item = new Item(event, null, batch);
         if (overflow.action() == OverflowPolicy.Action.CUT_OFF && lane.queue.size() >= overflow.buffer()) {
             cutOff();
             return;
         }
+        Item item = new Item(event, null, batch);
         // counted before the wait: an event whose put is interrupted (a stopping reader) keeps its batch, and every
         // position after it, from being confirmed
         batch.add();

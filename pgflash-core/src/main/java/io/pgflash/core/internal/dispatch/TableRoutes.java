@@ -3,9 +3,11 @@ package io.pgflash.core.internal.dispatch;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Row;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
 import java.util.IdentityHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -30,15 +32,12 @@ final class TableRoutes {
             unindexed.add(route);
             return;
         }
-        Map<Object, Set<Dispatcher.Route>> byValue = indexed.computeIfAbsent(lookup.column(),
-                column -> new ConcurrentHashMap<>());
-        for (Object key : lookup.keys()) {
-            byValue.compute(key, (k, routes) -> {
-                Set<Dispatcher.Route> set = routes != null ? routes : ConcurrentHashMap.newKeySet();
-                set.add(route);
-                return set;
-            });
-        }
+        // under the column's entry, so a removal that empties it cannot drop it while this adds to it
+        indexed.compute(lookup.column(), (column, byValue) -> {
+            Map<Object, Set<Dispatcher.Route>> values = byValue != null ? byValue : new ConcurrentHashMap<>();
+            lookup.keys().forEach(key -> values.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(route));
+            return values;
+        });
     }
 
     void remove(Dispatcher.Route route) {
@@ -48,15 +47,13 @@ final class TableRoutes {
             unindexed.remove(route);
             return;
         }
-        Map<Object, Set<Dispatcher.Route>> byValue = indexed.get(lookup.column());
-        if (byValue != null) {
-            for (Object key : lookup.keys()) {
-                byValue.computeIfPresent(key, (k, routes) -> {
-                    routes.remove(route);
-                    return routes.isEmpty() ? null : routes;
-                });
-            }
-        }
+        indexed.computeIfPresent(lookup.column(), (column, byValue) -> {
+            lookup.keys().forEach(key -> byValue.computeIfPresent(key, (k, routes) -> {
+                routes.remove(route);
+                return routes.isEmpty() ? null : routes;
+            }));
+            return byValue.isEmpty() ? null : byValue; // a table without indexed routes skips the look-up
+        });
     }
 
     Collection<Dispatcher.Route> all() {
@@ -66,24 +63,32 @@ final class TableRoutes {
     /**
      * The routes that may see {@code change}: those without an index entry, and those whose looked-up value one of
      * its rows holds (before or after an UPDATE, for enter and leave). A row that does not carry the column (an old
-     * row of only the key) or a TRUNCATE cannot be looked up: every route of that column is a candidate.
+     * row of only the key) or a TRUNCATE cannot be looked up: every route of that column is a candidate. The sets
+     * found are merged only when there are several (the common case, one set, is returned as it is).
      */
     Collection<Dispatcher.Route> candidates(ChangeEvent change) {
         if (indexed.isEmpty()) {
             return unindexed;
         }
-        Set<Dispatcher.Route> found = Collections.newSetFromMap(new IdentityHashMap<>());
-        found.addAll(unindexed);
+        List<Set<Dispatcher.Route>> sets = new ArrayList<>(3);
+        if (!unindexed.isEmpty()) {
+            sets.add(unindexed);
+        }
         for (Map.Entry<String, Map<Object, Set<Dispatcher.Route>>> column : indexed.entrySet()) {
             Map<Object, Set<Dispatcher.Route>> byValue = column.getValue();
             if (change.sourceOperation() == Operation.TRUNCATE || lacks(change.newRow(), column.getKey())
                     || lacks(change.oldRow(), column.getKey())) {
-                byValue.values().forEach(found::addAll);
+                byValue.values().forEach(routes -> addOnce(sets, routes));
                 continue;
             }
-            addRoutesOf(found, byValue, change.newRow(), column.getKey());
-            addRoutesOf(found, byValue, change.oldRow(), column.getKey());
+            addOnce(sets, routesOf(byValue, change.newRow(), column.getKey()));
+            addOnce(sets, routesOf(byValue, change.oldRow(), column.getKey()));
         }
+        if (sets.size() <= 1) {
+            return sets.isEmpty() ? List.of() : sets.get(0);
+        }
+        Set<Dispatcher.Route> found = Collections.newSetFromMap(new IdentityHashMap<>());
+        sets.forEach(found::addAll);
         return found;
     }
 
@@ -91,15 +96,22 @@ final class TableRoutes {
         return row != null && !row.contains(column);
     }
 
-    private static void addRoutesOf(Set<Dispatcher.Route> found, Map<Object, Set<Dispatcher.Route>> byValue, Row row,
+    private static Set<Dispatcher.Route> routesOf(Map<Object, Set<Dispatcher.Route>> byValue, Row row,
             String column) {
         Object value = row == null ? null : row.get(column);
-        if (value == null) {
-            return; // eq and in never hold for NULL
+        return value == null ? null : byValue.get(ValueKey.of(value)); // eq and in never hold for NULL
+    }
+
+    /** Adds a set of routes unless it is there already (an UPDATE that kept the value finds its set twice). */
+    private static void addOnce(List<Set<Dispatcher.Route>> sets, Set<Dispatcher.Route> routes) {
+        if (routes == null) {
+            return;
         }
-        Set<Dispatcher.Route> routes = byValue.get(ValueKey.of(value));
-        if (routes != null) {
-            found.addAll(routes);
+        for (Set<Dispatcher.Route> set : sets) {
+            if (set == routes) {
+                return;
+            }
         }
+        sets.add(routes);
     }
 }

@@ -19,7 +19,8 @@ class DispatcherTest {
     @Test
     void eventsHandedOverAfterItStoppedAreNotConfirmed() throws Exception {
         List<Position> confirmed = new CopyOnWriteArrayList<>();
-        Dispatcher dispatcher = new Dispatcher(confirmed::add, new PgFlashObserver() { }, (id, events, error) -> { });
+        Dispatcher dispatcher = new Dispatcher(confirmed::add, new PgFlashObserver() { }, (id, events, error) -> { },
+                new DeliveryPool(1));
         dispatcher.drainAndStop(Duration.ofSeconds(1));
 
         // a driver's reader that outlived its stop (stuck in a statement) hands over what it read: nobody got it
