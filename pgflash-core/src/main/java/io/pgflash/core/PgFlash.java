@@ -65,8 +65,11 @@ public final class PgFlash implements AutoCloseable {
         this.shutdownTimeout = builder.shutdownTimeout;
         this.observer = builder.observer;
         this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter,
-                new DeliveryPool(builder.deliveryThreads));
+                new DeliveryPool(builder.deliveryThreads), builder.history);
     }
+
+    /** Events of a table kept for resuming subscriptions unless {@link Builder#history(int)} says otherwise. */
+    public static final int DEFAULT_HISTORY = 1000;
 
     public static Builder builder() {
         return new Builder();
@@ -168,6 +171,15 @@ public final class PgFlash implements AutoCloseable {
         return subscription;
     }
 
+    /**
+     * The id a client keeps to resume after {@code event} ({@link SubscriptionSpec.Builder#resumeAfter(String)}): the
+     * event's position, named with this run of the stream (ids of an earlier run, or of another client, do not
+     * resume). The two halves of a split key change share it.
+     */
+    public String eventId(ChangeEvent event) {
+        return dispatcher.eventId(event);
+    }
+
     /** The subscriptions that are active, in the order they were made. */
     public synchronized List<Subscription> subscriptions() {
         forgetCutOff();
@@ -262,7 +274,8 @@ public final class PgFlash implements AutoCloseable {
                 active.maxBatch, () -> {
                     active.subscription.markCancelled();
                     cutOff.add(active);
-                });
+                }, active.routedBefore ? null : active.subscription.spec().resumeAfter());
+        active.routedBefore = true; // a restart resumes nothing: its stream is new
         captureNeeds.add(active.table.name(), active.subscription.spec().capturedOperations());
     }
 
@@ -341,6 +354,7 @@ public final class PgFlash implements AutoCloseable {
         final BatchChangeListener listener;
         final int maxBatch;
         Dispatcher.Route route;
+        boolean routedBefore;
 
         Active(Subscription subscription, TableMetadata table, SubscriptionMatcher matcher,
                 BatchChangeListener listener, int maxBatch) {
@@ -357,6 +371,7 @@ public final class PgFlash implements AutoCloseable {
         private ChangeDriver driver;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private int deliveryThreads = DeliveryPool.DEFAULT_THREADS;
+        private int history = DEFAULT_HISTORY;
         private PgFlashObserver observer = new PgFlashObserver() { };
 
         /** The database; pgflash opens its own unpooled connections with these settings. */
@@ -392,6 +407,19 @@ public final class PgFlash implements AutoCloseable {
                 throw new IllegalArgumentException("deliveryThreads must be at least 1, got " + threads);
             }
             this.deliveryThreads = threads;
+            return this;
+        }
+
+        /**
+         * How many recent events of a table the client keeps, in memory, once a {@link SubscriptionSpec.Builder#resumable()
+         * resumable} subscription was made to it (default {@value #DEFAULT_HISTORY}; tables without one keep none): a
+         * client that reconnects within that many events resumes without missing any. 0 keeps none.
+         */
+        public Builder history(int events) {
+            if (events < 0) {
+                throw new IllegalArgumentException("history must be 0 or more events, got " + events);
+            }
+            this.history = events;
             return this;
         }
 

@@ -26,6 +26,9 @@ import java.util.Set;
  * <li><b>Concurrency</b>: 1 (default) delivers one event at a time in commit order; more delivers events of
  * different keys in parallel, events of one key still in order.</li>
  * <li><b>Overflow</b>: what happens when the listener falls behind; by default the reading waits for it.</li>
+ * <li><b>Resuming</b>: a subscription for one client (a browser page) can start after the last event the client saw,
+ * from the table's recent events that the client keeps for resumable subscriptions; see
+ * {@link Builder#resumeAfter(String)}.</li>
  * </ul>
  */
 public record SubscriptionSpec(
@@ -39,7 +42,9 @@ public record SubscriptionSpec(
         boolean oldRows,
         int concurrency,
         ErrorPolicy errorPolicy,
-        OverflowPolicy overflow) {
+        OverflowPolicy overflow,
+        boolean resumable,
+        @Nullable String resumeAfter) {
 
     public SubscriptionSpec {
         Objects.requireNonNull(table, "table");
@@ -53,6 +58,7 @@ public record SubscriptionSpec(
         }
         Objects.requireNonNull(errorPolicy, "errorPolicy");
         Objects.requireNonNull(overflow, "overflow");
+        resumable = resumable || resumeAfter != null;
     }
 
     /** Starts a spec for a table given in SQL syntax ({@code posts}, {@code app.posts}, {@code "My Table"}). */
@@ -109,6 +115,8 @@ public record SubscriptionSpec(
         private int concurrency = 1;
         private ErrorPolicy errorPolicy = ErrorPolicy.defaults();
         private OverflowPolicy overflow = OverflowPolicy.block();
+        private boolean resumable;
+        private String resumeAfter;
 
         private Builder(TableName table) {
             this.table = table;
@@ -181,9 +189,30 @@ public record SubscriptionSpec(
             return this;
         }
 
+        /**
+         * Makes the client keep the table's recent events (see {@code PgFlash.Builder.history}) from now on, so that a
+         * later subscription can {@link #resumeAfter(String) resume} after an event this one delivered.
+         */
+        public Builder resumable() {
+            this.resumable = true;
+            return this;
+        }
+
+        /**
+         * Starts with the table's kept events after the one {@code eventId} names ({@code PgFlash.eventId}, e.g. a
+         * browser's {@code Last-Event-ID}), through this spec's filter, then goes on live, each event once. When they
+         * are not all kept (too old, the stream had a gap, nothing subscribed to the table in between, or the id is
+         * from another run or client) the listener gets a {@link StreamGap} first. Null starts live. Implies
+         * {@link #resumable()}.
+         */
+        public Builder resumeAfter(@Nullable String eventId) {
+            this.resumeAfter = eventId;
+            return this;
+        }
+
         public SubscriptionSpec build() {
             return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
-                    concurrency, errorPolicy, overflow);
+                    concurrency, errorPolicy, overflow, resumable, resumeAfter);
         }
     }
 }

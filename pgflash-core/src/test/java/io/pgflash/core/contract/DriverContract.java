@@ -222,6 +222,42 @@ public abstract class DriverContract extends FlashTestBase {
     }
 
     @Test
+    void aClientThatComesBackResumesAfterTheLastEventItSawWithEveryLaterEventOnceThroughItsFilter() {
+        db.execute("ALTER TABLE posts ADD COLUMN author_id int");
+        Recorder everything = new Recorder(); // keeps the table captured while the client is away
+        PgFlash flash = started(SubscriptionSpec.table("posts").build(), everything);
+        Recorder before = new Recorder();
+        Subscription page = flash.subscribe(SubscriptionSpec.table("posts").filter("author_id=eq.1").resumable()
+                .build(), before);
+        db.execute("INSERT INTO posts VALUES (1, 'a', 1), (2, 'b', 2)");
+        String lastSeen = flash.eventId(before.awaitSingle());
+        page.cancel();
+
+        db.execute("INSERT INTO posts VALUES (3, 'c', 1), (4, 'd', 2)", "UPDATE posts SET author_id = 1 WHERE id = 4",
+                "UPDATE posts SET author_id = 2 WHERE id = 3");
+        everything.awaitEvents(6);
+        Recorder after = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("posts").filter("author_id=eq.1").resumeAfter(lastSeen).build(), after);
+        db.execute("INSERT INTO posts VALUES (5, 'e', 1), (6, 'f', 2)");
+
+        assertThat(after.awaitEvents(4)).extracting(ChangeEvent::operation, event -> event.row().get("id"))
+                .containsExactly(tuple(Operation.INSERT, 3), tuple(Operation.INSERT, 4), tuple(Operation.DELETE, 3),
+                        tuple(Operation.INSERT, 5));
+        everything.awaitEvents(8);
+        db.execute("INSERT INTO posts VALUES (7, 'g', 1)");
+        assertThat(after.awaitEvents(5)).hasSize(5).extracting(event -> event.row().get("id")).last().isEqualTo(7);
+        assertThat(after.gaps).isEmpty();
+
+        Recorder stranger = new Recorder(); // an id of another run of the stream, or of another client
+        flash.subscribe(SubscriptionSpec.table("posts").resumeAfter("elsewhere:" + lastSeen.split(":", 2)[1])
+                .build(), stranger);
+        db.execute("INSERT INTO posts VALUES (8, 'h', 1)");
+        stranger.awaitSingle();
+        assertThat(stranger.gaps).singleElement().satisfies(gap -> assertThat(gap.reason())
+                .contains("cannot resume after event elsewhere:").contains("not an event id of this run"));
+    }
+
+    @Test
     void partialFieldsDeliverOnlyUpdatesOfTheirColumnsWithOnlyThoseColumns() {
         db.execute("ALTER TABLE posts ADD COLUMN likes int");
         Recorder recorder = new Recorder();

@@ -2,15 +2,18 @@ package io.pgflash.core.internal.dispatch;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.BatchChangeListener;
+import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
 import io.pgflash.core.driver.EventSink;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,7 +31,10 @@ public final class Dispatcher implements EventSink {
     private final PgFlashObserver observer;
     private final DeadLetters deadLetters;
     private final DeliveryPool pool;
+    private final int history;
     private volatile AckTracker acks;
+    /** Names this run of the stream in event ids: positions of another run (or client) mean nothing here. */
+    private volatile String streamId = newStreamId();
 
     /** Where events a subscription gave up on are reported. */
     @FunctionalInterface
@@ -36,19 +42,46 @@ public final class Dispatcher implements EventSink {
         void record(String subscriptionId, List<ChangeEvent> events, Throwable error);
     }
 
-    /** Delivering on {@code pool}'s threads, which {@link #close()} ends. */
+    /**
+     * Delivering on {@code pool}'s threads, which {@link #close()} ends, and keeping the last {@code history} events of
+     * each subscribed table for subscriptions that resume (none when 0).
+     */
     public Dispatcher(Consumer<Position> confirm, PgFlashObserver observer, DeadLetters deadLetters,
-            DeliveryPool pool) {
+            DeliveryPool pool, int history) {
         this.confirm = confirm;
         this.observer = observer;
         this.deadLetters = deadLetters;
         this.pool = pool;
+        this.history = history;
         this.acks = new AckTracker(confirm);
     }
 
-    /** Starts acknowledging afresh, for a new run of the driver. */
+    /** Starts acknowledging afresh, for a new run of the driver: event ids of the run before cannot resume. */
     public void reset() {
         acks = new AckTracker(confirm);
+        streamId = newStreamId();
+    }
+
+    private static String newStreamId() {
+        return Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
+    }
+
+    /** The id a client keeps to resume after {@code event}: this run's name and the event's position. */
+    public String eventId(ChangeEvent event) {
+        return streamId + ":" + event.position();
+    }
+
+    /** The position {@code eventId} names, or null when it names none of this run (another run, or not an id). */
+    private Position positionIn(String eventId) {
+        String[] parts = eventId.split(":", -1);
+        if (parts.length != 3 || !parts[0].equals(streamId)) {
+            return null;
+        }
+        try {
+            return new Position(Long.parseUnsignedLong(parts[1]), Long.parseUnsignedLong(parts[2]));
+        } catch (NumberFormatException e) {
+            return null;
+        }
     }
 
     /**
@@ -58,6 +91,16 @@ public final class Dispatcher implements EventSink {
      */
     public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
             int maxBatch, Runnable whenCutOff) {
+        return add(id, matcher, table, listener, maxBatch, whenCutOff, null);
+    }
+
+    /**
+     * Like {@link #add(String, SubscriptionMatcher, TableName, BatchChangeListener, int, Runnable)}, starting with the
+     * kept events after the one {@code resumeAfter} names (an {@link #eventId} given out before), or with a gap
+     * notice when they are not all kept; null starts with what comes next.
+     */
+    public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
+            int maxBatch, Runnable whenCutOff, String resumeAfter) {
         Route[] added = new Route[1]; // the worker is made before its route, and removes it when cut off
         SubscriptionWorker worker = new SubscriptionWorker(id, listener, maxBatch, matcher.spec().errorPolicy(),
                 matcher.spec().concurrency(), observer, deadLetters, pool, matcher.spec().overflow(), () -> {
@@ -69,8 +112,68 @@ public final class Dispatcher implements EventSink {
                 });
         Route route = new Route(id, table, matcher, worker);
         added[0] = route;
-        routes.computeIfAbsent(table, t -> new TableRoutes()).add(route);
+        TableRoutes tableRoutes = routes.computeIfAbsent(table, t -> new TableRoutes());
+        if (matcher.spec().resumable() && history > 0) {
+            resume(tableRoutes.keepHistory(history), tableRoutes, route, resumeAfter);
+        } else if (resumeAfter != null) {
+            gapBefore(route, cannotResume(resumeAfter, "this client keeps no history (its history size is 0)"));
+            tableRoutes.add(route);
+        } else {
+            tableRoutes.add(route);
+        }
         return route;
+    }
+
+    /**
+     * Adds a route that starts with the kept events after {@code resumeAfter}. Under the history's lock, which the
+     * reader holds to record each event: the events recorded so far are replayed from here, and marked so the reader
+     * does not hand them over again; those recorded later reach the route live, after the replay.
+     */
+    private void resume(TableHistory kept, TableRoutes tableRoutes, Route route, String resumeAfter) {
+        synchronized (kept) {
+            Position after = resumeAfter == null ? null : positionIn(resumeAfter);
+            List<ChangeEvent> replay = after == null ? null : kept.after(after);
+            route.replayedUpTo = kept.newest();
+            if (resumeAfter != null && replay == null) {
+                gapBefore(route, cannotResume(resumeAfter, after == null
+                        ? "it is not an event id of this run of the stream"
+                        : "the events after it are no longer kept"));
+            }
+            // added before the replay, which may cut it off; the reader cannot hand it anything newer meanwhile
+            tableRoutes.add(route);
+            if (replay != null) {
+                replay(route, replay);
+            }
+        }
+    }
+
+    private static void replay(Route route, List<ChangeEvent> events) {
+        AckTracker.Batch delivered = new AckTracker(position -> { }).open(null); // confirmed when first delivered
+        try {
+            for (ChangeEvent event : events) {
+                for (ChangeEvent matched : match(route, event)) {
+                    route.worker.offer(matched, delivered);
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgFlashException("Interrupted while resuming subscription " + route.id, e);
+        }
+        delivered.seal();
+    }
+
+    private static void gapBefore(Route route, StreamGap gap) {
+        try {
+            route.worker.gap(gap);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new PgFlashException("Interrupted while adding subscription " + route.id, e);
+        }
+    }
+
+    private static StreamGap cannotResume(String eventId, String why) {
+        return new StreamGap("cannot resume after event " + eventId + ": " + why + "; changes may have been missed",
+                Instant.now());
     }
 
     /** Stops routing to {@code route}; drops what it has queued and waits for the event in hand. */
@@ -78,6 +181,9 @@ public final class Dispatcher implements EventSink {
         TableRoutes tableRoutes = routes.get(route.table);
         if (tableRoutes != null) {
             tableRoutes.remove(route);
+            if (tableRoutes.all().isEmpty()) {
+                tableRoutes.restartHistory(); // nothing may be captured until the next subscription
+            }
         }
         route.worker.cancel(timeout);
     }
@@ -121,7 +227,11 @@ public final class Dispatcher implements EventSink {
                 if (tableRoutes == null) {
                     continue;
                 }
+                tableRoutes.record(event);
                 for (Route route : tableRoutes.candidates(event)) {
+                    if (route.replayedUpTo != null && event.position().compareTo(route.replayedUpTo) <= 0) {
+                        continue; // replayed to it when it resumed
+                    }
                     for (ChangeEvent matched : match(route, event)) {
                         route.worker.offer(matched, batch);
                     }
@@ -154,6 +264,7 @@ public final class Dispatcher implements EventSink {
     @Override
     public void gap(StreamGap gap) throws InterruptedException {
         for (TableRoutes tableRoutes : routes.values()) {
+            tableRoutes.restartHistory();
             for (Route route : tableRoutes.all()) {
                 route.worker.gap(gap);
             }
@@ -166,6 +277,8 @@ public final class Dispatcher implements EventSink {
         private final TableName table;
         private final SubscriptionMatcher matcher;
         private final SubscriptionWorker worker;
+        /** Set before a resuming route is added: events up to here were replayed to it. */
+        private Position replayedUpTo;
 
         private Route(String id, TableName table, SubscriptionMatcher matcher, SubscriptionWorker worker) {
             this.id = id;

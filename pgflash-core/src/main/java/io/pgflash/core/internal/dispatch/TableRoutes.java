@@ -24,6 +24,39 @@ final class TableRoutes {
     private final Set<Dispatcher.Route> unindexed = ConcurrentHashMap.newKeySet();
     /** Column, then value key, then the routes whose filter needs that value. */
     private final Map<String, Map<Object, Set<Dispatcher.Route>>> indexed = new ConcurrentHashMap<>();
+    /** Kept once a resumable subscription came, so it costs nothing to tables without one. */
+    private volatile TableHistory history;
+
+    /**
+     * The table's recent events, kept from now on if they were not, up to {@code capacity}; its lock orders
+     * recording against resuming.
+     */
+    synchronized TableHistory keepHistory(int capacity) {
+        if (history == null) {
+            history = new TableHistory(capacity);
+        }
+        return history;
+    }
+
+    /** Keeps the event for resuming subscriptions, if the table's events are kept. */
+    void record(ChangeEvent event) {
+        TableHistory kept = history;
+        if (kept != null) {
+            synchronized (kept) {
+                kept.record(event);
+            }
+        }
+    }
+
+    /** Forgets the kept events: what comes next may not follow them. */
+    void restartHistory() {
+        TableHistory kept = history;
+        if (kept != null) {
+            synchronized (kept) {
+                kept.restart();
+            }
+        }
+    }
 
     void add(Dispatcher.Route route) {
         all.add(route);

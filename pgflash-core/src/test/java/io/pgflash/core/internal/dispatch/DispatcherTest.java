@@ -20,7 +20,7 @@ class DispatcherTest {
     void eventsHandedOverAfterItStoppedAreNotConfirmed() throws Exception {
         List<Position> confirmed = new CopyOnWriteArrayList<>();
         Dispatcher dispatcher = new Dispatcher(confirmed::add, new PgFlashObserver() { }, (id, events, error) -> { },
-                new DeliveryPool(1));
+                new DeliveryPool(1), 0);
         dispatcher.drainAndStop(Duration.ofSeconds(1));
 
         // a driver's reader that outlived its stop (stuck in a statement) hands over what it read: nobody got it
