@@ -33,6 +33,40 @@ function connect() {
     source.addEventListener('note', (message) => showNote(JSON.parse(message.data)));
 }
 
+// ---- this page's own stream: one subscription on the server, filtered by the status chosen
+
+let watched = null;
+
+function watch(status) {
+    if (watched) {
+        watched.close(); // the server cancels its subscription
+    }
+    $('watched').replaceChildren();
+    watched = new EventSource(`/events/posts?status=${encodeURIComponent(status)}`);
+    watched.addEventListener('change', (message) => showWatched(JSON.parse(message.data)));
+    watched.addEventListener('gap', (message) => showWatched({gap: JSON.parse(message.data).reason}));
+}
+
+function showWatched(event) {
+    const item = document.createElement('li');
+    if (event.gap) {
+        item.className = 'event gap';
+        item.textContent = `gap: ${event.gap}`;
+    } else {
+        const row = event.operation === 'DELETE' ? event.oldRow : event.newRow;
+        item.className = `event op-${event.operation.toLowerCase()}`;
+        item.dataset.operation = event.operation;
+        item.innerHTML = `<span class="op">${event.operation}</span>
+            <span class="meta">(${escape(event.sourceOperation)} in the database)</span>
+            #${escape(String(row.id))} ${escape(row.title)}`;
+    }
+    const list = $('watched');
+    list.prepend(item);
+    while (list.children.length > MAX_NOTES) {
+        list.lastChild.remove();
+    }
+}
+
 function showEvent(event) {
     // counted in the second it was committed, so the recent events a new page gets land where they belong
     const second = Math.floor(Date.parse(event.commitTime) / 1000);
@@ -192,6 +226,8 @@ $('burst').addEventListener('click', () => api('POST', '/api/posts/burst', {coun
 $('truncate').addEventListener('click', () => api('POST', '/api/truncate'));
 
 connect();
+watch($('watch').value);
+$('watch').addEventListener('change', () => watch($('watch').value));
 refreshDriver();
 refreshPosts();
 refreshHealth();

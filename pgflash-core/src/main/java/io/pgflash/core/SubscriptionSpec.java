@@ -93,6 +93,18 @@ public record SubscriptionSpec(
         return uses;
     }
 
+    /** This spec, made {@link Builder#resumable() resumable}. */
+    public SubscriptionSpec asResumable() {
+        return resumable ? this : new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges,
+                oldRows, concurrency, errorPolicy, overflow, true, resumeAfter);
+    }
+
+    /** This spec with another overflow policy. */
+    public SubscriptionSpec withOverflow(OverflowPolicy policy) {
+        return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
+                concurrency, errorPolicy, policy, resumable, resumeAfter);
+    }
+
     /** The database operations the driver must capture to produce what this subscription wants. */
     public Set<Operation> capturedOperations() {
         EnumSet<Operation> captured = EnumSet.copyOf(operations);

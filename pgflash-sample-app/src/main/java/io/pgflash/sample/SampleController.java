@@ -1,7 +1,9 @@
 package io.pgflash.sample;
 
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.spring.boot.autoconfigure.PgFlashProperties;
+import io.pgflash.spring.stream.PgFlashSse;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -35,10 +37,12 @@ public class SampleController {
     private final PostCache cache;
     private final PgFlash flash;
     private final PgFlashProperties properties;
+    private final PgFlashSse streams;
 
     public SampleController(ChangeFeed feed, BlogRepository repository, PostCache cache, PgFlash flash,
-            PgFlashProperties properties) {
+            PgFlashProperties properties, PgFlashSse streams) {
         this.feed = feed;
+        this.streams = streams;
         this.repository = repository;
         this.cache = cache;
         this.flash = flash;
@@ -48,6 +52,20 @@ public class SampleController {
     @GetMapping("/events")
     public SseEmitter events(@RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
         return feed.subscribe(lastEventId);
+    }
+
+    /**
+     * This page's own stream: the posts of one status, as a subscription of its own (a publish is an INSERT here when
+     * watching published posts, an archive a DELETE). Resumes after the browser's {@code Last-Event-ID}.
+     */
+    @GetMapping("/events/posts")
+    public SseEmitter postsWithStatus(@RequestParam String status,
+            @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
+        if (!STATUSES.contains(status)) {
+            throw badRequest("status must be one of " + STATUSES + ", not '" + status + "'");
+        }
+        return streams.stream(SubscriptionSpec.table("posts").filter("status=eq." + status)
+                .resumeAfter(lastEventId).build());
     }
 
     /** The active driver, as configured ({@code pgflash.driver}, {@code pgflash.trigger.mode}) and as running. */

@@ -89,6 +89,9 @@ class BrowserTest {
                 + "'UPDATE' and contains(., '" + title + "') and contains(., 'changed: status')]")));
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("notes"),
                 "Now published: \"" + title + "\""));
+        // the page's own stream watches published posts: the publish is the row entering its filter
+        wait.until(ExpectedConditions.presenceOfElementLocated(By.xpath("//ol[@id='watched']/li[@data-operation="
+                + "'INSERT' and contains(., '" + title + "') and contains(., 'UPDATE in the database')]")));
 
         browser.findElement(By.id("burst")).click();
         wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("events"), "Post 100 of a burst"));

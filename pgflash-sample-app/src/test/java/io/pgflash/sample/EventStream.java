@@ -15,7 +15,7 @@ import java.util.List;
 import tools.jackson.databind.JsonNode;
 import tools.jackson.databind.ObjectMapper;
 
-/** Reads {@code GET /events} as a browser's EventSource would, keeping each event's name and JSON data. */
+/** Reads {@code GET /events} (or another of the app's streams) as a browser's EventSource would, keeping each event's name and JSON data. */
 final class EventStream implements AutoCloseable {
 
     record Received(String id, String name, JsonNode data) {
@@ -40,7 +40,12 @@ final class EventStream implements AutoCloseable {
 
     /** Opens the stream as a reconnecting browser does, naming the last event it saw (null: a new page). */
     static EventStream open(int port, String lastEventId) throws IOException, InterruptedException {
-        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + port + "/events"))
+        return open(port, "/events", lastEventId);
+    }
+
+    /** Opens another of the app's streams, such as a page's own {@code /events/posts?status=...}. */
+    static EventStream open(int port, String path, String lastEventId) throws IOException, InterruptedException {
+        HttpRequest.Builder builder = HttpRequest.newBuilder(URI.create("http://localhost:" + port + path))
                 .header("Accept", "text/event-stream");
         if (lastEventId != null) {
             builder.header("Last-Event-ID", lastEventId);
@@ -50,7 +55,7 @@ final class EventStream implements AutoCloseable {
                 .send(request, HttpResponse.BodyHandlers.ofInputStream());
         if (response.statusCode() != 200
                 || !response.headers().firstValue("Content-Type").orElse("").startsWith("text/event-stream")) {
-            throw new IllegalStateException("GET /events answered " + response.statusCode() + " " + response.headers());
+            throw new IllegalStateException("GET " + path + " answered " + response.statusCode() + " " + response.headers());
         }
         return new EventStream(response.body());
     }

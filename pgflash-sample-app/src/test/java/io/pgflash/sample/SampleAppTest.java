@@ -1,6 +1,7 @@
 package io.pgflash.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
 import io.pgflash.test.TestDatabase;
@@ -165,6 +166,21 @@ abstract class SampleAppTest {
                 .header("Content-Type", "text/plain").POST(HttpRequest.BodyPublishers.ofString("")).build(),
                 HttpResponse.BodyHandlers.ofString());
         assertThat(formPost.statusCode()).isEqualTo(415);
+    }
+
+    @Test
+    void aPagesOwnStreamCarriesOnlyThePostsOfTheStatusItWatches() throws Exception {
+        try (EventStream published = EventStream.open(port, "/events/posts?status=published", null)) {
+            long draft = post("/api/posts", "{\"title\":\"Not yet\",\"status\":\"draft\"}").get("id").asLong();
+            long ready = post("/api/posts", "{\"title\":\"Ready\",\"status\":\"published\"}").get("id").asLong();
+            post("/api/posts/" + draft + "/publish", "{}");
+
+            await().untilAsserted(() -> assertThat(published.changes()).hasSize(2));
+            assertThat(published.changes()).extracting(event -> event.at("/newRow/id").asLong(),
+                    event -> event.get("operation").asString(), event -> event.get("sourceOperation").asString())
+                    .containsExactly(tuple(ready, "INSERT", "INSERT"), tuple(draft, "INSERT", "UPDATE"));
+            assertThat(published.all()).allSatisfy(event -> assertThat(event.id()).isNotBlank());
+        }
     }
 
     @Test

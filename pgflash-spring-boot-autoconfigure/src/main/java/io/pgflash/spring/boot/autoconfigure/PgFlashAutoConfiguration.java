@@ -113,6 +113,7 @@ public final class PgFlashAutoConfiguration {
                 .driver(driver)
                 .shutdownTimeout(properties.getShutdownTimeout())
                 .deliveryThreads(properties.getDeliveryThreads())
+                .history(properties.getStreams().getHistory())
                 .observer(new CompositeObserver(all))
                 .build();
     }

@@ -1,5 +1,7 @@
 package io.pgflash.spring.boot.autoconfigure;
 
+import io.pgflash.core.PgFlash;
+
 import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,6 +58,8 @@ public class PgFlashProperties {
     private final Error error = new Error();
 
     private final Health health = new Health();
+
+    private final Streams streams = new Streams();
 
     public boolean isEnabled() {
         return enabled;
@@ -137,6 +141,10 @@ public class PgFlashProperties {
 
     public Health getHealth() {
         return health;
+    }
+
+    public Streams getStreams() {
+        return streams;
     }
 
     /** The change sources. */
@@ -339,6 +347,38 @@ public class PgFlashProperties {
 
         public void setSpillDirectory(Path spillDirectory) {
             this.spillDirectory = spillDirectory;
+        }
+    }
+
+    /** Per-client streams: PgFlashSse (Spring MVC) and PgFlashFlux (Reactor), and the history they resume from. */
+    public static class Streams {
+
+        /**
+         * Recent events of a table kept in memory, once a per-client stream or resumable subscription was made to it,
+         * so a client that reconnects within that many events resumes without missing any; 0 keeps none.
+         */
+        private int history = PgFlash.DEFAULT_HISTORY;
+
+        /** How long a Server-Sent Event stream stays open before its browser is made to reconnect (and resume). */
+        private Duration timeout = Duration.ofMinutes(5);
+
+        public int getHistory() {
+            return history;
+        }
+
+        public void setHistory(int history) {
+            if (history < 0) {
+                throw new IllegalArgumentException("history must be 0 or more events, e.g. 1000");
+            }
+            this.history = history;
+        }
+
+        public Duration getTimeout() {
+            return timeout;
+        }
+
+        public void setTimeout(Duration timeout) {
+            this.timeout = timeout;
         }
     }
 
