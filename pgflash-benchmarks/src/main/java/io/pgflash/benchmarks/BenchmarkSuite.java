@@ -31,7 +31,7 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * for the durable trigger's write path), {@code bench.backlog} (1000000 rows in 100-row transactions),
  * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.large.rows} (3000000 rows in the one
  * transaction of the large-transaction scenario, read by the WAL driver with and without streaming),
- * {@code bench.fanout.rows} (100000 rows spread over 1 to 100,000 subscriptions), {@code bench.url} with
+ * {@code bench.fanout.rows} (300000 rows spread over 1 to 100,000 subscriptions), {@code bench.url} with
  * {@code bench.user} and
  * {@code bench.password} (an embedded PostgreSQL when empty).
  */
@@ -50,7 +50,7 @@ public final class BenchmarkSuite {
         int backlog = Integer.getInteger("bench.backlog", 1_000_000);
         int singleBacklog = Integer.getInteger("bench.backlog.single", 200_000);
         int largeRows = Integer.getInteger("bench.large.rows", 3_000_000);
-        int fanOutRows = Integer.getInteger("bench.fanout.rows", 100_000);
+        int fanOutRows = Integer.getInteger("bench.fanout.rows", 300_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
@@ -115,6 +115,7 @@ public final class BenchmarkSuite {
                 run(report, "Fan-out", () -> {
                     FanOut fanOut = new FanOut(server);
                     Map<Consumers, List<FanOut.Result>> results = new LinkedHashMap<>();
+                    Map<Consumers, List<FanOut.Result[]>> ratioRounds = new LinkedHashMap<>();
                     for (Consumers kind : Consumers.PGFLASH) {
                         if (consumerSelected(kind)) {
                             List<FanOut.Result> runs = new ArrayList<>();
@@ -122,9 +123,17 @@ public final class BenchmarkSuite {
                                 runs.add(fanOut.run(kind, subscriptions, fanOutRows));
                             }
                             results.put(kind, runs);
+                            // the delivery ratio from rounds of 1 and 100,000 side by side: one pair varies by 20%
+                            List<FanOut.Result[]> pairs = new ArrayList<>();
+                            pairs.add(new FanOut.Result[] {runs.get(0), runs.get(runs.size() - 1)});
+                            for (int round = 1; round < FanOut.RATIO_ROUNDS; round++) {
+                                pairs.add(new FanOut.Result[] {fanOut.run(kind, 1, fanOutRows),
+                                        fanOut.run(kind, 100_000, fanOutRows)});
+                            }
+                            ratioRounds.put(kind, pairs);
                         }
                     }
-                    report.fanOut(results, fanOutRows);
+                    report.fanOut(results, ratioRounds, fanOutRows);
                 });
             }
         } finally {

@@ -23,6 +23,8 @@ final class FanOut {
 
     static final String HEAP = "-Xmx512m";
     private static final int PAIRS = 10_000;
+    /** Rounds of 1 and 100,000 subscriptions, side by side, whose median ratio is the delivery ratio. */
+    static final int RATIO_ROUNDS = 5;
 
     record Result(int subscriptions, double subscribeMicros, double pairsPerSecond, double deliveredPerSecond,
             int peakThreads, double peakHeapMb, double liveHeapMb, String failure) {

@@ -42,7 +42,7 @@ public abstract class FlashTestBase {
                 .filter(thread -> thread.getKey().getName().equals(threadName))
                 .anyMatch(thread -> Arrays.stream(thread.getValue())
                         .anyMatch(frame -> frame.getMethodName().equals("put")
-                                && frame.getClassName().endsWith("BlockingQueue")));
+                                && frame.getClassName().endsWith("LaneQueue")));
     }
 
     /** A started client with the default trigger driver. */

@@ -3,6 +3,7 @@ package io.pgflash.core.internal.dispatch;
 import io.pgflash.core.Position;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 
 /**
@@ -40,7 +41,7 @@ public final class AckTracker {
             if (halted) {
                 return;
             }
-            while (!open.isEmpty() && open.peekFirst().pending == 0) {
+            while (!open.isEmpty() && open.peekFirst().pending.get() == 0) {
                 Position position = open.pollFirst().position;
                 confirmed = position != null ? position : confirmed;
             }
@@ -50,10 +51,14 @@ public final class AckTracker {
         }
     }
 
-    /** The deliveries of one batch of events; it completes when sealed and every delivery is done. */
+    /**
+     * The deliveries of one batch of events; it completes when sealed and every delivery is done. Counting takes no
+     * lock (the reader adds and the delivery threads finish one event each, at once): the tracker's lock is taken
+     * only when a batch completes.
+     */
     public final class Batch {
         private final Position position;
-        private int pending = 1; // the seal
+        private final AtomicInteger pending = new AtomicInteger(1); // the seal
 
         private Batch(Position position) {
             this.position = position;
@@ -61,16 +66,13 @@ public final class AckTracker {
 
         /** One more delivery that must be done before the batch completes. */
         public void add() {
-            synchronized (AckTracker.this) {
-                pending++;
-            }
+            pending.incrementAndGet();
         }
 
         public void done() {
-            synchronized (AckTracker.this) {
-                pending--;
+            if (pending.decrementAndGet() == 0) {
+                completed();
             }
-            completed();
         }
 
         /** All deliveries are handed out. */

@@ -1,8 +1,11 @@
 package io.pgflash.core.internal.dispatch;
 
+import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RecursiveAction;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -40,6 +43,48 @@ public final class DeliveryPool implements Executor {
     @Override
     public void execute(Runnable task) {
         executor.execute(task);
+    }
+
+    /**
+     * Runs each of {@code tasks} on the pool, handed over as one task that the pool's threads split among themselves
+     * (one wake-up instead of one per task; a task that blocks holds up none of the others). False when the pool
+     * takes nothing more (shut down).
+     */
+    boolean executeAll(List<? extends Runnable> tasks) {
+        try {
+            if (tasks.size() == 1) {
+                executor.execute(tasks.get(0));
+            } else {
+                executor.execute(new Split(tasks, 0, tasks.size()));
+            }
+            return true;
+        } catch (RejectedExecutionException e) {
+            return false;
+        }
+    }
+
+    /** Forks off the upper halves of its range (for idle threads to take), then runs the first task itself. */
+    private static final class Split extends RecursiveAction {
+        private final List<? extends Runnable> tasks;
+        private final int from;
+        private final int to;
+
+        Split(List<? extends Runnable> tasks, int from, int to) {
+            this.tasks = tasks;
+            this.from = from;
+            this.to = to;
+        }
+
+        @Override
+        protected void compute() {
+            int end = to;
+            while (end - from > 1) {
+                int middle = (from + end) >>> 1;
+                new Split(tasks, middle, end).fork();
+                end = middle;
+            }
+            tasks.get(from).run();
+        }
     }
 
     /** Lets the threads end once what they run returns; nothing new is taken. */

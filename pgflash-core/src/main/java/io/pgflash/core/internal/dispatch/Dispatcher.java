@@ -87,17 +87,9 @@ public final class Dispatcher implements EventSink {
     /**
      * Starts delivering the table's matching events to {@code listener} on the delivery pool's threads, up to
      * {@code maxBatch} at a time. If the subscription's overflow policy cuts it off, its route is removed and
-     * {@code whenCutOff} runs, on the reader's thread: it must not wait.
-     */
-    public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
-            int maxBatch, Runnable whenCutOff) {
-        return add(id, matcher, table, listener, maxBatch, whenCutOff, null);
-    }
-
-    /**
-     * Like {@link #add(String, SubscriptionMatcher, TableName, BatchChangeListener, int, Runnable)}, starting with the
-     * kept events after the one {@code resumeAfter} names (an {@link #eventId} given out before), or with a gap
-     * notice when they are not all kept; null starts with what comes next.
+     * {@code whenCutOff} runs, on the reader's thread: it must not wait. A resumable subscription starts with the
+     * kept events after the one {@code resumeAfter} names (an {@link #eventId} given out before), or with a gap notice
+     * when they are not all kept; null starts with what comes next.
      */
     public Route add(String id, SubscriptionMatcher matcher, TableName table, BatchChangeListener listener,
             int maxBatch, Runnable whenCutOff, String resumeAfter) {
@@ -220,6 +212,7 @@ public final class Dispatcher implements EventSink {
     @Override
     public void accept(List<ChangeEvent> events, Position upTo) throws InterruptedException {
         AckTracker.Batch batch = acks.open(upTo);
+        ReadyLanes ready = new ReadyLanes(pool);
         try {
             for (ChangeEvent event : events) {
                 observeReceived(event);
@@ -233,11 +226,12 @@ public final class Dispatcher implements EventSink {
                         continue; // replayed to it when it resumed
                     }
                     for (ChangeEvent matched : match(route, event)) {
-                        route.worker.offer(matched, batch);
+                        route.worker.offer(matched, batch, ready);
                     }
                 }
             }
         } finally {
+            ready.flush();
             batch.seal();
         }
     }

@@ -18,9 +18,7 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -83,6 +81,14 @@ final class SubscriptionWorker {
      * oldest waiting event, or cuts the subscription off. Does nothing once cancelled or cut off.
      */
     void offer(ChangeEvent event, AckTracker.Batch batch) throws InterruptedException {
+        offer(event, batch, null);
+    }
+
+    /**
+     * Like {@link #offer(ChangeEvent, AckTracker.Batch)}, leaving the lane to {@code ready} to hand to the pool if it
+     * needs running (the reader's batch), or handing it over at once when {@code ready} is null.
+     */
+    void offer(ChangeEvent event, AckTracker.Batch batch, ReadyLanes ready) throws InterruptedException {
         Lane lane = lanes.get(lanes.size() == 1 ? 0 : Math.floorMod(keyHash(event.key()), lanes.size()));
         if (cancelled || cutOff || lane.stopped) {
             return;
@@ -97,14 +103,21 @@ final class SubscriptionWorker {
         batch.add();
         if (overflow.action() == OverflowPolicy.Action.DROP_OLDEST) {
             lane.putDroppingOldest(item);
-        } else {
+        } else if (!lane.queue.offer(item)) {
+            if (ready != null) {
+                ready.flush(); // the lanes that would make room may be among those not handed over yet
+            }
             lane.queue.put(item);
         }
         if ((cancelled || lane.stopped) && lane.queue.remove(item)) {
             item.release(); // cancelled while we queued it: nobody will take it
             return;
         }
-        lane.schedule();
+        if (ready == null) {
+            lane.schedule();
+        } else {
+            lane.scheduleWith(ready);
+        }
     }
 
     void gap(StreamGap gap) throws InterruptedException {
@@ -180,7 +193,7 @@ final class SubscriptionWorker {
      */
     void drainAndStop(long deadline, Runnable beforeGivingUp) throws InterruptedException {
         for (Lane lane : lanes) {
-            if (lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS)) {
+            if (lane.queue.offer(Item.STOP, Math.max(0, deadline - System.nanoTime()))) {
                 lane.schedule();
             } else {
                 beforeGivingUp.run();
@@ -332,10 +345,9 @@ final class SubscriptionWorker {
      * One ordered stream of the subscription's events. It is scheduled on the pool when an event arrives and it is
      * not already scheduled, and runs until its queue is empty (or its turn is up), so it runs on one thread at a time.
      */
-    private final class Lane implements Runnable {
-        // linked, not an array: an idle subscription (one of a hundred thousand) holds no buffer; and room past the
-        // buffer for a cut-off's notice and STOP
-        final BlockingQueue<Item> queue = new LinkedBlockingQueue<>(overflow.action() == OverflowPolicy.Action.BLOCK
+    private final class Lane implements ReadyLanes.Lane {
+        // room past the buffer for a cut-off's notice and STOP
+        final LaneQueue<Item> queue = new LaneQueue<>(overflow.action() == OverflowPolicy.Action.BLOCK
                 ? overflow.buffer() : overflow.buffer() + 2);
         /** What was dropped since the last gap notice; guarded by {@code queue}. */
         private long droppedCount;
@@ -356,10 +368,23 @@ final class SubscriptionWorker {
             }
             try {
                 pool.execute(this);
-            } catch (RejectedExecutionException e) { // the client was closed: nobody will deliver
-                scheduled.set(false);
-                finish();
+            } catch (RejectedExecutionException e) {
+                rejected();
             }
+        }
+
+        /** Like {@link #schedule()}, handing the lane to the pool with the others {@code ready} collects. */
+        void scheduleWith(ReadyLanes ready) {
+            if (!stopped && scheduled.compareAndSet(false, true)) {
+                ready.add(this);
+            }
+        }
+
+        /** The client was closed: nobody will deliver. */
+        @Override
+        public void rejected() {
+            scheduled.set(false);
+            finish();
         }
 
         /**
@@ -450,7 +475,8 @@ final class SubscriptionWorker {
                 running = Thread.currentThread();
             }
             try {
-                List<Item> items = new ArrayList<>();
+                // sized for what waits: with one subscription per client, that is mostly a single event
+                List<Item> items = new ArrayList<>(Math.max(1, Math.min(maxBatch, queue.size())));
                 for (int batch = 0; batch < BATCHES_PER_TURN && !stopped && !cancelled; batch++) {
                     StreamGap dropNotice = takeBatch(items);
                     if (dropNotice != null) {
@@ -486,7 +512,7 @@ final class SubscriptionWorker {
          */
         private boolean handle(List<Item> items) {
             try {
-                List<ChangeEvent> events = new ArrayList<>();
+                List<ChangeEvent> events = new ArrayList<>(items.size());
                 for (Item item : items) {
                     if (item.event != null) {
                         events.add(item.event);

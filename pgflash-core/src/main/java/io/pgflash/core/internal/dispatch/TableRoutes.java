@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArraySet;
 
 /**
  * The routes of one table, indexed by the column value their filter asks for (an {@code eq} or {@code in}), so a
@@ -22,8 +23,13 @@ final class TableRoutes {
 
     private final Set<Dispatcher.Route> all = ConcurrentHashMap.newKeySet();
     private final Set<Dispatcher.Route> unindexed = ConcurrentHashMap.newKeySet();
-    /** Column, then value key, then the routes whose filter needs that value. */
+    /**
+     * Column, then value key, then the routes whose filter needs that value: mostly one each (a client's own id), so
+     * copy-on-write sets, which the reader walks for nothing.
+     */
     private final Map<String, Map<Object, Set<Dispatcher.Route>>> indexed = new ConcurrentHashMap<>();
+    /** The columns of {@code indexed}, as an array the reader walks per change instead of the map's table. */
+    private volatile String[] indexedColumns = new String[0];
     /** Kept once a resumable subscription came, so it costs nothing to tables without one. */
     private volatile TableHistory history;
 
@@ -68,9 +74,10 @@ final class TableRoutes {
         // under the column's entry, so a removal that empties it cannot drop it while this adds to it
         indexed.compute(lookup.column(), (column, byValue) -> {
             Map<Object, Set<Dispatcher.Route>> values = byValue != null ? byValue : new ConcurrentHashMap<>();
-            lookup.keys().forEach(key -> values.computeIfAbsent(key, k -> ConcurrentHashMap.newKeySet()).add(route));
+            lookup.keys().forEach(key -> values.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(route));
             return values;
         });
+        listIndexedColumns();
     }
 
     void remove(Dispatcher.Route route) {
@@ -87,6 +94,12 @@ final class TableRoutes {
             }));
             return byValue.isEmpty() ? null : byValue; // a table without indexed routes skips the look-up
         });
+        listIndexedColumns();
+    }
+
+    /** After a change to the columns of {@code indexed}; synchronized so an older list never replaces a newer one. */
+    private synchronized void listIndexedColumns() {
+        indexedColumns = indexed.keySet().toArray(String[]::new);
     }
 
     Collection<Dispatcher.Route> all() {
@@ -100,22 +113,26 @@ final class TableRoutes {
      * found are merged only when there are several (the common case, one set, is returned as it is).
      */
     Collection<Dispatcher.Route> candidates(ChangeEvent change) {
-        if (indexed.isEmpty()) {
+        String[] columns = indexedColumns;
+        if (columns.length == 0) {
             return unindexed;
         }
         List<Set<Dispatcher.Route>> sets = new ArrayList<>(3);
         if (!unindexed.isEmpty()) {
             sets.add(unindexed);
         }
-        for (Map.Entry<String, Map<Object, Set<Dispatcher.Route>>> column : indexed.entrySet()) {
-            Map<Object, Set<Dispatcher.Route>> byValue = column.getValue();
-            if (change.sourceOperation() == Operation.TRUNCATE || lacks(change.newRow(), column.getKey())
-                    || lacks(change.oldRow(), column.getKey())) {
+        for (String column : columns) {
+            Map<Object, Set<Dispatcher.Route>> byValue = indexed.get(column);
+            if (byValue == null) {
+                continue; // its last route just left
+            }
+            if (change.sourceOperation() == Operation.TRUNCATE || lacks(change.newRow(), column)
+                    || lacks(change.oldRow(), column)) {
                 byValue.values().forEach(routes -> addOnce(sets, routes));
                 continue;
             }
-            addOnce(sets, routesOf(byValue, change.newRow(), column.getKey()));
-            addOnce(sets, routesOf(byValue, change.oldRow(), column.getKey()));
+            addOnce(sets, routesOf(byValue, change.newRow(), column));
+            addOnce(sets, routesOf(byValue, change.oldRow(), column));
         }
         if (sets.size() <= 1) {
             return sets.isEmpty() ? List.of() : sets.get(0);
