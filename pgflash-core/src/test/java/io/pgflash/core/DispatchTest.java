@@ -249,4 +249,30 @@ class DispatchTest extends FlashTestBase {
         }
         assertThat(received).filteredOn(Integer.class::isInstance).hasSizeLessThan(20); // the buffer, not 3000
     }
+
+    @Test
+    void aClientResumingAfterItsTablesOnlySubscriptionWasCutOffIsToldOfTheGap() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        List<ChangeEvent> seen = new CopyOnWriteArrayList<>();
+        flash.subscribe(SubscriptionSpec.table("counters").resumable().overflow(OverflowPolicy.cutOff(2)).build(),
+                event -> {
+                    seen.add(event);
+                    release.await();
+                });
+        db.execute("INSERT INTO counters VALUES (1, 0)");
+        await().until(() -> seen.size() == 1); // and its listener stalls on it
+        db.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(2, 10) g");
+        await().until(() -> flash.subscriptions().isEmpty()); // cut off: the table is no longer captured
+        String lastSeen = flash.eventId(seen.get(0));
+        release.countDown();
+        db.execute("INSERT INTO counters VALUES (11, 0)"); // nobody captures it
+
+        Recorder back = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters").resumeAfter(lastSeen).build(), back);
+        db.execute("INSERT INTO counters VALUES (12, 0)");
+
+        assertThat(back.awaitSingle().newRow().get("id")).isEqualTo(12);
+        assertThat(back.gaps).singleElement().satisfies(gap -> assertThat(gap.reason())
+                .contains("the events after it are no longer kept"));
+    }
 }

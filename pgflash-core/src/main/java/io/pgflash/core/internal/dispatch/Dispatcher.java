@@ -105,6 +105,9 @@ public final class Dispatcher implements EventSink {
         Route route = new Route(id, table, matcher, worker);
         added[0] = route;
         TableRoutes tableRoutes = routes.computeIfAbsent(table, t -> new TableRoutes());
+        if (tableRoutes.all().isEmpty()) {
+            tableRoutes.restartHistory(); // the table may have gone uncaptured since its last subscription left
+        }
         if (matcher.spec().resumable() && history > 0) {
             resume(tableRoutes.keepHistory(history), tableRoutes, route, resumeAfter);
         } else if (resumeAfter != null) {

@@ -30,6 +30,9 @@ final class TableHistory {
     }
 
     void record(ChangeEvent event) {
+        if (!events.isEmpty() && event.position().compareTo(events.peekLast().position()) <= 0) {
+            return; // handed over again (a WAL slot replays after a reconnect): kept already
+        }
         if (floor == null) {
             floor = event.position(); // earlier events were never kept: only a client that saw this one can resume
         }

@@ -39,6 +39,18 @@ class TableHistoryTest {
         assertThat(history.newest()).isEqualTo(position(3));
     }
 
+    @Test
+    void anEventHandedOverAgainIsKeptOnce() {
+        for (int i = 1; i <= 3; i++) {
+            history.record(event(i));
+        }
+        history.record(event(2)); // a WAL slot replaying after a reconnect
+        history.record(event(3));
+
+        assertThat(history.after(position(1))).extracting(ChangeEvent::position).containsExactly(position(2),
+                position(3));
+    }
+
     private static Position position(long major) {
         return new Position(major, 0);
     }
