@@ -214,8 +214,8 @@ public record SubscriptionSpec(
          * Starts with the table's kept events after the one {@code eventId} names ({@code PgFlash.eventId}, e.g. a
          * browser's {@code Last-Event-ID}), through this spec's filter, then goes on live, each event once. When they
          * are not all kept (too old, the stream had a gap, nothing subscribed to the table in between, or the id is
-         * from another run or client) the listener gets a {@link StreamGap} first. Null starts live. Implies
-         * {@link #resumable()}.
+         * from another run or client), or more of them match than the overflow buffer holds, the listener gets a
+         * {@link StreamGap} first. Null starts live. Implies {@link #resumable()}.
          */
         public Builder resumeAfter(@Nullable String eventId) {
             this.resumeAfter = eventId;

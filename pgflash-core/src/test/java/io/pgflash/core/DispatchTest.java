@@ -275,4 +275,27 @@ class DispatchTest extends FlashTestBase {
         assertThat(back.gaps).singleElement().satisfies(gap -> assertThat(gap.reason())
                 .contains("the events after it are no longer kept"));
     }
+
+    @Test
+    void aResumeWithMoreEventsThanItsBufferIsToldOfTheGapAndStaysSubscribed() {
+        Recorder keeper = new Recorder(); // keeps the table captured while the client is away
+        flash.subscribe(SubscriptionSpec.table("counters").build(), keeper);
+        Recorder before = new Recorder();
+        Subscription page = flash.subscribe(SubscriptionSpec.table("counters").resumable().build(), before);
+        db.execute("INSERT INTO counters VALUES (1, 0)");
+        String lastSeen = flash.eventId(before.awaitSingle());
+        page.cancel();
+        db.execute("INSERT INTO counters SELECT g, 0 FROM generate_series(2, 21) g");
+        keeper.awaitEvents(21);
+
+        Recorder back = new Recorder();
+        Subscription resumed = flash.subscribe(SubscriptionSpec.table("counters").resumeAfter(lastSeen)
+                .overflow(OverflowPolicy.cutOff(5)).build(), back);
+        db.execute("INSERT INTO counters VALUES (22, 0)");
+
+        assertThat(back.awaitSingle().newRow().get("id")).isEqualTo(22);
+        assertThat(back.gaps).singleElement().satisfies(gap -> assertThat(gap.reason())
+                .contains("20 events after it are more than the subscription's buffer of 5"));
+        assertThat(resumed.isActive()).isTrue();
+    }
 }

@@ -10,6 +10,7 @@ import io.pgflash.core.TableName;
 import io.pgflash.core.driver.EventSink;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -127,28 +128,39 @@ public final class Dispatcher implements EventSink {
     private void resume(TableHistory kept, TableRoutes tableRoutes, Route route, String resumeAfter) {
         synchronized (kept) {
             Position after = resumeAfter == null ? null : positionIn(resumeAfter);
-            List<ChangeEvent> replay = after == null ? null : kept.after(after);
+            List<ChangeEvent> keptAfter = after == null ? null : kept.after(after);
+            List<ChangeEvent> replay = keptAfter == null ? null : matched(route, keptAfter);
             route.replayedUpTo = kept.newest();
             if (resumeAfter != null && replay == null) {
                 gapBefore(route, cannotResume(resumeAfter, after == null
                         ? "it is not an event id of this run of the stream"
                         : "the events after it are no longer kept"));
+            } else if (replay != null && replay.size() > route.matcher.spec().overflow().buffer()) {
+                // more than its buffer: queueing them would wait here, under the locks the reader needs
+                gapBefore(route, cannotResume(resumeAfter, replay.size() + " events after it are more than the"
+                        + " subscription's buffer of " + route.matcher.spec().overflow().buffer()));
+                replay = null;
             }
-            // added before the replay, which may cut it off; the reader cannot hand it anything newer meanwhile
-            tableRoutes.add(route);
+            tableRoutes.add(route); // the reader cannot hand it anything newer while this holds the lock
             if (replay != null) {
-                replay(route, replay);
+                replay(route, replay); // fits the new, empty lanes: never waits
             }
         }
+    }
+
+    private static List<ChangeEvent> matched(Route route, List<ChangeEvent> events) {
+        List<ChangeEvent> matched = new ArrayList<>();
+        for (ChangeEvent event : events) {
+            matched.addAll(match(route, event));
+        }
+        return matched;
     }
 
     private static void replay(Route route, List<ChangeEvent> events) {
         AckTracker.Batch delivered = new AckTracker(position -> { }).open(null); // confirmed when first delivered
         try {
             for (ChangeEvent event : events) {
-                for (ChangeEvent matched : match(route, event)) {
-                    route.worker.offer(matched, delivered);
-                }
+                route.worker.offer(event, delivered);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();

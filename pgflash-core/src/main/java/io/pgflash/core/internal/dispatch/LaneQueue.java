@@ -68,10 +68,18 @@ final class LaneQueue<E> {
     synchronized E poll() {
         boolean wasFull = size() >= capacity;
         E item = items == null ? null : items.pollFirst();
+        releaseIfEmpty();
         if (item != null && wasFull) {
             notifyAll();
         }
         return item;
+    }
+
+    /** An emptied queue gives its array back: after a burst, a lane of a hundred thousand keeps no buffer. */
+    private void releaseIfEmpty() {
+        if (items != null && items.isEmpty()) {
+            items = null;
+        }
     }
 
     /** Removes {@code item} (the first equal one); true if it was there. */
@@ -90,6 +98,7 @@ final class LaneQueue<E> {
         for (int i = 0; i < max && items != null && !items.isEmpty(); i++) {
             to.add(items.pollFirst());
         }
+        releaseIfEmpty();
         if (wasFull) {
             notifyAll();
         }

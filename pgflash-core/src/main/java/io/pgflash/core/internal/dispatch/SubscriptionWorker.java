@@ -139,6 +139,7 @@ final class SubscriptionWorker {
      */
     private void cutOff() {
         cutOff = true;
+        whenCutOff.run(); // cancelled before its notice can be delivered, so the listener sees it inactive
         log.warn("Subscription {} fell {} events behind and is cut off", id, overflow.buffer());
         StreamGap notice = new StreamGap("subscription " + id + " fell " + overflow.buffer() + " events behind and"
                 + " was cut off: it gets nothing more", Instant.now());
@@ -150,7 +151,6 @@ final class SubscriptionWorker {
             lane.queue.offer(Item.STOP); // the buffer keeps room for these two
             lane.schedule();
         }
-        whenCutOff.run();
     }
 
     static BatchChangeListener asBatch(ChangeListener listener) {
