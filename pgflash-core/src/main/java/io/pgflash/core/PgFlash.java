@@ -174,7 +174,8 @@ public final class PgFlash implements AutoCloseable {
     /**
      * The id a client keeps to resume after {@code event} ({@link SubscriptionSpec.Builder#resumeAfter(String)}): the
      * event's position, named with this run of the stream (ids of an earlier run, or of another client, do not
-     * resume). The two halves of a split key change share it.
+     * resume). The DELETE half of a split key change has an id of its own, so a client that saw only it resumes with
+     * the INSERT half.
      */
     public String eventId(ChangeEvent event) {
         return dispatcher.eventId(event);

@@ -298,4 +298,31 @@ class DispatchTest extends FlashTestBase {
                 .contains("20 events after it are more than the subscription's buffer of 5"));
         assertThat(resumed.isActive()).isTrue();
     }
+
+    @Test
+    void aClientThatSawOnlyTheDeleteHalfOfASplitKeyChangeResumesWithItsInsertHalf() {
+        Recorder keeper = new Recorder(); // keeps the table captured while the client is away
+        flash.subscribe(SubscriptionSpec.table("counters").build(), keeper);
+        Recorder before = new Recorder();
+        Subscription page = flash.subscribe(SubscriptionSpec.table("counters").splitKeyChanges(true).resumable()
+                .build(), before);
+        db.execute("INSERT INTO counters VALUES (1, 0)", "UPDATE counters SET id = 2 WHERE id = 1");
+        List<ChangeEvent> seen = before.awaitEvents(3);
+        assertThat(seen).extracting(ChangeEvent::operation)
+                .containsExactly(Operation.INSERT, Operation.DELETE, Operation.INSERT);
+        String lastSeen = flash.eventId(seen.get(1)); // the connection dropped between the halves
+        page.cancel();
+        keeper.awaitEvents(2);
+
+        Recorder back = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters").splitKeyChanges(true).resumeAfter(lastSeen).build(), back);
+
+        db.execute("INSERT INTO counters VALUES (3, 0)");
+
+        List<ChangeEvent> resumed = back.awaitEvents(2);
+        assertThat(resumed).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.INSERT);
+        assertThat(resumed).extracting(event -> event.newRow().get("id")).containsExactly(2, 3);
+        assertThat(back.gaps).isEmpty();
+        assertThat(flash.eventId(resumed.get(0))).isNotEqualTo(lastSeen);
+    }
 }

@@ -2,6 +2,7 @@ package io.pgflash.core.internal.dispatch;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.BatchChangeListener;
+import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Position;
@@ -26,6 +27,8 @@ import org.slf4j.LoggerFactory;
 public final class Dispatcher implements EventSink {
 
     private static final Logger log = LoggerFactory.getLogger(Dispatcher.class);
+    /** Marks the id of a split key change's DELETE half. */
+    private static final String DELETE_HALF = "d";
 
     private final Map<TableName, TableRoutes> routes = new ConcurrentHashMap<>();
     private final Consumer<Position> confirm;
@@ -67,21 +70,56 @@ public final class Dispatcher implements EventSink {
         return Long.toUnsignedString(ThreadLocalRandom.current().nextLong(), 36);
     }
 
-    /** The id a client keeps to resume after {@code event}: this run's name and the event's position. */
+    /**
+     * The id a client keeps to resume after {@code event}: this run's name and the event's position, marked when the
+     * event is the DELETE half of a split key change (its INSERT half shares the position and must still come).
+     */
     public String eventId(ChangeEvent event) {
-        return streamId + ":" + event.position();
+        return streamId + ":" + event.position() + (opensSplitKeyChange(event) ? ":" + DELETE_HALF : "");
     }
 
-    /** The position {@code eventId} names, or null when it names none of this run (another run, or not an id). */
-    private Position positionIn(String eventId) {
+    /** The DELETE half of a split key change: an UPDATE's DELETE without a new row (one that left a filter has it). */
+    private static boolean opensSplitKeyChange(ChangeEvent event) {
+        return event.operation() == Operation.DELETE && event.sourceOperation() == Operation.UPDATE
+                && event.newRow() == null;
+    }
+
+    /** Where {@code eventId} resumes, or null when it names no event of this run (another run, or not an id). */
+    private ResumePoint resumePointOf(String eventId) {
         String[] parts = eventId.split(":", -1);
-        if (parts.length != 3 || !parts[0].equals(streamId)) {
+        boolean deleteHalf = parts.length == 4 && parts[3].equals(DELETE_HALF);
+        if ((parts.length != 3 && !deleteHalf) || !parts[0].equals(streamId)) {
             return null;
         }
         try {
-            return new Position(Long.parseUnsignedLong(parts[1]), Long.parseUnsignedLong(parts[2]));
+            return new ResumePoint(new Position(Long.parseUnsignedLong(parts[1]), Long.parseUnsignedLong(parts[2])),
+                    deleteHalf);
         } catch (NumberFormatException e) {
             return null;
+        }
+    }
+
+    /** After the event at {@code position}, or between the halves of the split key change there. */
+    private record ResumePoint(Position position, boolean afterDeleteHalf) {
+
+        /** The kept events to replay through {@code route}, or null when some of them are no longer kept. */
+        List<ChangeEvent> replay(TableHistory kept, Route route) {
+            if (!afterDeleteHalf) {
+                List<ChangeEvent> after = kept.after(position);
+                return after == null ? null : matched(route, after);
+            }
+            List<ChangeEvent> from = kept.from(position);
+            if (from == null) {
+                return null;
+            }
+            List<ChangeEvent> replay = matched(route, from);
+            // the client saw the DELETE half at this position: what it has still to see starts with the INSERT half
+            for (int i = 0; i < replay.size() && replay.get(i).position().equals(position); i++) {
+                if (opensSplitKeyChange(replay.get(i))) {
+                    return replay.subList(i + 1, replay.size());
+                }
+            }
+            return replay;
         }
     }
 
@@ -127,9 +165,8 @@ public final class Dispatcher implements EventSink {
      */
     private void resume(TableHistory kept, TableRoutes tableRoutes, Route route, String resumeAfter) {
         synchronized (kept) {
-            Position after = resumeAfter == null ? null : positionIn(resumeAfter);
-            List<ChangeEvent> keptAfter = after == null ? null : kept.after(after);
-            List<ChangeEvent> replay = keptAfter == null ? null : matched(route, keptAfter);
+            ResumePoint after = resumeAfter == null ? null : resumePointOf(resumeAfter);
+            List<ChangeEvent> replay = after == null ? null : after.replay(kept, route);
             route.replayedUpTo = kept.newest();
             if (resumeAfter != null && replay == null) {
                 gapBefore(route, cannotResume(resumeAfter, after == null

@@ -50,19 +50,27 @@ final class TableHistory {
 
     /** The kept events after {@code position}, or null when some of those are not kept (evicted, or before a restart). */
     List<ChangeEvent> after(Position position) {
-        if (floor == null || position.compareTo(floor) < 0) {
-            return null;
-        }
-        List<ChangeEvent> after = new ArrayList<>();
+        return floor == null || position.compareTo(floor) < 0 ? null : keptFrom(position, false);
+    }
+
+    /** The kept events at and after {@code position}, or null when some of those are not kept. */
+    List<ChangeEvent> from(Position position) {
+        // the event at the floor itself may have been evicted
+        return floor == null || position.compareTo(floor) <= 0 ? null : keptFrom(position, true);
+    }
+
+    private List<ChangeEvent> keptFrom(Position position, boolean inclusive) {
+        List<ChangeEvent> kept = new ArrayList<>();
         for (var it = events.descendingIterator(); it.hasNext(); ) {
             ChangeEvent event = it.next();
-            if (event.position().compareTo(position) <= 0) {
+            int order = event.position().compareTo(position);
+            if (order < 0 || (order == 0 && !inclusive)) {
                 break;
             }
-            after.add(event);
+            kept.add(event);
         }
-        Collections.reverse(after);
-        return after;
+        Collections.reverse(kept);
+        return kept;
     }
 
     /** The newest kept event's position, or null. */

@@ -29,6 +29,17 @@ class TableHistoryTest {
     }
 
     @Test
+    void resumesFromAnEventOnlyWhileThatEventIsKept() {
+        for (int i = 1; i <= 5; i++) {
+            history.record(event(i));
+        }
+
+        assertThat(history.from(position(3))).extracting(ChangeEvent::position).containsExactly(position(3),
+                position(4), position(5));
+        assertThat(history.from(position(2))).as("2 was evicted").isNull();
+    }
+
+    @Test
     void aClientResumesOnlyFromTheFirstEventKeptAfterARestart() {
         history.record(event(1));
         history.restart();
