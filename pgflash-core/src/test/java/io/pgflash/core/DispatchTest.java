@@ -171,6 +171,28 @@ class DispatchTest extends FlashTestBase {
     }
 
     @Test
+    void manySubscriptionsWatchingOneValueEachGetItsRowsAndCancelAlone() {
+        List<Recorder> watchers = new java.util.ArrayList<>();
+        List<Subscription> subscriptions = new java.util.ArrayList<>();
+        for (int i = 0; i < 150; i++) { // past the number of routes a value keeps in a copied array
+            Recorder recorder = new Recorder();
+            watchers.add(recorder);
+            subscriptions.add(flash.subscribe(SubscriptionSpec.table("counters").filter("n=eq.7").build(), recorder));
+        }
+        for (int i = 0; i < 150; i += 2) {
+            subscriptions.get(i).cancel();
+        }
+
+        db.execute("INSERT INTO counters VALUES (1, 7)", "INSERT INTO counters VALUES (2, 8)",
+                "INSERT INTO counters VALUES (3, 7)");
+
+        for (int i = 1; i < 150; i += 2) {
+            assertThat(watchers.get(i).awaitEvents(2)).extracting(e -> e.newRow().get("id")).containsExactly(1, 3);
+        }
+        assertThat(watchers).filteredOn(recorder -> recorder.count() > 0).hasSize(75);
+    }
+
+    @Test
     void aColumnAddedAfterAnEarlierSubscriptionToItsTableCanBeFilteredOnAtOnce() {
         flash.subscribe(SubscriptionSpec.table("counters").build(), new Recorder()); // the definition is kept now
         db.execute("ALTER TABLE counters ADD COLUMN owner text");

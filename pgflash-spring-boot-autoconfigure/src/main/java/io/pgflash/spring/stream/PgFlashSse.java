@@ -66,6 +66,9 @@ public final class PgFlashSse implements SmartLifecycle {
         emitter.onCompletion(() -> closed(emitter, subscription));
         emitter.onError(error -> closed(emitter, subscription));
         emitter.onTimeout(emitter::complete);
+        if (!running && open.remove(emitter)) {
+            CompletableFuture.runAsync(emitter::complete); // stop() ran meanwhile and could not see it
+        }
         return emitter;
     }
 

@@ -21,11 +21,14 @@ import java.util.concurrent.CopyOnWriteArraySet;
  */
 final class TableRoutes {
 
+    static final int COPIED_UP_TO = 64;
+
     private final Set<Dispatcher.Route> all = ConcurrentHashMap.newKeySet();
     private final Set<Dispatcher.Route> unindexed = ConcurrentHashMap.newKeySet();
     /**
-     * Column, then value key, then the routes whose filter needs that value: mostly one each (a client's own id), so
-     * copy-on-write sets, which the reader walks for nothing.
+     * Column, then value key, then the routes whose filter needs that value: mostly a few each (a client's own id), so
+     * copy-on-write sets, which the reader walks for nothing, up to {@link #COPIED_UP_TO} routes; past that a
+     * concurrent set, so that many clients watching one value (a chat room's members) do not each copy all the others.
      */
     private final Map<String, Map<Object, Set<Dispatcher.Route>>> indexed = new ConcurrentHashMap<>();
     /** The columns of {@code indexed}, as an array the reader walks per change instead of the map's table. */
@@ -74,10 +77,22 @@ final class TableRoutes {
         // under the column's entry, so a removal that empties it cannot drop it while this adds to it
         indexed.compute(lookup.column(), (column, byValue) -> {
             Map<Object, Set<Dispatcher.Route>> values = byValue != null ? byValue : new ConcurrentHashMap<>();
-            lookup.keys().forEach(key -> values.computeIfAbsent(key, k -> new CopyOnWriteArraySet<>()).add(route));
+            lookup.keys().forEach(key -> values.compute(key, (k, routes) -> withRoute(routes, route)));
             return values;
         });
         listIndexedColumns();
+    }
+
+    /** {@code routes} (or a new set) with {@code route} added; called under the column's entry. */
+    private static Set<Dispatcher.Route> withRoute(Set<Dispatcher.Route> routes, Dispatcher.Route route) {
+        if (routes == null) {
+            routes = new CopyOnWriteArraySet<>();
+        } else if (routes instanceof CopyOnWriteArraySet<Dispatcher.Route> copied && copied.size() >= COPIED_UP_TO) {
+            routes = ConcurrentHashMap.newKeySet();
+            routes.addAll(copied); // the reader may still walk the copied set: it holds what it held
+        }
+        routes.add(route);
+        return routes;
     }
 
     void remove(Dispatcher.Route route) {
