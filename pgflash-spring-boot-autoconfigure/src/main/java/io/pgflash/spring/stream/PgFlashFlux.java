@@ -22,6 +22,16 @@ import reactor.core.publisher.FluxSink;
  * {@code cutOff} ends the Flux with a {@link StreamGapException}. A gap in the stream ends it the same way (a Flux
  * cannot go on after telling of one); resubscribe, with {@link SubscriptionSpec.Builder#resumeAfter} set to
  * {@link PgFlash#eventId} of the last event received, to resume. The spec is made resumable.
+ * <p>
+ * Each subscriber starts where the spec says (after its {@code resumeAfter}, or live), so {@code retry()} and
+ * {@code repeat()} start there again. To go on after the last event instead, make the spec per subscriber:
+ * <pre>{@code
+ * SubscriptionSpec.Builder spec = SubscriptionSpec.table("posts").filter("author_id=eq.7");
+ * AtomicReference<String> last = new AtomicReference<>(lastEventId); // null: start live
+ * Flux.defer(() -> fluxes.flux(spec.resumeAfter(last.get()).build()))
+ *         .doOnNext(event -> last.set(flash.eventId(event)))
+ *         .retry(3);
+ * }</pre>
  */
 public final class PgFlashFlux {
 
