@@ -12,7 +12,9 @@ import java.util.Collection;
 final class LaneQueue<E> {
 
     private final int capacity;
-    /** Made with the first item: a lane that never gets one (one client of many) holds no buffer. */
+    /** The one item while there is only one: a lane of one client among many mostly holds one at a time. */
+    private E only;
+    /** Made when a second item comes: a lane that holds at most one (one client of many) makes no array. */
     private ArrayDeque<E> items;
 
     LaneQueue(int capacity) {
@@ -20,7 +22,7 @@ final class LaneQueue<E> {
     }
 
     synchronized int size() {
-        return items == null ? 0 : items.size();
+        return items != null ? items.size() : only != null ? 1 : 0;
     }
 
     synchronized boolean isEmpty() {
@@ -60,32 +62,54 @@ final class LaneQueue<E> {
 
     private void add(E item) {
         if (items == null) {
+            if (only == null) {
+                only = item;
+                return;
+            }
             items = new ArrayDeque<>(4);
+            items.addLast(only);
+            only = null;
         }
         items.addLast(item);
     }
 
+    private E pollFirst() {
+        if (items == null) {
+            E item = only;
+            only = null;
+            return item;
+        }
+        E item = items.pollFirst();
+        if (items.isEmpty()) {
+            items = null; // after a burst, a lane of a hundred thousand keeps no buffer
+        }
+        return item;
+    }
+
     synchronized E poll() {
         boolean wasFull = size() >= capacity;
-        E item = items == null ? null : items.pollFirst();
-        releaseIfEmpty();
+        E item = pollFirst();
         if (item != null && wasFull) {
             notifyAll();
         }
         return item;
     }
 
-    /** An emptied queue gives its array back: after a burst, a lane of a hundred thousand keeps no buffer. */
-    private void releaseIfEmpty() {
-        if (items != null && items.isEmpty()) {
-            items = null;
-        }
-    }
-
     /** Removes {@code item} (the first equal one); true if it was there. */
     synchronized boolean remove(E item) {
         boolean wasFull = size() >= capacity;
-        boolean removed = items != null && items.removeFirstOccurrence(item);
+        boolean removed;
+        if (items == null) {
+            removed = only != null && only.equals(item);
+            if (removed) {
+                only = null;
+            }
+        } else {
+            removed = items.removeFirstOccurrence(item);
+            if (items.isEmpty()) {
+                items = null;
+            }
+        }
         if (removed && wasFull) {
             notifyAll();
         }
@@ -95,10 +119,9 @@ final class LaneQueue<E> {
     /** Moves up to {@code max} items, oldest first, to {@code to}. */
     synchronized void drainTo(Collection<? super E> to, int max) {
         boolean wasFull = size() >= capacity;
-        for (int i = 0; i < max && items != null && !items.isEmpty(); i++) {
-            to.add(items.pollFirst());
+        for (int i = 0; i < max && size() > 0; i++) {
+            to.add(pollFirst());
         }
-        releaseIfEmpty();
         if (wasFull) {
             notifyAll();
         }

@@ -8,6 +8,7 @@ import io.pgflash.core.Row;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
@@ -20,6 +21,8 @@ import java.util.Set;
 public final class SubscriptionMatcher {
 
     private final SubscriptionSpec spec;
+    /** The spec's operations, as a set that answers with one look (the reader asks for every matched change). */
+    private final Set<Operation> operations;
     private final List<CompiledCondition> conditions;
     private final List<String> keyColumns;
     private final Set<String> projection;
@@ -35,6 +38,8 @@ public final class SubscriptionMatcher {
     private SubscriptionMatcher(SubscriptionSpec spec, List<CompiledCondition> conditions, List<String> keyColumns,
             Set<String> projection) {
         this.spec = spec;
+        this.operations = spec.operations().isEmpty() ? EnumSet.noneOf(Operation.class)
+                : EnumSet.copyOf(spec.operations());
         this.conditions = conditions;
         this.keyColumns = keyColumns;
         this.projection = projection;
@@ -106,7 +111,7 @@ public final class SubscriptionMatcher {
             // an old row of only the key (WAL, REPLICA IDENTITY not FULL) cannot be judged: the DELETE is delivered
             case DELETE -> !hasAll(change.oldRow()) || matches(change.oldRow())
                     ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
-            case TRUNCATE -> spec.operations().contains(Operation.TRUNCATE) ? List.of(change) : List.of();
+            case TRUNCATE -> operations.contains(Operation.TRUNCATE) ? List.of(change) : List.of();
             case UPDATE -> matchUpdate(change);
         };
     }
@@ -160,7 +165,7 @@ public final class SubscriptionMatcher {
     }
 
     private List<ChangeEvent> deliver(ChangeEvent change, Operation operation, Row newRow, Row oldRow) {
-        if (!spec.operations().contains(operation)) {
+        if (!operations.contains(operation)) {
             return List.of();
         }
         Row keyRow = (operation == Operation.DELETE ? oldRow : newRow).only(keyColumns);
