@@ -16,4 +16,8 @@ public interface BatchChangeListener {
     /** Changes may have been missed before this point; the default ignores it. */
     default void onGap(StreamGap gap) {
     }
+
+    /** A snapshot of the table began or completed, in order with the events around it; the default ignores it. */
+    default void onSnapshot(SnapshotNotice notice) {
+    }
 }

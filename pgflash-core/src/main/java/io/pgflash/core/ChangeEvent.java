@@ -7,7 +7,7 @@ import java.util.Set;
 /**
  * One row change as a subscription sees it.
  *
- * @param operation what happened from the subscription's point of view
+ * @param operation what happened from the subscription's point of view ({@code READ}: a snapshot's row)
  * @param sourceOperation what happened in the database; differs from {@code operation} when an UPDATE made a row
  *        enter ({@code INSERT}) or leave ({@code DELETE}) the subscription's filter, or changed its key
  * @param table the table, schema-qualified
@@ -17,10 +17,13 @@ import java.util.Set;
  *        the driver has it, else null
  * @param key the key columns of the row ({@code newRow}'s, or {@code oldRow}'s for DELETE); null for TRUNCATE
  * @param changedColumns for UPDATE, the columns whose value changed; empty otherwise
- * @param transactionId the writing transaction's 32-bit id (xid), the same from every driver
- * @param timestamp commit time where the driver knows it (WAL), else the writing statement's start time
+ * @param transactionId the writing transaction's 32-bit id (xid), the same from every driver; 0 for a snapshot's
+ *        {@code READ} row
+ * @param timestamp commit time where the driver knows it (WAL), else the writing statement's start time; for a
+ *        snapshot's row, when its chunk entered the stream
  * @param position monotonic place in the stream, the same on redelivery, so usable as an idempotency key (with
- *        {@code operation} for the two halves of a split key change)
+ *        {@code operation} for the two halves of a split key change); a snapshot's {@code READ} rows share the
+ *        position where their chunk entered the stream (with the key, an idempotency key for them)
  */
 public record ChangeEvent(
         Operation operation,

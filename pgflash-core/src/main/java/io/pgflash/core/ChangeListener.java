@@ -12,4 +12,8 @@ public interface ChangeListener {
      */
     default void onGap(StreamGap gap) {
     }
+
+    /** A snapshot of the table began or completed, in order with the events around it; the default ignores it. */
+    default void onSnapshot(SnapshotNotice notice) {
+    }
 }

@@ -21,6 +21,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -50,6 +51,7 @@ public final class PgFlash implements AutoCloseable {
     private final PgFlashObserver observer;
     private final Catalog catalog = new Catalog();
     private final Dispatcher dispatcher;
+    private final SnapshotRunner snapshots;
     private final Map<String, Active> subscriptions = new LinkedHashMap<>();
     private final TableDefinitions definitions = new TableDefinitions(this::describe);
     private final CaptureNeeds captureNeeds = new CaptureNeeds();
@@ -66,7 +68,11 @@ public final class PgFlash implements AutoCloseable {
         this.observer = builder.observer;
         this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter,
                 new DeliveryPool(builder.deliveryThreads), builder.history);
+        this.snapshots = new SnapshotRunner(connections, driver, dispatcher, builder.snapshotChunkSize);
     }
+
+    /** Rows a snapshot reads at a time unless {@link Builder#snapshotChunkSize(int)} says otherwise. */
+    public static final int DEFAULT_SNAPSHOT_CHUNK_SIZE = 1024;
 
     /** Events of a table kept for resuming subscriptions unless {@link Builder#history(int)} says otherwise. */
     public static final int DEFAULT_HISTORY = 1000;
@@ -108,6 +114,42 @@ public final class PgFlash implements AutoCloseable {
             });
             throw e;
         }
+        subscriptions.values().stream().filter(a -> a.subscription.spec().snapshot() == SnapshotMode.INITIAL)
+                .forEach(this::initialSnapshot);
+    }
+
+    /**
+     * Reads {@code subscription}'s table again for it alone, while the stream goes on: its listener gets a
+     * {@link SnapshotNotice} (STARTED), every current row matching its filter as a {@link Operation#READ} event, then
+     * another notice (COMPLETED); for every key, never an older state after a newer one. Snapshots run one at a
+     * time, in the order asked for. Completes with the number of rows delivered, or exceptionally when the
+     * subscription or the client stops first.
+     */
+    public synchronized CompletableFuture<Long> snapshot(Subscription subscription) {
+        forgetCutOff();
+        Active active = subscriptions.get(subscription.id());
+        if (active == null || active.subscription != subscription || !subscription.isActive()) {
+            throw new IllegalArgumentException("Subscription " + subscription.id() + " is not active on this client");
+        }
+        if (!started || active.route == null) {
+            throw new IllegalStateException("Snapshot of " + active.table.name() + " for " + subscription.id()
+                    + ": start the client first");
+        }
+        if (subscription.spec().resumable()) {
+            throw new IllegalArgumentException("Subscription " + subscription.id() + " is resumable: it cannot take a"
+                    + " snapshot (a client resuming during one would miss the rest of its rows)");
+        }
+        return snapshots.submit(new SnapshotRunner.Job(active.route, active.table, active.matcher.keyColumns(),
+                subscription::isActive));
+    }
+
+    private void initialSnapshot(Active active) {
+        snapshot(active.subscription).whenComplete((rows, error) -> {
+            if (error != null) {
+                log.error("Initial snapshot of {} for subscription {} did not complete: {}", active.table.name(),
+                        active.subscription.id(), error.getMessage());
+            }
+        });
     }
 
     private void unrouteAll() {
@@ -239,6 +281,7 @@ public final class PgFlash implements AutoCloseable {
             return;
         }
         started = false;
+        snapshots.stop();
         driver.stop();
         try {
             dispatcher.drainAndStop(shutdownTimeout);
@@ -263,6 +306,7 @@ public final class PgFlash implements AutoCloseable {
         subscriptions.values().forEach(a -> a.subscription.markCancelled());
         subscriptions.clear();
         dispatcher.close();
+        snapshots.close();
         try {
             driver.shutdown();
         } catch (RuntimeException e) {
@@ -326,6 +370,9 @@ public final class PgFlash implements AutoCloseable {
             unroute(active);
             throw e;
         }
+        if (active.subscription.spec().snapshot() == SnapshotMode.INITIAL) {
+            initialSnapshot(active); // captured first: nothing changed after the chunks' reads goes unseen
+        }
     }
 
     /**
@@ -371,6 +418,7 @@ public final class PgFlash implements AutoCloseable {
         private ConnectionFactory connections;
         private ChangeDriver driver;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
+        private int snapshotChunkSize = DEFAULT_SNAPSHOT_CHUNK_SIZE;
         private int deliveryThreads = DeliveryPool.DEFAULT_THREADS;
         private int history = DEFAULT_HISTORY;
         private PgFlashObserver observer = new PgFlashObserver() { };
@@ -421,6 +469,18 @@ public final class PgFlash implements AutoCloseable {
                 throw new IllegalArgumentException("history must be 0 or more events, got " + events);
             }
             this.history = events;
+            return this;
+        }
+
+        /**
+         * Rows a snapshot reads, holds in memory and takes into the stream at a time (default
+         * {@value #DEFAULT_SNAPSHOT_CHUNK_SIZE}).
+         */
+        public Builder snapshotChunkSize(int rows) {
+            if (rows < 1) {
+                throw new IllegalArgumentException("snapshotChunkSize must be at least 1 row, got " + rows);
+            }
+            this.snapshotChunkSize = rows;
             return this;
         }
 

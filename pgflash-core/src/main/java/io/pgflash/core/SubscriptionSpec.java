@@ -29,6 +29,8 @@ import java.util.Set;
  * <li><b>Resuming</b>: a subscription for one client (a browser page) can start after the last event the client saw,
  * from the table's recent events that the client keeps for resumable subscriptions; see
  * {@link Builder#resumeAfter(String)}.</li>
+ * <li><b>Snapshot</b>: a subscription can start with the table's current rows, then the changes after them; see
+ * {@link Builder#snapshot(SnapshotMode)}.</li>
  * </ul>
  */
 public record SubscriptionSpec(
@@ -44,11 +46,16 @@ public record SubscriptionSpec(
         ErrorPolicy errorPolicy,
         OverflowPolicy overflow,
         boolean resumable,
-        @Nullable String resumeAfter) {
+        @Nullable String resumeAfter,
+        SnapshotMode snapshot) {
 
     public SubscriptionSpec {
         Objects.requireNonNull(table, "table");
-        operations = operations.isEmpty() ? EnumSet.allOf(Operation.class) : EnumSet.copyOf(operations);
+        if (operations.contains(Operation.READ)) {
+            throw new IllegalArgumentException("Subscription to " + table + ": READ is not an operation to subscribe"
+                    + " to; snapshot rows arrive as READ when the subscription asks for a snapshot (snapshot(...))");
+        }
+        operations = operations.isEmpty() ? EnumSet.copyOf(Operation.CHANGES) : EnumSet.copyOf(operations);
         operations = Set.copyOf(operations);
         conditions = List.copyOf(conditions);
         columns = Set.copyOf(new LinkedHashSet<>(columns));
@@ -58,6 +65,11 @@ public record SubscriptionSpec(
         }
         Objects.requireNonNull(errorPolicy, "errorPolicy");
         Objects.requireNonNull(overflow, "overflow");
+        Objects.requireNonNull(snapshot, "snapshot");
+        if (resumable && snapshot != SnapshotMode.NONE) {
+            throw new IllegalArgumentException("Subscription to " + table + ": a resumable subscription cannot take a"
+                    + " snapshot (a client resuming during one would miss the rest of its rows); use one or the other");
+        }
         resumable = resumable || resumeAfter != null;
     }
 
@@ -96,13 +108,13 @@ public record SubscriptionSpec(
     /** This spec, made {@link Builder#resumable() resumable}. */
     public SubscriptionSpec asResumable() {
         return resumable ? this : new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges,
-                oldRows, concurrency, errorPolicy, overflow, true, resumeAfter);
+                oldRows, concurrency, errorPolicy, overflow, true, resumeAfter, snapshot);
     }
 
     /** This spec with another overflow policy. */
     public SubscriptionSpec withOverflow(OverflowPolicy policy) {
         return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
-                concurrency, errorPolicy, policy, resumable, resumeAfter);
+                concurrency, errorPolicy, policy, resumable, resumeAfter, snapshot);
     }
 
     /** The database operations the driver must capture to produce what this subscription wants. */
@@ -119,6 +131,7 @@ public record SubscriptionSpec(
         private final TableName table;
         private String id;
         private final Set<Operation> operations = EnumSet.noneOf(Operation.class);
+        private SnapshotMode snapshot = SnapshotMode.NONE;
         private final List<Condition> conditions = new ArrayList<>();
         private final Set<String> columns = new LinkedHashSet<>();
         private final List<String> key = new ArrayList<>();
@@ -222,9 +235,18 @@ public record SubscriptionSpec(
             return this;
         }
 
+        /**
+         * Whether the subscription starts by reading the table's current rows (as {@link Operation#READ} events,
+         * through its filter), then goes on with the changes after them; {@link SnapshotMode#NONE} by default.
+         */
+        public Builder snapshot(SnapshotMode mode) {
+            this.snapshot = Objects.requireNonNull(mode, "mode");
+            return this;
+        }
+
         public SubscriptionSpec build() {
             return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
-                    concurrency, errorPolicy, overflow, resumable, resumeAfter);
+                    concurrency, errorPolicy, overflow, resumable, resumeAfter, snapshot);
         }
     }
 }

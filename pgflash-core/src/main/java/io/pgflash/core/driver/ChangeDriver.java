@@ -2,9 +2,12 @@ package io.pgflash.core.driver;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
+import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Position;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.TableMetadata;
+import java.sql.Connection;
+import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,6 +44,16 @@ public interface ChangeDriver {
      * as dead letters. The default does nothing.
      */
     default void deadLetter(String subscriptionId, List<ChangeEvent> events, Throwable error) {
+    }
+
+    /**
+     * Writes the watermark of a snapshot chunk into the stream, in the transaction on {@code connection} that read the
+     * chunk (uncommitted): once it commits, the driver's reader hands {@code token} to the sink's
+     * {@link EventSink#watermark} at its place in commit order, after every change committed before it. The default
+     * refuses: a driver without it cannot take snapshots.
+     */
+    default void emitWatermark(Connection connection, String token) throws SQLException {
+        throw new PgFlashException("The " + name() + " driver cannot take snapshots");
     }
 
     /** Every event up to {@code position} is handled; a durable driver may advance its stored position. */

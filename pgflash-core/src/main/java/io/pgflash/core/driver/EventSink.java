@@ -18,4 +18,11 @@ public interface EventSink {
 
     /** Changes may have been missed (the driver cannot replay them). */
     void gap(StreamGap gap) throws InterruptedException;
+
+    /**
+     * The watermark of a snapshot chunk, named by {@code token}, came through the stream at {@code position}, in order
+     * with the events around it (see {@link ChangeDriver#emitWatermark}). Tokens the sink does not know are ignored.
+     */
+    default void watermark(String token, Position position) throws InterruptedException {
+    }
 }

@@ -42,6 +42,16 @@ public final class ReaderSink implements EventSink {
         }
     }
 
+    @Override
+    public void watermark(String token, Position position) throws InterruptedException {
+        waiting = Thread.currentThread();
+        try {
+            sink.watermark(token, position);
+        } finally {
+            waiting = null;
+        }
+    }
+
     /**
      * Waits up to {@code max} for a stopped reader to end, ending each wait for room it gets into meanwhile; returns
      * whether it ended.

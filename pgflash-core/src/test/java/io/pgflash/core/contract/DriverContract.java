@@ -10,6 +10,8 @@ import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.OverflowPolicy;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.SnapshotMode;
+import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.Subscription;
 import io.pgflash.core.TableName;
@@ -462,5 +464,159 @@ public abstract class DriverContract extends FlashTestBase {
                     + operator[2] + ", FUNCTION = " + function + ")");
         }
         return sql.toArray(String[]::new);
+    }
+
+    @Test
+    void anInitialSnapshotAndTheChangesAfterItLeaveTheListenerWithTheTablesStateNeverGoingBack() throws Exception {
+        db.execute("ALTER TABLE posts ADD COLUMN version int NOT NULL DEFAULT 0",
+                "INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 3000) g");
+        Mirror mirror = new Mirror();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
+                .snapshotChunkSize(100).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").splitKeyChanges(true).snapshot(SnapshotMode.INITIAL).build(),
+                mirror);
+
+        Writer writer = new Writer(3001);
+        try (writer) {
+            flash.start();
+            await().until(() -> mirror.completed.get() && writer.statements.get() > 200); // written throughout
+        }
+        db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
+        await().until(() -> mirror.rows().containsKey(0));
+
+        assertThat(mirror.rows()).isEqualTo(tableRows());
+        assertThat(mirror.wentBack).as("older states after newer ones").isEmpty();
+        assertThat(mirror.notices).containsExactly("STARTED at 0 rows", "COMPLETED at " + mirror.reads.get() + " rows");
+        assertThat(mirror.reads.get()).as("rows read that no change touched meanwhile").isPositive();
+    }
+
+    @Test
+    void aSnapshotTakenOnDemandWhileWritersRunLeavesAFilteredListenerWithTheFilteredTable() throws Exception {
+        db.execute("ALTER TABLE posts ADD COLUMN version int NOT NULL DEFAULT 0",
+                "INSERT INTO posts SELECT g, 'post ' || g, g % 3 FROM generate_series(1, 2000) g");
+        Mirror mirror = new Mirror();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
+                .snapshotChunkSize(100).build();
+        closeAfterTest(flash);
+        // rows leave the filter as their version passes 1, new ones enter with 0
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("posts").filter("version=lt.2")
+                .splitKeyChanges(true).build(), mirror);
+        flash.start();
+
+        Writer writer = new Writer(2001);
+        long read;
+        try (writer) {
+            await().until(() -> writer.statements.get() > 100);
+            read = flash.snapshot(subscription).get(1, java.util.concurrent.TimeUnit.MINUTES);
+            int after = writer.statements.get();
+            await().until(() -> writer.statements.get() > after + 100);
+        }
+        db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
+        await().until(() -> mirror.rows().containsKey(0));
+
+        assertThat(mirror.rows()).isEqualTo(tableRows("WHERE version < 2"));
+        assertThat(mirror.wentBack).as("older states after newer ones").isEmpty();
+        assertThat(mirror.notices).containsExactly("STARTED at 0 rows", "COMPLETED at " + read + " rows");
+        assertThat(read).isEqualTo(mirror.reads.get()).isPositive();
+    }
+
+    /** Every row of posts: id to "title/version". */
+    private Map<Integer, String> tableRows() throws SQLException {
+        return tableRows("");
+    }
+
+    private Map<Integer, String> tableRows(String where) throws SQLException {
+        Map<Integer, String> rows = new java.util.HashMap<>();
+        try (Connection connection = db.connect(); Statement statement = connection.createStatement();
+                ResultSet rs = statement.executeQuery("SELECT id, title, version FROM posts " + where)) {
+            while (rs.next()) {
+                rows.put(rs.getInt(1), rs.getString(2) + "/" + rs.getInt(3));
+            }
+        }
+        return rows;
+    }
+
+    /**
+     * Keeps a copy of posts from its snapshot rows and changes, noting any state older than one it had (a lower
+     * version, or a row back after its delete: ids are never reused here).
+     */
+    private static final class Mirror implements ChangeListener {
+        private final Map<Integer, String> rows = new java.util.HashMap<>();
+        private final Map<Integer, Integer> versions = new java.util.HashMap<>();
+        private final java.util.Set<Integer> deleted = new java.util.HashSet<>();
+        final List<String> wentBack = new CopyOnWriteArrayList<>();
+        final List<String> notices = new CopyOnWriteArrayList<>();
+        final AtomicInteger reads = new AtomicInteger();
+        final java.util.concurrent.atomic.AtomicBoolean completed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        @Override
+        public synchronized void onChange(ChangeEvent event) {
+            int id = (Integer) event.key().get("id");
+            if (event.operation() == Operation.DELETE) {
+                rows.remove(id);
+                deleted.add(id);
+                return;
+            }
+            if (event.operation() == Operation.READ) {
+                reads.incrementAndGet();
+            }
+            int version = (Integer) event.newRow().get("version");
+            Integer before = versions.put(id, version);
+            if (deleted.contains(id) || (before != null && version < before)) {
+                wentBack.add(event.operation() + " of " + id + " at version " + version + " after " + before
+                        + (deleted.contains(id) ? " and its delete" : ""));
+            }
+            rows.put(id, event.newRow().get("title") + "/" + version);
+        }
+
+        @Override
+        public void onSnapshot(SnapshotNotice notice) {
+            notices.add(notice.phase() + " at " + notice.rows() + " rows");
+            completed.set(notice.phase() == SnapshotNotice.Phase.COMPLETED);
+        }
+
+        synchronized Map<Integer, String> rows() {
+            return Map.copyOf(rows);
+        }
+    }
+
+    /** Updates, deletes, inserts and key changes on posts, one statement after another, until closed. */
+    private static final class Writer implements AutoCloseable {
+        private final AtomicInteger statements = new AtomicInteger();
+        private final AtomicInteger nextId;
+        private volatile boolean writing = true;
+        private final Thread thread;
+
+        Writer(int firstNew) {
+            this.nextId = new AtomicInteger(firstNew);
+            thread = new Thread(this::write, "posts-writer");
+            thread.start();
+        }
+
+        private void write() {
+            java.util.Random random = new java.util.Random(17);
+            try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+                while (writing) {
+                    int id = 1 + random.nextInt(nextId.get() - 1);
+                    statement.execute(switch (random.nextInt(4)) {
+                        case 0 -> "DELETE FROM posts WHERE id = " + id;
+                        case 1 -> "INSERT INTO posts VALUES (" + nextId.getAndIncrement() + ", 'new', 0)";
+                        case 2 -> "UPDATE posts SET id = " + nextId.getAndIncrement() + ", version = version + 1"
+                                + " WHERE id = " + id;
+                        default -> "UPDATE posts SET version = version + 1, title = 'changed' WHERE id = " + id;
+                    });
+                    statements.incrementAndGet();
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+
+        @Override
+        public void close() throws InterruptedException {
+            writing = false;
+            thread.join();
+        }
     }
 }

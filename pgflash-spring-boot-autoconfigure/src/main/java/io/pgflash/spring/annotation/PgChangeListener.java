@@ -1,6 +1,7 @@
 package io.pgflash.spring.annotation;
 
 import io.pgflash.core.Operation;
+import io.pgflash.core.SnapshotMode;
 import java.lang.annotation.Documented;
 import java.lang.annotation.ElementType;
 import java.lang.annotation.Repeatable;
@@ -49,6 +50,12 @@ public @interface PgChangeListener {
 
     /** Deliver an UPDATE that changes the key as DELETE then INSERT. */
     boolean splitKeyChanges() default false;
+
+    /**
+     * Start with the table's current rows (as {@code READ} events, through the filter), then the changes after them;
+     * none by default. A {@code PgChangeListenerSnapshot} application event marks its start and its end.
+     */
+    SnapshotMode snapshot() default SnapshotMode.NONE;
 
     /** A unique id for the registry, logs and metrics; defaults to the bean and method name. */
     String id() default "";

@@ -10,6 +10,7 @@ import io.pgflash.spring.listener.ListenerEndpoint;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.MethodChangeListener;
 import io.pgflash.spring.listener.PgChangeListenerGap;
+import io.pgflash.spring.listener.PgChangeListenerSnapshot;
 import java.lang.reflect.Method;
 import java.util.Arrays;
 import java.util.ArrayList;
@@ -123,9 +124,14 @@ public class PgChangeListenerAnnotationBeanPostProcessor
             }
         }
         String listenerId = id;
+        // outside an application context (events null) there is nobody to tell
         MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService(), gap -> {
-            if (events != null) { // outside an application context there is nobody to tell
+            if (events != null) {
                 events.publishEvent(new PgChangeListenerGap(listenerId, gap));
+            }
+        }, notice -> {
+            if (events != null) {
+                events.publishEvent(new PgChangeListenerSnapshot(listenerId, notice));
             }
         });
         try {
@@ -134,6 +140,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
                     .columns(resolveAll(annotation.columns()))
                     .key(resolveAll(annotation.key()))
                     .splitKeyChanges(annotation.splitKeyChanges())
+                    .snapshot(annotation.snapshot())
                     .oldRows(listener.readsOldRows(annotation.ops().length == 0
                             || Arrays.asList(annotation.ops()).contains(Operation.DELETE)))
                     .concurrency(intValue(annotation.concurrency(), 1, "concurrency", where))

@@ -7,6 +7,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -72,6 +73,20 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         if (subscription != null) {
             subscription.cancel();
         }
+    }
+
+    /**
+     * Reads the listener's table again for it alone while the stream goes on (a cache rebuild): its method gets every
+     * current row matching its filter as a {@code READ} event, between two {@link PgChangeListenerSnapshot} events.
+     * Completes with the rows delivered. The listener must be running.
+     */
+    public synchronized CompletableFuture<Long> snapshot(String id) {
+        endpoint(id);
+        Subscription subscription = running.get(id);
+        if (subscription == null || !started) {
+            throw new IllegalStateException("Listener " + id + " is not running; start it before taking a snapshot");
+        }
+        return flash.snapshot(subscription);
     }
 
     /**

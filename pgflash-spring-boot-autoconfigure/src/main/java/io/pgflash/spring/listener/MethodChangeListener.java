@@ -5,6 +5,7 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Row;
+import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
 import io.pgflash.spring.annotation.OldRow;
@@ -32,16 +33,19 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     private final List<Function<ChangeEvent, Object>> arguments;
     private final boolean batch;
     private final Consumer<StreamGap> gaps;
+    private final Consumer<SnapshotNotice> snapshots;
     private final boolean bindsOldRow;
     private final boolean bindsRow;
 
     private MethodChangeListener(Object bean, Method method, List<Function<ChangeEvent, Object>> arguments,
-            boolean batch, Consumer<StreamGap> gaps, boolean bindsOldRow, boolean bindsRow) {
+            boolean batch, Consumer<StreamGap> gaps, Consumer<SnapshotNotice> snapshots, boolean bindsOldRow,
+            boolean bindsRow) {
         this.bean = bean;
         this.method = method;
         this.arguments = arguments;
         this.batch = batch;
         this.gaps = gaps;
+        this.snapshots = snapshots;
         this.bindsOldRow = bindsOldRow;
         this.bindsRow = bindsRow;
         ReflectionUtils.makeAccessible(method);
@@ -55,10 +59,16 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     /** Like {@link #of(Object, Method, ConversionService)}, also handing gap notices to {@code gaps}. */
     public static MethodChangeListener of(Object bean, Method method, ConversionService conversionService,
             Consumer<StreamGap> gaps) {
+        return of(bean, method, conversionService, gaps, notice -> { });
+    }
+
+    /** Like {@link #of(Object, Method, ConversionService, Consumer)}, also handing snapshot notices on. */
+    public static MethodChangeListener of(Object bean, Method method, ConversionService conversionService,
+            Consumer<StreamGap> gaps, Consumer<SnapshotNotice> snapshots) {
         RowBinder binder = new RowBinder(conversionService);
         int count = method.getParameterCount();
         if (count == 1 && isEventList(new MethodParameter(method, 0))) {
-            return new MethodChangeListener(bean, method, List.of(), true, gaps, false, false);
+            return new MethodChangeListener(bean, method, List.of(), true, gaps, snapshots, false, false);
         }
         List<Function<ChangeEvent, Object>> arguments = new ArrayList<>();
         boolean rowBound = false;
@@ -88,7 +98,8 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
                         + " single List<ChangeEvent>");
             }
         }
-        return new MethodChangeListener(bean, method, List.copyOf(arguments), false, gaps, oldRowBound, rowBound);
+        return new MethodChangeListener(bean, method, List.copyOf(arguments), false, gaps, snapshots, oldRowBound,
+                rowBound);
     }
 
     private static Function<ChangeEvent, Object> rowResolver(Class<?> type, RowBinder binder,
@@ -164,6 +175,13 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     public void onGap(StreamGap gap) {
         log.warn("{} may have missed changes: {}", this, gap.reason());
         gaps.accept(gap);
+    }
+
+    /** Annotated methods take snapshot rows as READ events; the notices around them are logged and handed on. */
+    @Override
+    public void onSnapshot(SnapshotNotice notice) {
+        log.info("{}: snapshot of {} {} ({} rows)", this, notice.table(), notice.phase(), notice.rows());
+        snapshots.accept(notice);
     }
 
     @Override

@@ -2,9 +2,12 @@ package io.pgflash.spring.it;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
+import io.pgflash.core.SnapshotMode;
 import io.pgflash.spring.annotation.OldRow;
 import io.pgflash.spring.annotation.PgChangeListener;
+import io.pgflash.spring.listener.PgChangeListenerSnapshot;
 import java.util.List;
+import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
 @Component
@@ -37,6 +40,19 @@ public class PostListeners {
         received.commentBatches.add(batch);
     }
     // README-END
+
+    @PgChangeListener(value = "posts", id = "author-99-cache", filter = "author_id=eq.99",
+            snapshot = SnapshotMode.INITIAL)
+    void cache(ChangeEvent event, Post post) {
+        received.cached.add(event.operation() + " " + post.id());
+    }
+
+    @EventListener
+    void onSnapshot(PgChangeListenerSnapshot snapshot) {
+        if (snapshot.listenerId().equals("author-99-cache")) {
+            received.snapshots.add(snapshot.notice().phase() + " " + snapshot.notice().rows());
+        }
+    }
 
     @PgChangeListener(value = "posts", id = "${blog.paused-id:paused}", autoStartup = "false", ops = Operation.INSERT)
     void paused(ChangeEvent event) {

@@ -14,4 +14,6 @@ public class Received {
     public final List<Operation> removed = new CopyOnWriteArrayList<>();
     public final List<List<ChangeEvent>> commentBatches = new CopyOnWriteArrayList<>();
     public final List<ChangeEvent> paused = new CopyOnWriteArrayList<>();
+    public final List<String> cached = new CopyOnWriteArrayList<>();
+    public final List<String> snapshots = new CopyOnWriteArrayList<>();
 }

@@ -80,6 +80,26 @@ abstract class StarterIntegrationTest {
     }
 
     @Test
+    void aListenerWithASnapshotGetsTheRowsAsReadEventsBetweenTwoApplicationEvents() throws Exception {
+        db().execute("DELETE FROM posts WHERE author_id = 99");
+        // the initial snapshot (again after a restart) is over
+        await().until(() -> !received.snapshots.isEmpty()
+                && received.snapshots.get(received.snapshots.size() - 1).startsWith("COMPLETED"));
+        db().execute("INSERT INTO posts VALUES (11, 'A', 'published', 99), (12, 'B', 'draft', 99),"
+                + " (13, 'C', 'draft', 98)");
+        await().until(() -> received.cached.containsAll(java.util.List.of("INSERT 11", "INSERT 12")));
+        received.cached.clear();
+        received.snapshots.clear();
+
+        long rows = registry.snapshot("author-99-cache").get(1, java.util.concurrent.TimeUnit.MINUTES);
+
+        assertThat(rows).isEqualTo(2);
+        await().until(() -> received.snapshots.size() == 2);
+        assertThat(received.cached).containsExactlyInAnyOrder("READ 11", "READ 12");
+        assertThat(received.snapshots).containsExactly("STARTED 0", "COMPLETED 2");
+    }
+
+    @Test
     void listenersStartAndStopById() {
         assertThat(registry.isRunning("paused")).isFalse();
         registry.start("paused");

@@ -248,6 +248,11 @@ public final class DurableDriver implements ChangeDriver {
     }
 
     @Override
+    public void emitWatermark(Connection connection, String token) throws SQLException {
+        store.insertWatermark(connection, token);
+    }
+
+    @Override
     public void confirm(Position position) {
         confirmed.accumulateAndGet(position.major(), Math::max);
     }

@@ -46,6 +46,9 @@ final class DurableStore {
     }
 
     /** An event-table row: one changed row (in the older layout, one statement's). */
+    /** The operation of a snapshot chunk's watermark in the event table. */
+    static final String WATERMARK_OP = "W";
+
     record EventRow(String xid, long relid, String op, Instant stamp, String body) {
 
         /** The row's change item; rows of the older per-statement layout hold several, length-prefixed. */
@@ -484,6 +487,19 @@ final class DurableStore {
         try (Statement statement = c.createStatement()) {
             statement.execute((listening ? "LISTEN " : "UNLISTEN ") + TableName.quote(schema.channel()));
         }
+    }
+
+    /**
+     * Appends a snapshot chunk's watermark to the event table (relation 0, operation {@code W}, the token as its
+     * body), in the caller's transaction, and wakes the consumers: it is read in commit order with the events.
+     */
+    void insertWatermark(Connection c, String token) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement("INSERT INTO " + s + ".events (xid, relid, op, stamp, body) VALUES (pg_catalog.pg_current_xact_id(), 0, '"
+                + WATERMARK_OP + "', pg_catalog.statement_timestamp(), ?)")) {
+            statement.setString(1, token);
+            statement.execute();
+        }
+        wakeUp(c);
     }
 
     /** Wakes the other groups' consumers of this schema. */

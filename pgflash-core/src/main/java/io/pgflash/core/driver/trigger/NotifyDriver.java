@@ -46,6 +46,8 @@ import org.slf4j.LoggerFactory;
 public final class NotifyDriver implements ChangeDriver {
 
     private static final Logger log = LoggerFactory.getLogger(NotifyDriver.class);
+    /** Starts a snapshot chunk's watermark payload (the trigger's payloads start with a number). */
+    private static final String WATERMARK = "W|";
     private static final Duration OVERFLOW_CLEANUP_INTERVAL = Duration.ofMinutes(5);
     /** The {@code application_name} of the listening session. */
     public static final String LISTENER_APPLICATION_NAME = "pgflash-listener";
@@ -129,6 +131,17 @@ public final class NotifyDriver implements ChangeDriver {
     @Override
     public void confirm(Position position) {
         // NOTIFY keeps nothing to confirm
+    }
+
+    /** A NOTIFY on the channel, signed as the trigger signs: queued at commit, in commit order with theirs. */
+    @Override
+    public void emitWatermark(Connection connection, String token) throws SQLException {
+        String message = WATERMARK + token;
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_notify(?, ?)")) {
+            statement.setString(1, sql.channel());
+            statement.setString(2, signature.mac(message) + "|" + message);
+            statement.execute();
+        }
     }
 
     @Override
@@ -310,6 +323,10 @@ public final class NotifyDriver implements ChangeDriver {
             if (message == null) {
                 log.warn("Ignored a notification on channel {} that pgflash did not sign (sent by backend pid {})",
                         sql.channel(), notification.getPID());
+                continue;
+            }
+            if (message.startsWith(WATERMARK)) {
+                sink.watermark(message.substring(WATERMARK.length()), new Position(++notificationSequence, 0));
                 continue;
             }
             List<ChangeEvent> events;

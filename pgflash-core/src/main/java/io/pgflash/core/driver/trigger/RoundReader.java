@@ -191,6 +191,13 @@ final class RoundReader implements ReadingSession {
         }
         for (EventRow row : rows) {
             long position = reading.firstPosition + reading.read;
+            if (row.op().equals(DurableStore.WATERMARK_OP)) {
+                sink.watermark(row.body(), new Position(position, 0));
+                sink.accept(List.of(), new Position(position, 0));
+                cursor = position;
+                reading.read++;
+                continue;
+            }
             CapturedTable capture = captures.get(row.relid());
             List<ChangeEvent> events = List.of();
             if (capture != null) {

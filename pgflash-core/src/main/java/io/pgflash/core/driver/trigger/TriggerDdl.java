@@ -34,6 +34,7 @@ record TriggerDdl(String function, Function<Operation, String> triggerName, Stri
             case UPDATE -> "REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows ";
             case DELETE -> "REFERENCING OLD TABLE AS old_rows ";
             case TRUNCATE -> "";
+            case READ -> throw new IllegalArgumentException("READ is not captured: snapshots read the table");
         };
         return "CREATE TRIGGER " + TableName.quote(triggerName.apply(operation)) + " AFTER " + operation.name()
                 + " ON " + quotedTable + " " + referencing + "FOR EACH STATEMENT EXECUTE FUNCTION " + function;
@@ -58,7 +59,7 @@ record TriggerDdl(String function, Function<Operation, String> triggerName, Stri
                     String table = rs.getString(1);
                     Set<String> wanted = strings(rs.getArray(2));
                     Set<String> present = strings(rs.getArray(3));
-                    for (Operation operation : Operation.values()) {
+                    for (Operation operation : Operation.CHANGES) {
                         String name = triggerName.apply(operation);
                         boolean want = wanted.contains(operation.name());
                         if (want && !present.contains(name)) {

@@ -14,6 +14,7 @@ import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamCommit;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStart;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.StreamStop;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -31,6 +32,8 @@ final class TransactionAssembly {
 
     /** The prefix of pgflash's heartbeat messages. */
     static final String HEARTBEAT_PREFIX = "pgflash-heartbeat";
+    /** The prefix of a snapshot chunk's watermark (its content is the chunk's token). */
+    static final String WATERMARK_PREFIX = "pgflash-snapshot";
     /** Events handed over at once inside a large transaction, so memory stays bounded. */
     static final int CHUNK = 512;
 
@@ -82,6 +85,10 @@ final class TransactionAssembly {
         } else if (message instanceof LogicalMessage logical) {
             if (!logical.transactional() && HEARTBEAT_PREFIX.equals(logical.prefix())) {
                 sink.accept(List.of(), new Position(logical.lsn(), 0));
+            } else if (logical.transactional() && transaction != null && WATERMARK_PREFIX.equals(logical.prefix())) {
+                flushPending(null); // what came before it in the stream goes first
+                sink.watermark(new String(logical.content(), StandardCharsets.UTF_8),
+                        new Position(transaction.finalLsn(), index));
             }
         } else if (message instanceof StreamStart start) {
             streamed.start(start.xid());

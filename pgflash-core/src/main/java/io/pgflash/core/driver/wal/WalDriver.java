@@ -15,6 +15,7 @@ import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.ReaderRuntime;
 import java.nio.file.Path;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -180,6 +181,16 @@ public final class WalDriver implements ChangeDriver {
             throw new PgFlashException("Could not " + (operations.isEmpty() ? "remove " : "add ") + table.name()
                     + (operations.isEmpty() ? " from" : " to") + " publication " + setup.publication() + ": "
                     + e.getMessage() + hint, e);
+        }
+    }
+
+    /** A transactional logical decoding message: it reaches the stream at its transaction's commit. */
+    @Override
+    public void emitWatermark(Connection connection, String token) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_logical_emit_message(true, ?, ?)")) {
+            statement.setString(1, TransactionAssembly.WATERMARK_PREFIX);
+            statement.setString(2, token);
+            statement.execute();
         }
     }
 

@@ -5,6 +5,7 @@ import io.pgflash.core.BatchChangeListener;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.Position;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
@@ -37,6 +38,8 @@ public final class Dispatcher implements EventSink {
     private final DeliveryPool pool;
     private final int history;
     private volatile AckTracker acks;
+    /** Open snapshot windows by their watermark's token. */
+    private final Map<String, SnapshotWindow> windows = new ConcurrentHashMap<>();
     /** Names this run of the stream in event ids: positions of another run (or client) mean nothing here. */
     private volatile String streamId = newStreamId();
 
@@ -273,6 +276,7 @@ public final class Dispatcher implements EventSink {
                     continue;
                 }
                 tableRoutes.record(event);
+                tableRoutes.touchWindows(event);
                 for (Route route : tableRoutes.candidates(event)) {
                     if (route.replayedUpTo != null && event.position().compareTo(route.replayedUpTo) <= 0) {
                         continue; // replayed to it when it resumed
@@ -309,12 +313,73 @@ public final class Dispatcher implements EventSink {
 
     @Override
     public void gap(StreamGap gap) throws InterruptedException {
+        windows.values().forEach(SnapshotWindow::spoil); // what touched their keys may be among what was missed
         for (TableRoutes tableRoutes : routes.values()) {
             tableRoutes.restartHistory();
             for (Route route : tableRoutes.all()) {
                 route.worker.gap(gap);
             }
         }
+    }
+
+    /**
+     * Opens a snapshot window for the next chunk of {@code route}'s table: from now on the reader notes the keys of
+     * the table's changes for it, until its watermark (named by the window's token) comes through the stream.
+     */
+    public SnapshotWindow openWindow(Route route) {
+        SnapshotWindow window = new SnapshotWindow(route, newStreamId() + newStreamId());
+        windows.put(window.token(), window);
+        routes.computeIfAbsent(route.table, t -> new TableRoutes()).addWindow(window);
+        return window;
+    }
+
+    /** Closes a window whose watermark will not come (the client stops, or the read failed). */
+    public void closeWindow(SnapshotWindow window) {
+        if (windows.remove(window.token(), window)) {
+            TableRoutes tableRoutes = routes.get(window.route().table);
+            if (tableRoutes != null) {
+                tableRoutes.removeWindow(window);
+            }
+            window.giveUp();
+        }
+    }
+
+    /**
+     * A snapshot chunk's watermark came through the stream at {@code position}: its rows that no change touched
+     * meanwhile go to their subscription now, in stream order. A token of no open window (another client's, or one
+     * given up) is ignored.
+     */
+    @Override
+    public void watermark(String token, Position position) throws InterruptedException {
+        SnapshotWindow window = windows.remove(token);
+        if (window == null) {
+            return;
+        }
+        Route route = window.route();
+        TableRoutes tableRoutes = routes.get(route.table);
+        if (tableRoutes != null) {
+            tableRoutes.removeWindow(window);
+        }
+        AckTracker.Batch batch = acks.open(null); // in order with the events around it; confirms nothing itself
+        ReadyLanes ready = new ReadyLanes(pool);
+        int delivered = 0;
+        try {
+            for (ChangeEvent row : window.passedAt(position)) {
+                for (ChangeEvent matched : match(route, row)) {
+                    route.worker.offer(matched, batch, ready);
+                    delivered++;
+                }
+            }
+        } finally {
+            ready.flush();
+            batch.seal();
+            window.complete(delivered);
+        }
+    }
+
+    /** Tells {@code route}'s listener of its snapshot, in order with what it has queued. */
+    public void snapshotNotice(Route route, SnapshotNotice notice) throws InterruptedException {
+        route.worker.notice(notice);
     }
 
     /** One subscription's place in the routing table. */
@@ -335,6 +400,14 @@ public final class Dispatcher implements EventSink {
 
         SubscriptionMatcher matcher() {
             return matcher;
+        }
+
+        TableName table() {
+            return table;
+        }
+
+        public String id() {
+            return id;
         }
     }
 }

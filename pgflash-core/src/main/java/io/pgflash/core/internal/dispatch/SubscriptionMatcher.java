@@ -113,6 +113,8 @@ public final class SubscriptionMatcher {
                     ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
             case TRUNCATE -> operations.contains(Operation.TRUNCATE) ? List.of(change) : List.of();
             case UPDATE -> matchUpdate(change);
+            // a snapshot row: asked for by this subscription, so delivered whatever its operations
+            case READ -> matches(change.newRow()) ? deliver(change, Operation.READ, change.newRow(), null) : List.of();
         };
     }
 
@@ -165,7 +167,7 @@ public final class SubscriptionMatcher {
     }
 
     private List<ChangeEvent> deliver(ChangeEvent change, Operation operation, Row newRow, Row oldRow) {
-        if (!operations.contains(operation)) {
+        if (operation != Operation.READ && !operations.contains(operation)) {
             return List.of();
         }
         Row keyRow = (operation == Operation.DELETE ? oldRow : newRow).only(keyColumns);

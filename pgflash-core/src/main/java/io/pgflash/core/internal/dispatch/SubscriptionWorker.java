@@ -9,6 +9,7 @@ import io.pgflash.core.OverflowPolicy;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Position;
 import io.pgflash.core.Row;
+import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.StreamGap;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
@@ -106,7 +107,7 @@ final class SubscriptionWorker {
             cutOff();
             return;
         }
-        Item item = new Item(event, null, batch);
+        Item item = new Item(event, null, null, batch);
         // counted before the wait: an event whose put is interrupted (a stopping reader) keeps its batch, and every
         // position after it, from being confirmed
         batch.add();
@@ -130,9 +131,20 @@ final class SubscriptionWorker {
     }
 
     void gap(StreamGap gap) throws InterruptedException {
-        Lane lane = lanes.get(0);
+        queueOnFirstLane(new Item(null, gap, null, null));
+    }
+
+    /**
+     * Queues a snapshot notice on the first lane (with concurrency above 1, other lanes may still deliver rows of the
+     * snapshot after its COMPLETED notice).
+     */
+    void notice(SnapshotNotice notice) throws InterruptedException {
+        queueOnFirstLane(new Item(null, null, notice, null));
+    }
+
+    private void queueOnFirstLane(Item item) throws InterruptedException {
+        Lane lane = firstLane;
         if (!cancelled && !cutOff && !lane.stopped) {
-            Item item = new Item(null, gap, null);
             if (overflow.action() == OverflowPolicy.Action.BLOCK) {
                 lane.queue.put(item);
             } else {
@@ -155,7 +167,7 @@ final class SubscriptionWorker {
         for (Lane lane : lanes) {
             lane.dropQueued();
             if (lane == lanes.get(0)) {
-                lane.queue.offer(new Item(null, notice, null));
+                lane.queue.offer(new Item(null, notice, null, null));
             }
             lane.queue.offer(Item.STOP); // the buffer keeps room for these two
             lane.schedule();
@@ -172,6 +184,11 @@ final class SubscriptionWorker {
             @Override
             public void onGap(StreamGap gap) {
                 listener.onGap(gap);
+            }
+
+            @Override
+            public void onSnapshot(SnapshotNotice notice) {
+                listener.onSnapshot(notice);
             }
         };
     }
@@ -340,8 +357,8 @@ final class SubscriptionWorker {
         return PgFlashObserver.Outcome.RECOVERED;
     }
 
-    private record Item(ChangeEvent event, StreamGap gap, AckTracker.Batch batch) {
-        static final Item STOP = new Item(null, null, null);
+    private record Item(ChangeEvent event, StreamGap gap, SnapshotNotice snapshot, AckTracker.Batch batch) {
+        static final Item STOP = new Item(null, null, null, null);
 
         void release() {
             if (batch != null) {
@@ -548,7 +565,11 @@ final class SubscriptionWorker {
                     if (item == Item.STOP) {
                         return false;
                     }
-                    notifyGap(item.gap);
+                    if (item.gap != null) {
+                        notifyGap(item.gap);
+                    } else {
+                        notifySnapshot(item.snapshot);
+                    }
                 }
                 return events.isEmpty() || deliverUnlessCancelled(events);
             } finally {
@@ -558,6 +579,17 @@ final class SubscriptionWorker {
 
         private boolean deliverUnlessCancelled(List<ChangeEvent> events) {
             return cancelled || deliver(events);
+        }
+
+        private void notifySnapshot(SnapshotNotice notice) {
+            if (cancelled) {
+                return;
+            }
+            try {
+                listener.onSnapshot(notice);
+            } catch (Throwable e) {
+                log.error("Subscription {}: listener failed on a snapshot notice", id, e);
+            }
         }
 
         private void notifyGap(StreamGap gap) {

@@ -1,0 +1,19 @@
+package io.pgflash.core;
+
+import java.time.Instant;
+
+/**
+ * A snapshot of a subscription's table began or completed, delivered to its listener in order with its events:
+ * {@link Phase#STARTED} before the first {@link Operation#READ} row, {@link Phase#COMPLETED} after the last.
+ *
+ * @param table the table read
+ * @param phase which end of the snapshot this is
+ * @param rows the rows delivered so far (0 when started; the total when completed)
+ * @param at when the phase was reached
+ */
+public record SnapshotNotice(TableName table, Phase phase, long rows, Instant at) {
+
+    public enum Phase {
+        STARTED, COMPLETED
+    }
+}

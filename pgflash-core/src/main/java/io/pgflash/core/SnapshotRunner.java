@@ -1,0 +1,273 @@
+package io.pgflash.core;
+
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.internal.dispatch.Dispatcher;
+import io.pgflash.core.internal.dispatch.SnapshotWindow;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Collectors;
+import org.postgresql.PGStatement;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads tables for subscriptions' snapshots, one at a time, a chunk after another in key order (keyset pagination),
+ * each chunk taken into the stream through a {@link SnapshotWindow} and the driver's watermark. Memory holds a few
+ * chunks.
+ */
+final class SnapshotRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(SnapshotRunner.class);
+    /** Tries of a chunk whose window was spoiled (a gap, a key the stream could not name) before giving up. */
+    private static final int MAX_TRIES = 10;
+    /**
+     * Chunks read ahead while the stream brings the earlier ones' watermarks: the snapshot moves at the reading's
+     * pace, not one stream round trip per chunk. Memory holds this many chunks.
+     */
+    private static final int IN_FLIGHT = 4;
+
+    private final ConnectionFactory connections;
+    private final ChangeDriver driver;
+    private final Dispatcher dispatcher;
+    private final int chunkSize;
+    private ExecutorService executor;
+    /** Bumped by {@link #stop()}: a snapshot of an earlier run ends. */
+    private volatile long run;
+
+    SnapshotRunner(ConnectionFactory connections, ChangeDriver driver, Dispatcher dispatcher, int chunkSize) {
+        this.connections = connections;
+        this.driver = driver;
+        this.dispatcher = dispatcher;
+        this.chunkSize = chunkSize;
+    }
+
+    /** What a snapshot reads, and for whom. */
+    record Job(Dispatcher.Route route, TableMetadata table, List<String> keyColumns, BooleanSupplier active) {
+    }
+
+    /** Reads {@code job}'s table after the snapshots asked for before; completes with the rows delivered. */
+    synchronized CompletableFuture<Long> submit(Job job) {
+        if (executor == null) {
+            executor = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, "pgflash-snapshot");
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
+        long submittedIn = run;
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return read(job, submittedIn);
+            } catch (SQLException e) {
+                throw new PgFlashException("Snapshot of " + job.table().name() + " failed: " + e.getMessage(), e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new PgFlashException("Snapshot of " + job.table().name() + " was interrupted", e);
+            }
+        }, executor);
+    }
+
+    /** Ends the snapshots under way and those asked for (the client stops); their chunks are given up. */
+    synchronized void stop() {
+        run++;
+    }
+
+    /** Ends the thread, for a client that will not start again. */
+    synchronized void close() {
+        stop();
+        if (executor != null) {
+            executor.shutdownNow();
+        }
+    }
+
+    private long read(Job job, long submittedIn) throws SQLException, InterruptedException {
+        TableName table = job.table().name();
+        dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.STARTED, 0,
+                Instant.now()));
+        log.info("Snapshot of {} for subscription {} started", table, job.route().id());
+        long delivered = 0;
+        Deque<Chunk> inFlight = new ArrayDeque<>();
+        try (Connection connection = connections.open()) {
+            connection.setAutoCommit(false);
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
+            // that chased them would never end
+            List<String> endKey = lastKey(connection, job);
+            List<String> after = null;
+            boolean allRead = endKey == null;
+            int tries = 1;
+            while (!allRead || !inFlight.isEmpty()) {
+                if (run != submittedIn || !job.active().getAsBoolean()) {
+                    throw new PgFlashException("Snapshot of " + table + " ended: the subscription or the client"
+                            + " stopped");
+                }
+                if (!allRead && inFlight.size() < IN_FLIGHT) {
+                    Chunk chunk = readChunk(connection, job, after, endKey, true);
+                    allRead = chunk.rows() < chunkSize;
+                    after = chunk.lastKey();
+                    if (chunk.rows() > 0) {
+                        inFlight.addLast(chunk);
+                    }
+                    continue;
+                }
+                Chunk oldest = inFlight.removeFirst();
+                SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job);
+                if (outcome.spoiled()) {
+                    if (++tries > MAX_TRIES) {
+                        throw new PgFlashException("Snapshot of " + table + " gave up: a chunk was read "
+                                + MAX_TRIES + " times and each time the stream could not tell which of its rows"
+                                + " changed meanwhile (gaps, or a key outside the table's replica identity)");
+                    }
+                    // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
+                    Chunk again = readChunk(connection, job, oldest.after(), oldest.lastKey(), false);
+                    if (again.rows() > 0) {
+                        inFlight.addFirst(again);
+                    }
+                    continue;
+                }
+                tries = 1;
+                delivered += outcome.delivered();
+            }
+        } finally {
+            inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
+        }
+        dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED, delivered,
+                Instant.now()));
+        log.info("Snapshot of {} for subscription {} completed: {} rows", table, job.route().id(), delivered);
+        return delivered;
+    }
+
+    /** One chunk read and marked in the stream: the keys after {@code after} up to {@code lastKey}. */
+    private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey) {
+    }
+
+    /** The texts of the table's greatest key now, or null when it is empty. */
+    private static List<String> lastKey(Connection connection, Job job) throws SQLException {
+        String keyTexts = job.keyColumns().stream().map(column -> "t." + TableName.quote(column)
+                + "::pg_catalog.text").collect(Collectors.joining(", "));
+        String descending = job.keyColumns().stream().map(column -> "t." + TableName.quote(column) + " DESC")
+                .collect(Collectors.joining(", "));
+        try (PreparedStatement statement = connection.prepareStatement("SELECT " + keyTexts + " FROM "
+                + job.table().name().quoted() + " t ORDER BY " + descending + " LIMIT 1");
+                ResultSet rs = statement.executeQuery()) {
+            List<String> last = null;
+            if (rs.next()) {
+                last = new ArrayList<>();
+                for (int i = 1; i <= job.keyColumns().size(); i++) {
+                    last.add(rs.getString(i));
+                }
+            }
+            connection.commit();
+            return last;
+        } catch (SQLException e) {
+            connection.rollback();
+            throw e;
+        }
+    }
+
+    /**
+     * Opens a window, reads the rows after {@code after} (a key's texts, null from the start) up to {@code upTo}
+     * (a chunk of them when {@code limited}), attaches them and writes the watermark, in one transaction: every
+     * change committed after the rows were read is handed over after the window opened, and the watermark after every
+     * change committed before.
+     */
+    private Chunk readChunk(Connection connection, Job job, List<String> after, List<String> upTo, boolean limited)
+            throws SQLException {
+        SnapshotWindow window = dispatcher.openWindow(job.route());
+        try {
+            List<Row> rows = new ArrayList<>(chunkSize);
+            List<String> lastKey = after;
+            TableMetadata table = job.table();
+            try (PreparedStatement statement = connection.prepareStatement(chunkQuery(table, job.keyColumns(),
+                    after != null, limited))) {
+                statement.unwrap(PGStatement.class).setPrepareThreshold(0); // text results: the output functions'
+                int parameter = 1;
+                for (List<String> bound : Arrays.asList(after, upTo)) {
+                    if (bound != null) {
+                        for (String text : bound) {
+                            statement.setString(parameter++, text);
+                        }
+                    }
+                }
+                if (limited) {
+                    statement.setInt(parameter, chunkSize);
+                }
+                try (ResultSet rs = statement.executeQuery()) {
+                    int columns = table.columns().size();
+                    while (rs.next()) {
+                        List<String> texts = new ArrayList<>(columns);
+                        for (int i = 1; i <= columns; i++) {
+                            texts.add(rs.getString(i));
+                        }
+                        rows.add(RowDecoder.decode(table, texts, true));
+                        lastKey = new ArrayList<>(job.keyColumns().size());
+                        for (int i = 1; i <= job.keyColumns().size(); i++) {
+                            lastKey.add(rs.getString(columns + i));
+                        }
+                    }
+                }
+            }
+            window.attach(rows);
+            if (!rows.isEmpty()) {
+                driver.emitWatermark(connection, window.token());
+            }
+            connection.commit();
+            if (rows.isEmpty()) {
+                dispatcher.closeWindow(window);
+            }
+            return new Chunk(window, after, rows.size(), limited ? lastKey : upTo);
+        } catch (SQLException | RuntimeException e) {
+            dispatcher.closeWindow(window);
+            connection.rollback();
+            throw e;
+        }
+    }
+
+    /** Every column (as the table is described), then the key columns again as text for the next chunk's start. */
+    static String chunkQuery(TableMetadata table, List<String> keyColumns, boolean after, boolean limited) {
+        String columns = table.columns().stream().map(column -> "t." + TableName.quote(column.name()))
+                .collect(Collectors.joining(", "));
+        String key = "(" + keyColumns.stream().map(column -> "t." + TableName.quote(column))
+                .collect(Collectors.joining(", ")) + ")";
+        String keyTexts = keyColumns.stream().map(column -> "t." + TableName.quote(column) + "::pg_catalog.text")
+                .collect(Collectors.joining(", "));
+        String bound = "(" + keyColumns.stream().map(column -> "?::" + table.column(column).orElseThrow().type()
+                .sqlName()).collect(Collectors.joining(", ")) + ")";
+        return "SELECT " + columns + ", " + keyTexts + " FROM " + table.name().quoted() + " t WHERE "
+                + (after ? key + " > " + bound + " AND " : "") + key + " <= " + bound
+                + " ORDER BY " + key.substring(1, key.length() - 1) + (limited ? " LIMIT ?" : "");
+    }
+
+    private SnapshotWindow.Outcome await(SnapshotWindow window, long submittedIn, Job job)
+            throws InterruptedException {
+        while (true) {
+            try {
+                return window.closed().get(200, TimeUnit.MILLISECONDS);
+            } catch (TimeoutException e) {
+                if (run != submittedIn || !job.active().getAsBoolean()) {
+                    dispatcher.closeWindow(window);
+                }
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("a window does not fail", e);
+            }
+        }
+    }
+}

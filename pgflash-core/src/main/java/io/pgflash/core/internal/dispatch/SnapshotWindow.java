@@ -1,0 +1,139 @@
+package io.pgflash.core.internal.dispatch;
+
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.core.Position;
+import io.pgflash.core.Row;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * One chunk of a subscription's snapshot on its way into the stream (the watermark method of DBLog). It opens before
+ * the chunk is read, so every change committed after the chunk's snapshot reaches it: the reader notes the key of
+ * each change of the table it hands over. The chunk's rows are attached before the transaction that read them
+ * commits with a watermark; when the reader reaches the watermark, the rows whose keys it noted are dropped (the
+ * listener got a change of them, as new as the row read or newer) and the rest are delivered as READ events, in
+ * stream order, at the watermark's position. For every key the listener's last state is then the table's.
+ */
+public final class SnapshotWindow {
+
+    /** How a window closed. */
+    public record Outcome(int delivered, boolean spoiled) {
+    }
+
+    private final Dispatcher.Route route;
+    private final String token;
+    private final List<String> keyColumns;
+    private final CompletableFuture<Outcome> closed = new CompletableFuture<>();
+    /** Guarded by this. */
+    private final Set<List<Object>> touched = new HashSet<>();
+    private List<Row> rows = List.of();
+    private boolean truncated;
+    private boolean spoiled;
+
+    SnapshotWindow(Dispatcher.Route route, String token) {
+        this.route = route;
+        this.token = token;
+        this.keyColumns = route.matcher().keyColumns();
+    }
+
+    Dispatcher.Route route() {
+        return route;
+    }
+
+    /** Names the window's watermark in the stream. */
+    public String token() {
+        return token;
+    }
+
+    /** Completes when the reader passed the watermark (or the window was given up). */
+    public CompletableFuture<Outcome> closed() {
+        return closed;
+    }
+
+    /** The chunk's rows, attached before its watermark commits. */
+    public synchronized void attach(List<Row> chunk) {
+        rows = chunk;
+    }
+
+    /**
+     * Notes the keys a change of the table touched (old and new, for a key change). A TRUNCATE empties the chunk; a
+     * row without every key column (a custom key outside the replica identity) cannot be told apart, so the chunk is
+     * read again.
+     */
+    synchronized void touch(ChangeEvent change) {
+        if (change.sourceOperation() == Operation.TRUNCATE) {
+            truncated = true;
+            return;
+        }
+        touch(change.newRow());
+        touch(change.oldRow());
+    }
+
+    private void touch(Row row) {
+        if (row == null) {
+            return;
+        }
+        for (String column : keyColumns) {
+            if (!row.contains(column)) {
+                spoiled = true;
+                return;
+            }
+        }
+        touched.add(keyOf(row));
+    }
+
+    /** The row's key values, equal for equal keys (a {@code Row} hashes by its columns only). */
+    private List<Object> keyOf(Row row) {
+        List<Object> key = new ArrayList<>(keyColumns.size());
+        for (String column : keyColumns) {
+            Object value = row.get(column);
+            if (value == null || value instanceof byte[] || !value.getClass().isArray()) {
+                key.add(value == null ? null : ValueKey.of(value));
+            } else {
+                key.add(Arrays.deepToString(new Object[] {value})); // an array key: compared by its elements
+            }
+        }
+        return key;
+    }
+
+    /** The gap or stop made the noted keys incomplete: the chunk is read again. */
+    synchronized void spoil() {
+        spoiled = true;
+    }
+
+    /** The chunk's rows that no change touched, as READ events at {@code position}; the window is then closed. */
+    synchronized List<ChangeEvent> passedAt(Position position) {
+        List<ChangeEvent> events = new ArrayList<>();
+        if (!spoiled && !truncated) {
+            Instant now = Instant.now();
+            for (Row row : rows) {
+                if (!touched.contains(keyOf(row))) {
+                    events.add(new ChangeEvent(Operation.READ, Operation.READ, route.table(), row, null, null,
+                            Set.of(), 0, now, position));
+                }
+            }
+        }
+        rows = List.of();
+        touched.clear();
+        return events;
+    }
+
+    void complete(int delivered) {
+        boolean wasSpoiled;
+        synchronized (this) {
+            wasSpoiled = spoiled;
+        }
+        closed.complete(new Outcome(delivered, wasSpoiled));
+    }
+
+    /** Closed without its watermark (the client stops): the chunk is to be read again. */
+    void giveUp() {
+        closed.complete(new Outcome(0, true));
+    }
+}
