@@ -68,7 +68,8 @@ public final class PgFlash implements AutoCloseable {
         this.observer = builder.observer;
         this.dispatcher = new Dispatcher(driver::confirm, observer, driver::deadLetter,
                 new DeliveryPool(builder.deliveryThreads), builder.history);
-        this.snapshots = new SnapshotRunner(connections, driver, dispatcher, builder.snapshotChunkSize);
+        this.snapshots = new SnapshotRunner(connections, driver, dispatcher, builder.snapshotChunkSize,
+                observer);
     }
 
     /** Rows a snapshot reads at a time unless {@link Builder#snapshotChunkSize(int)} says otherwise. */
@@ -141,6 +142,11 @@ public final class PgFlash implements AutoCloseable {
         }
         return snapshots.submit(new SnapshotRunner.Job(active.route, active.table, active.matcher.keyColumns(),
                 subscription::isActive));
+    }
+
+    /** The snapshots under way, and the last one of each subscription that had one, oldest first. */
+    public List<SnapshotProgress> snapshots() {
+        return snapshots.progress();
     }
 
     private void initialSnapshot(Active active) {
@@ -255,6 +261,7 @@ public final class PgFlash implements AutoCloseable {
             return;
         }
         subscription.markCancelled();
+        snapshots.forget(subscription.id());
         if (active.route != null) {
             unroute(active);
             try {

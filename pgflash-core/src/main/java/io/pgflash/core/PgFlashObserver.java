@@ -37,4 +37,8 @@ public interface PgFlashObserver {
     /** The database answers again after {@code failedAttempts} failed attempts: one outage is over. */
     default void reconnected(int failedAttempts) {
     }
+
+    /** A snapshot began, read a chunk, completed or failed. */
+    default void snapshotProgress(SnapshotProgress progress) {
+    }
 }

@@ -15,8 +15,11 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Deque;
+import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -48,15 +51,30 @@ final class SnapshotRunner {
     private final ChangeDriver driver;
     private final Dispatcher dispatcher;
     private final int chunkSize;
+    private final PgFlashObserver observer;
+    /** Each subscription's snapshot under way, or its last one. */
+    private final Map<String, SnapshotProgress> progress = new ConcurrentHashMap<>();
     private ExecutorService executor;
     /** Bumped by {@link #stop()}: a snapshot of an earlier run ends. */
     private volatile long run;
 
-    SnapshotRunner(ConnectionFactory connections, ChangeDriver driver, Dispatcher dispatcher, int chunkSize) {
+    SnapshotRunner(ConnectionFactory connections, ChangeDriver driver, Dispatcher dispatcher, int chunkSize,
+            PgFlashObserver observer) {
         this.connections = connections;
         this.driver = driver;
         this.dispatcher = dispatcher;
         this.chunkSize = chunkSize;
+        this.observer = observer;
+    }
+
+    /** The snapshots under way, and the last one of each subscription that had one, oldest first. */
+    List<SnapshotProgress> progress() {
+        return progress.values().stream().sorted(Comparator.comparing(SnapshotProgress::startedAt)).toList();
+    }
+
+    /** Forgets a cancelled subscription's snapshots. */
+    void forget(String subscriptionId) {
+        progress.remove(subscriptionId);
     }
 
     /** What a snapshot reads, and for whom. */
@@ -74,13 +92,18 @@ final class SnapshotRunner {
         }
         long submittedIn = run;
         return CompletableFuture.supplyAsync(() -> {
+            Tally tally = new Tally(job);
             try {
-                return read(job, submittedIn);
+                return read(job, submittedIn, tally);
             } catch (SQLException e) {
-                throw new PgFlashException("Snapshot of " + job.table().name() + " failed: " + e.getMessage(), e);
+                throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " failed: "
+                        + e.getMessage(), e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new PgFlashException("Snapshot of " + job.table().name() + " was interrupted", e);
+                throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " was interrupted",
+                        e));
+            } catch (RuntimeException e) {
+                throw tally.failed(e);
             }
         }, executor);
     }
@@ -98,11 +121,10 @@ final class SnapshotRunner {
         }
     }
 
-    private long read(Job job, long submittedIn) throws SQLException, InterruptedException {
+    private long read(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
         TableName table = job.table().name();
         dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.STARTED, 0,
                 Instant.now()));
-        log.info("Snapshot of {} for subscription {} started", table, job.route().id());
         long delivered = 0;
         Deque<Chunk> inFlight = new ArrayDeque<>();
         try (Connection connection = connections.open()) {
@@ -110,6 +132,7 @@ final class SnapshotRunner {
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
+            tally.started(estimatedRows(connection, job));
             List<String> endKey = lastKey(connection, job);
             List<String> after = null;
             boolean allRead = endKey == null;
@@ -121,6 +144,7 @@ final class SnapshotRunner {
                 }
                 if (!allRead && inFlight.size() < IN_FLIGHT) {
                     Chunk chunk = readChunk(connection, job, after, endKey, true);
+                    tally.read(chunk.rows());
                     allRead = chunk.rows() < chunkSize;
                     after = chunk.lastKey();
                     if (chunk.rows() > 0) {
@@ -138,6 +162,7 @@ final class SnapshotRunner {
                     }
                     // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
                     Chunk again = readChunk(connection, job, oldest.after(), oldest.lastKey(), false);
+                    tally.read(again.rows());
                     if (again.rows() > 0) {
                         inFlight.addFirst(again);
                     }
@@ -145,14 +170,97 @@ final class SnapshotRunner {
                 }
                 tries = 1;
                 delivered += outcome.delivered();
+                tally.delivered(outcome.delivered());
             }
         } finally {
             inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
         }
         dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED, delivered,
                 Instant.now()));
-        log.info("Snapshot of {} for subscription {} completed: {} rows", table, job.route().id(), delivered);
+        tally.completed();
         return delivered;
+    }
+
+    /** The server's estimate of the table's rows, or -1 when it has none. */
+    private static long estimatedRows(Connection connection, Job job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = ?")) {
+            statement.setLong(1, job.table().oid());
+            try (ResultSet rs = statement.executeQuery()) {
+                long estimate = rs.next() ? rs.getLong(1) : -1;
+                connection.commit();
+                return estimate < 0 ? -1 : estimate;
+            }
+        }
+    }
+
+    /**
+     * One snapshot's counts, published as {@link SnapshotProgress} to {@link #progress()} and the observer, and
+     * logged: at the start, every tenth of the estimate (or ten seconds), and at the end.
+     */
+    private final class Tally {
+        private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
+        private final Job job;
+        private final Instant startedAt = Instant.now();
+        private long estimated = -1;
+        private long read;
+        private long delivered;
+        private int loggedPercent;
+        private long loggedAt = System.nanoTime();
+
+        Tally(Job job) {
+            this.job = job;
+            publish(null, null);
+        }
+
+        void started(long estimatedRows) {
+            estimated = estimatedRows;
+            log.info("Snapshot of {} for subscription {} started ({})", job.table().name(), job.route().id(),
+                    estimated < 0 ? "no estimate of its rows" : "about " + estimated + " rows");
+            publish(null, null);
+        }
+
+        void read(int rows) {
+            read += rows;
+            SnapshotProgress now = publish(null, null);
+            int percent = now.percent();
+            boolean tenthMore = percent >= 0 && percent / 10 > loggedPercent / 10;
+            if (tenthMore || System.nanoTime() - loggedAt > LOG_INTERVAL_NANOS) {
+                log.info("Snapshot of {} for subscription {}: {}{} rows read", job.table().name(), job.route().id(),
+                        percent < 0 ? "" : percent + "%, ", read);
+                loggedPercent = Math.max(percent, 0);
+                loggedAt = System.nanoTime();
+            }
+        }
+
+        void delivered(int rows) {
+            delivered += rows;
+            publish(null, null);
+        }
+
+        void completed() {
+            publish(Instant.now(), null);
+            log.info("Snapshot of {} for subscription {} completed: {} rows read, {} delivered in {} ms",
+                    job.table().name(), job.route().id(), read, delivered,
+                    java.time.Duration.between(startedAt, Instant.now()).toMillis());
+        }
+
+        RuntimeException failed(RuntimeException error) {
+            publish(Instant.now(), String.valueOf(error.getMessage()));
+            return error;
+        }
+
+        private SnapshotProgress publish(Instant endedAt, String failure) {
+            SnapshotProgress now = new SnapshotProgress(job.route().id(), job.table().name(), read, delivered,
+                    estimated, startedAt, endedAt, failure);
+            progress.put(job.route().id(), now);
+            try {
+                observer.snapshotProgress(now);
+            } catch (RuntimeException e) {
+                log.warn("Observer failed on snapshot progress: {}", e.toString());
+            }
+            return now;
+        }
     }
 
     /** One chunk read and marked in the stream: the keys after {@code after} up to {@code lastKey}. */

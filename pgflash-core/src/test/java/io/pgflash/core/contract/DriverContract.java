@@ -519,6 +519,13 @@ public abstract class DriverContract extends FlashTestBase {
         assertThat(mirror.wentBack).as("older states after newer ones").isEmpty();
         assertThat(mirror.notices).containsExactly("STARTED at 0 rows", "COMPLETED at " + read + " rows");
         assertThat(read).isEqualTo(mirror.reads.get()).isPositive();
+        assertThat(flash.snapshots()).singleElement().satisfies(progress -> {
+            assertThat(progress.running()).isFalse();
+            assertThat(progress.failure()).isNull();
+            assertThat(progress.rowsDelivered()).isEqualTo(read);
+            assertThat(progress.rowsRead()).isGreaterThanOrEqualTo(read);
+            assertThat(progress.percent()).isEqualTo(100);
+        });
     }
 
     /** Every row of posts: id to "title/version". */

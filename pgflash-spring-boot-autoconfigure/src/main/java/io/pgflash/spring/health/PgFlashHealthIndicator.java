@@ -1,6 +1,7 @@
 package io.pgflash.spring.health;
 
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.SnapshotProgress;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.Measurement;
@@ -8,6 +9,7 @@ import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.springframework.boot.health.contributor.AbstractHealthIndicator;
@@ -70,6 +72,11 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
             listeners.put(id, registry.isRunning(id) ? "running" : "stopped");
         }
         builder.withDetail("listeners", listeners);
+        List<Map<String, Object>> snapshots = flash.snapshots().stream().map(PgFlashHealthIndicator::snapshot)
+                .toList();
+        if (!snapshots.isEmpty()) {
+            builder.withDetail("snapshots", snapshots);
+        }
         Instant last = lastEvent == null ? null : lastEvent.lastEventAt();
         if (last != null) {
             builder.withDetail("lastEventAge", Duration.between(last, Instant.now()).toMillis() + "ms");
@@ -99,5 +106,21 @@ public class PgFlashHealthIndicator extends AbstractHealthIndicator {
 
     private static String name(Enum<?> value) {
         return value.name().toLowerCase(Locale.ROOT);
+    }
+
+    /** A snapshot's progress as a health detail: listener, table, state, rows read and delivered, estimate, percent. */
+    private static Map<String, Object> snapshot(SnapshotProgress progress) {
+        Map<String, Object> detail = new LinkedHashMap<>();
+        detail.put("listener", progress.subscriptionId());
+        detail.put("table", progress.table().toString());
+        detail.put("state", progress.running() ? "running" : progress.failure() == null ? "completed" : "failed");
+        detail.put("rowsRead", progress.rowsRead());
+        detail.put("rowsDelivered", progress.rowsDelivered());
+        detail.put("estimatedRows", progress.estimatedRows());
+        detail.put("percent", progress.percent());
+        if (progress.failure() != null) {
+            detail.put("failure", progress.failure());
+        }
+        return detail;
     }
 }

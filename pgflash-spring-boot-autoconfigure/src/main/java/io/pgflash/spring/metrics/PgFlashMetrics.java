@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.binder.MeterBinder;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.SnapshotProgress;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Supplier;
 
 /**
@@ -27,6 +29,8 @@ import java.util.function.Supplier;
  * <li>{@code pgflash.delivery.latency} (listener): from the commit (or statement) to the listener's return;</li>
  * <li>{@code pgflash.reconnects}: outages survived, counted when the database answers again;
  * {@code pgflash.reconnect.attempts}: attempts that failed during outages;</li>
+ * <li>{@code pgflash.snapshot.rows.read}, {@code pgflash.snapshot.rows.estimated} and {@code pgflash.snapshot.running}
+ * (listener, table): a snapshot's progress, from its first on;</li>
  * <li>{@code pgflash.group.role} (role: active, standby, unknown): 1 for the role this instance holds in its consumer
  * group, else 0 (drivers with consumer groups);</li>
  * <li>{@code pgflash.<name>} for each measurement the driver reports ({@code pgflash.notify.queue.usage} for the
@@ -39,6 +43,7 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
     private final ChangeDriver driver;
     private final Map<List<String>, Counter> counters = new ConcurrentHashMap<>();
     private final Map<List<String>, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<List<String>, SnapshotGauges> snapshots = new ConcurrentHashMap<>();
     private volatile MeterRegistry registry;
 
     /** @param driver the client's driver, whose measurements and role become gauges */
@@ -109,6 +114,38 @@ public class PgFlashMetrics implements PgFlashObserver, MeterBinder {
                     subscriptionId, "table", event.table().toString(), "operation", name(event.operation()),
                     "outcome", name(outcome)).increment();
             latency.record(Duration.between(event.timestamp(), now));
+        }
+    }
+
+    @Override
+    public void snapshotProgress(SnapshotProgress progress) {
+        MeterRegistry meters = registry;
+        if (meters == null) {
+            return;
+        }
+        List<String> key = List.of(progress.subscriptionId(), progress.table().toString());
+        SnapshotGauges gauges = snapshots.computeIfAbsent(key, k -> new SnapshotGauges(meters, k.get(0), k.get(1)));
+        gauges.read.set(progress.rowsRead());
+        gauges.estimated.set(progress.estimatedRows());
+        gauges.running.set(progress.running() ? 1 : 0);
+    }
+
+    /** The gauges of one listener's snapshots of one table: the last one's values stay until the next. */
+    private static final class SnapshotGauges {
+        final AtomicLong read = new AtomicLong();
+        final AtomicLong estimated = new AtomicLong(-1);
+        final AtomicLong running = new AtomicLong();
+
+        SnapshotGauges(MeterRegistry meters, String listener, String table) {
+            Gauge.builder("pgflash.snapshot.rows.read", read, AtomicLong::get)
+                    .description("Rows the listener's snapshot of the table read so far").baseUnit("rows")
+                    .tags("listener", listener, "table", table).register(meters);
+            Gauge.builder("pgflash.snapshot.rows.estimated", estimated, AtomicLong::get)
+                    .description("The server's estimate of the table's rows when the snapshot began (-1: none)")
+                    .baseUnit("rows").tags("listener", listener, "table", table).register(meters);
+            Gauge.builder("pgflash.snapshot.running", running, AtomicLong::get)
+                    .description("1 while the listener's snapshot of the table is under way, else 0")
+                    .tags("listener", listener, "table", table).register(meters);
         }
     }
 

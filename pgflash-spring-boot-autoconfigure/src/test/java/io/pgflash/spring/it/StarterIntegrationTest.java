@@ -97,6 +97,10 @@ abstract class StarterIntegrationTest {
         await().until(() -> received.snapshots.size() == 2);
         assertThat(received.cached).containsExactlyInAnyOrder("READ 11", "READ 12");
         assertThat(received.snapshots).containsExactly("STARTED 0", "COMPLETED 2");
+        JsonNode snapshots = json(get("/actuator/health")).at("/components/pgflash/details/snapshots");
+        assertThat(snapshots.findValuesAsString("listener")).contains("author-99-cache");
+        assertThat(get("/actuator/prometheus")).contains("pgflash_snapshot_rows_read_rows{listener=\"author-99-cache\"",
+                "pgflash_snapshot_running{listener=\"author-99-cache\"");
     }
 
     @Test

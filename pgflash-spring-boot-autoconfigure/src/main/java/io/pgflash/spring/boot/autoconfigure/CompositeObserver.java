@@ -2,6 +2,7 @@ package io.pgflash.spring.boot.autoconfigure;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.SnapshotProgress;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -27,6 +28,11 @@ final class CompositeObserver implements PgFlashObserver {
     @Override
     public void delivered(String subscriptionId, List<ChangeEvent> events, Outcome outcome, Duration listenerTime) {
         each(o -> o.delivered(subscriptionId, events, outcome, listenerTime));
+    }
+
+    @Override
+    public void snapshotProgress(SnapshotProgress progress) {
+        each(o -> o.snapshotProgress(progress));
     }
 
     @Override
