@@ -117,8 +117,23 @@ function schedulePostsRefresh() {
     }
 }
 
+// the cache's snapshot: loading while it runs (the page asks again until it completes), then done
+function showSnapshot(snapshot) {
+    const label = $('snapshot');
+    if (!snapshot || snapshot.running === undefined) {
+        label.textContent = '';
+    } else if (snapshot.running) {
+        label.textContent = snapshot.percent >= 0 ? `snapshot loading: ${snapshot.percent}%`
+            : `snapshot loading: ${snapshot.rowsRead} rows read`;
+        schedulePostsRefresh();
+    } else {
+        label.textContent = `snapshot complete: ${snapshot.rowsRead} rows read`;
+    }
+}
+
 async function refreshPosts() {
-    const {total, posts} = await (await fetch(`/api/posts?limit=${POSTS_SHOWN}`)).json();
+    const {total, posts, snapshot} = await (await fetch(`/api/posts?limit=${POSTS_SHOWN}`)).json();
+    showSnapshot(snapshot);
     const body = $('posts').querySelector('tbody');
     body.innerHTML = '';
     for (const post of posts) {

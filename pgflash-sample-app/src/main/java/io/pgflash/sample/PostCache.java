@@ -1,15 +1,22 @@
 package io.pgflash.sample;
 
 import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.SnapshotMode;
+import io.pgflash.core.SnapshotNotice;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.PgChangeListenerGap;
-import java.util.ArrayList;
+import io.pgflash.spring.listener.PgChangeListenerSnapshot;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
-import org.springframework.context.SmartLifecycle;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.context.event.EventListener;
 import org.springframework.stereotype.Component;
 
@@ -17,53 +24,71 @@ import org.springframework.stereotype.Component;
  * The classic use: an in-memory copy of {@code posts} kept current by change events, whoever wrote the change (this
  * application, another one, or psql). The page's post list is read from here, not from the database.
  * <p>
- * The copy is loaded after the listeners started, so no change can fall between the load and the first event;
- * events that arrive while it loads wait and are applied after it, in order (each carries the whole row, so applying
- * one the load already saw changes nothing). A key change arrives as the old key's DELETE and the new key's INSERT, and
- * when the listener may have missed changes (the notify mode's reconnect) the copy is loaded again.
+ * The copy starts from a snapshot ({@code snapshot = INITIAL}): every current post arrives as a READ event, then the
+ * changes after them, and pgflash makes sure none falls between and no post goes back to an older state. A key change
+ * arrives as the old key's DELETE and the new key's INSERT. When the listener may have missed changes (the notify
+ * mode's reconnect), the copy asks for a snapshot again; the posts it does not bring back (deleted meanwhile) are
+ * removed when it completes.
  */
 @Component
-public class PostCache implements SmartLifecycle {
+public class PostCache {
 
-    private final BlogRepository repository;
+    static final String LISTENER = "post-cache";
+    private static final Logger log = LoggerFactory.getLogger(PostCache.class);
+
+    private final ObjectProvider<ListenerEndpointRegistry> registry;
     private final Map<Long, Post> posts = new ConcurrentHashMap<>();
-    private final List<Change> waiting = new ArrayList<>();
-    private boolean loaded;
+    /** The posts a snapshot under way brought or changed; null when none runs. Guarded by this. */
+    private Set<Long> seen;
 
-    public PostCache(BlogRepository repository) {
-        this.repository = repository;
+    public PostCache(ObjectProvider<ListenerEndpointRegistry> registry) {
+        this.registry = registry;
     }
 
-    @PgChangeListener(value = "posts", id = "post-cache", splitKeyChanges = true)
-    void onChange(ChangeEvent event, Post post) {
-        synchronized (this) {
-            if (!loaded) {
-                waiting.add(new Change(event, post));
-                return;
+    @PgChangeListener(value = "posts", id = LISTENER, splitKeyChanges = true, snapshot = SnapshotMode.INITIAL)
+    synchronized void onChange(ChangeEvent event, Post post) {
+        switch (event.operation()) {
+            case READ, INSERT, UPDATE -> {
+                posts.put(post.id(), post);
+                if (seen != null) {
+                    seen.add(post.id());
+                }
+            }
+            case DELETE -> posts.remove(post.id());
+            case TRUNCATE -> {
+                posts.clear();
+                if (seen != null) {
+                    seen.clear();
+                }
             }
         }
-        apply(new Change(event, post));
     }
 
-    private void apply(Change change) {
-        switch (change.event().operation()) {
-            case INSERT, UPDATE -> posts.put(change.post().id(), change.post());
-            case DELETE -> posts.remove(change.post().id());
-            case TRUNCATE -> posts.clear();
+    /** In order with the events: what the snapshot did not bring (deleted while events were missed) goes at its end. */
+    @EventListener
+    synchronized void onSnapshot(PgChangeListenerSnapshot snapshot) {
+        if (!snapshot.listenerId().equals(LISTENER)) {
+            return;
+        }
+        if (snapshot.notice().phase() == SnapshotNotice.Phase.STARTED) {
+            seen = new HashSet<>();
+        } else if (seen != null) {
+            posts.keySet().retainAll(seen);
+            seen = null;
         }
     }
 
     /**
-     * Loads the copy again after a gap. The gap comes on the listener's own thread, between its events, so none is
-     * applied meanwhile; those after it bring the copy up from what the load read.
+     * Reads the table again after a gap, off the listener's thread (asking for a snapshot waits for the client's
+     * lock, which a stopping client holds while it waits for its listeners).
      */
     @EventListener
     void onGap(PgChangeListenerGap gap) {
-        if (gap.listenerId().equals("post-cache")) {
-            synchronized (this) {
-                posts.clear();
-                repository.findAll().forEach(post -> posts.put(post.id(), post));
-            }
+        if (gap.listenerId().equals(LISTENER)) {
+            CompletableFuture.runAsync(() -> registry.getObject().snapshot(LISTENER)).exceptionally(error -> {
+                log.warn("Could not read posts again after a gap: {}", error.getMessage());
+                return null;
+            });
         }
     }
 
@@ -74,35 +99,5 @@ public class PostCache implements SmartLifecycle {
 
     public int size() {
         return posts.size();
-    }
-
-    @Override
-    public synchronized void start() {
-        if (loaded) {
-            return;
-        }
-        repository.findAll().forEach(post -> posts.put(post.id(), post));
-        waiting.forEach(this::apply);
-        waiting.clear();
-        loaded = true;
-    }
-
-    @Override
-    public void stop() {
-        // the copy stays readable; events after a restart of the listeners keep it current
-    }
-
-    @Override
-    public synchronized boolean isRunning() {
-        return loaded;
-    }
-
-    /** After the listeners' registry: they subscribe first, then the copy loads. */
-    @Override
-    public int getPhase() {
-        return ListenerEndpointRegistry.PHASE + 1;
-    }
-
-    private record Change(ChangeEvent event, Post post) {
     }
 }

@@ -78,10 +78,19 @@ public class SampleController {
         return Map.of("driver", configured, "mode", mode, "running", flash.driver().name());
     }
 
-    /** The newest posts as the change-event cache has them, and how many it holds. */
+    /**
+     * The newest posts as the change-event cache has them, how many it holds, and how far its snapshot got (percent of
+     * the table read, -1 without an estimate; 100 once it completed).
+     */
     @GetMapping("/api/posts")
     public Map<String, Object> posts(@RequestParam(defaultValue = "20") int limit) {
-        return Map.of("total", cache.size(), "posts", cache.newest(Math.max(0, Math.min(limit, 1000))));
+        Map<String, Object> snapshot = flash.snapshots().stream()
+                .filter(progress -> progress.subscriptionId().equals(PostCache.LISTENER))
+                .map(progress -> Map.<String, Object>of("running", progress.running(), "percent", progress.percent(),
+                        "rowsRead", progress.rowsRead()))
+                .findFirst().orElse(Map.of());
+        return Map.of("total", cache.size(), "posts", cache.newest(Math.max(0, Math.min(limit, 1000))), "snapshot",
+                snapshot);
     }
 
     @PostMapping(path = "/api/posts", consumes = MediaType.APPLICATION_JSON_VALUE)

@@ -70,6 +70,8 @@ class BrowserTest {
         WebDriverWait wait = new WebDriverWait(browser, Duration.ofSeconds(30));
         wait.until(ExpectedConditions.textToBe(By.id("connection"), "feed connected"));
         wait.until(ExpectedConditions.textToBe(By.id("driver"), "driver: trigger (notify)"));
+        // the post cache was loaded by a snapshot, and the page says so
+        wait.until(ExpectedConditions.textToBePresentInElementLocated(By.id("snapshot"), "snapshot complete"));
 
         String title = "Hello from Chromium " + System.nanoTime();
         browser.findElement(By.id("title")).sendKeys(title);

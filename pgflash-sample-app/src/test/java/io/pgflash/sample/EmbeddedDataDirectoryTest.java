@@ -3,6 +3,7 @@ package io.pgflash.sample;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.groups.Tuple.tuple;
+import static org.awaitility.Awaitility.await;
 
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.io.BufferedReader;
@@ -29,8 +30,9 @@ class EmbeddedDataDirectoryTest {
             id = first.getBean(BlogRepository.class).insertPost("Kept", "", "draft");
         }
         try (ConfigurableApplicationContext second = start()) {
-            assertThat(second.getBean(PostCache.class).newest(10)).extracting(Post::id, Post::title)
-                    .containsExactly(tuple(id, "Kept"));
+            // the cache loads from a snapshot once the listeners started
+            await().untilAsserted(() -> assertThat(second.getBean(PostCache.class).newest(10))
+                    .extracting(Post::id, Post::title).containsExactly(tuple(id, "Kept")));
         }
     }
 
