@@ -10,6 +10,7 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
+import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.sql.Connection;
@@ -52,6 +53,7 @@ public final class PgFlash implements AutoCloseable {
     private final Catalog catalog = new Catalog();
     private final Dispatcher dispatcher;
     private final SnapshotRunner snapshots;
+    private final boolean snapshotAfterGap;
     private final Map<String, Active> subscriptions = new LinkedHashMap<>();
     private final TableDefinitions definitions = new TableDefinitions(this::describe);
     private final CaptureNeeds captureNeeds = new CaptureNeeds();
@@ -70,6 +72,7 @@ public final class PgFlash implements AutoCloseable {
                 new DeliveryPool(builder.deliveryThreads), builder.history);
         this.snapshots = new SnapshotRunner(connections, driver, dispatcher, builder.snapshotChunkSize,
                 observer);
+        this.snapshotAfterGap = builder.snapshotAfterGap;
     }
 
     /** Rows a snapshot reads at a time unless {@link Builder#snapshotChunkSize(int)} says otherwise. */
@@ -97,7 +100,8 @@ public final class PgFlash implements AutoCloseable {
         dispatcher.reset();
         subscriptions.values().forEach(this::route);
         try {
-            driver.start(new DriverContext(connections, catalog, dispatcher, observer));
+            driver.start(new DriverContext(connections, catalog, snapshotAfterGap ? new HealingSink() : dispatcher,
+                    observer));
         } catch (RuntimeException e) {
             unrouteAll();
             throw e;
@@ -147,6 +151,40 @@ public final class PgFlash implements AutoCloseable {
     /** The snapshots under way, and the last one of each subscription that had one, oldest first. */
     public List<SnapshotProgress> snapshots() {
         return snapshots.progress();
+    }
+
+    /**
+     * The dispatcher, and after a gap a snapshot for every subscription that takes them: asked for off the reader's
+     * thread, which must not wait for this client's lock.
+     */
+    private final class HealingSink implements EventSink {
+        @Override
+        public void accept(List<ChangeEvent> events, @Nullable Position upTo) throws InterruptedException {
+            dispatcher.accept(events, upTo);
+        }
+
+        @Override
+        public void gap(StreamGap gap) throws InterruptedException {
+            dispatcher.gap(gap);
+            CompletableFuture.runAsync(PgFlash.this::snapshotAfterGap);
+        }
+
+        @Override
+        public void watermark(String token, Position position) throws InterruptedException {
+            dispatcher.watermark(token, position);
+        }
+    }
+
+    private synchronized void snapshotAfterGap() {
+        if (!started) {
+            return; // the next start takes the initial snapshots
+        }
+        subscriptions.values().stream().filter(a -> a.subscription.spec().snapshot() != SnapshotMode.NONE)
+                .filter(a -> a.route != null).forEach(active -> {
+                    log.info("Reading {} again for subscription {}: changes may have been missed",
+                            active.table.name(), active.subscription.id());
+                    initialSnapshot(active);
+                });
     }
 
     private void initialSnapshot(Active active) {
@@ -426,6 +464,7 @@ public final class PgFlash implements AutoCloseable {
         private ChangeDriver driver;
         private Duration shutdownTimeout = Duration.ofSeconds(30);
         private int snapshotChunkSize = DEFAULT_SNAPSHOT_CHUNK_SIZE;
+        private boolean snapshotAfterGap;
         private int deliveryThreads = DeliveryPool.DEFAULT_THREADS;
         private int history = DEFAULT_HISTORY;
         private PgFlashObserver observer = new PgFlashObserver() { };
@@ -488,6 +527,17 @@ public final class PgFlash implements AutoCloseable {
                 throw new IllegalArgumentException("snapshotChunkSize must be at least 1 row, got " + rows);
             }
             this.snapshotChunkSize = rows;
+            return this;
+        }
+
+        /**
+         * After a gap notice (changes may have been missed: the notify mode after a reconnect), subscriptions with a
+         * {@link SubscriptionSpec.Builder#snapshot snapshot} mode read their tables again, so a copy kept from them is
+         * right again without application code (default false). The rows of the new snapshot do not say which were
+         * deleted meanwhile: drop, at its {@code COMPLETED} notice, the keys not seen since its {@code STARTED} one.
+         */
+        public Builder snapshotAfterGap(boolean enabled) {
+            this.snapshotAfterGap = enabled;
             return this;
         }
 

@@ -10,6 +10,7 @@ import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.SnapshotMode;
 import io.pgflash.core.Subscription;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.TableName;
@@ -354,6 +355,75 @@ class NotifyDriverTest extends FlashTestBase {
                 // the stale session would otherwise hold back the NOTIFY queue until TCP gives up on it
                 await().until(() -> listenerSessions() == 1);
             }
+        }
+    }
+
+    @Test
+    void afterAGapASubscriptionWithASnapshotReadsItsTableAgainWhenToldTo() {
+        try (TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl())) {
+            PgFlash flash = PgFlash.builder()
+                    .jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password())
+                    .driver(NotifyDriver.builder().connectionCheckInterval(Duration.ofSeconds(1))
+                            .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build())
+                    .snapshotAfterGap(true)
+                    .build();
+            try (flash) {
+                db.execute("INSERT INTO posts VALUES (1, 'one', 0), (2, 'two', 0), (3, 'three', 0)");
+                Copy copy = new Copy();
+                flash.subscribe(SubscriptionSpec.table("posts").snapshot(SnapshotMode.INITIAL).build(), copy);
+                flash.start();
+                await().until(() -> copy.completed.get() == 1);
+                assertThat(copy.titles()).isEqualTo(Map.of(1, "one", 2, "two", 3, "three"));
+
+                proxy.freeze(); // the listening connection goes quiet: what is written now is missed
+                db.execute("DELETE FROM posts WHERE id = 2", "UPDATE posts SET title = 'missed' WHERE id = 3",
+                        "INSERT INTO posts VALUES (4, 'four', 0)");
+
+                await().until(() -> copy.completed.get() == 2);
+                assertThat(copy.titles()).isEqualTo(Map.of(1, "one", 3, "missed", 4, "four"));
+                assertThat(copy.gaps).isNotEmpty();
+            }
+        }
+    }
+
+    /** A copy of posts' titles that drops, at a snapshot's end, the keys the snapshot did not bring. */
+    private static final class Copy implements io.pgflash.core.ChangeListener {
+        private final Map<Integer, String> titles = new java.util.HashMap<>();
+        private Set<Integer> seen;
+        final AtomicInteger completed = new AtomicInteger();
+        final List<io.pgflash.core.StreamGap> gaps = new java.util.concurrent.CopyOnWriteArrayList<>();
+
+        @Override
+        public synchronized void onChange(ChangeEvent event) {
+            int id = (Integer) event.key().get("id");
+            if (event.operation() == Operation.DELETE) {
+                titles.remove(id);
+            } else {
+                titles.put(id, (String) event.newRow().get("title"));
+                if (seen != null) {
+                    seen.add(id);
+                }
+            }
+        }
+
+        @Override
+        public synchronized void onSnapshot(io.pgflash.core.SnapshotNotice notice) {
+            if (notice.phase() == io.pgflash.core.SnapshotNotice.Phase.STARTED) {
+                seen = new HashSet<>();
+            } else {
+                titles.keySet().retainAll(seen);
+                seen = null;
+                completed.incrementAndGet();
+            }
+        }
+
+        @Override
+        public void onGap(io.pgflash.core.StreamGap gap) {
+            gaps.add(gap);
+        }
+
+        synchronized Map<Integer, String> titles() {
+            return Map.copyOf(titles);
         }
     }
 

@@ -114,6 +114,8 @@ public final class PgFlashAutoConfiguration {
                 .shutdownTimeout(properties.getShutdownTimeout())
                 .deliveryThreads(properties.getDeliveryThreads())
                 .history(properties.getStreams().getHistory())
+                .snapshotChunkSize(properties.getSnapshot().getChunkSize())
+                .snapshotAfterGap(properties.getSnapshot().isAfterGap())
                 .observer(new CompositeObserver(all))
                 .build();
     }

@@ -61,6 +61,8 @@ public class PgFlashProperties {
 
     private final Streams streams = new Streams();
 
+    private final Snapshot snapshot = new Snapshot();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -145,6 +147,10 @@ public class PgFlashProperties {
 
     public Streams getStreams() {
         return streams;
+    }
+
+    public Snapshot getSnapshot() {
+        return snapshot;
     }
 
     /** The change sources. */
@@ -379,6 +385,39 @@ public class PgFlashProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+    }
+
+    /** Snapshots: a listener's table read while the stream goes on ({@code @PgChangeListener(snapshot = ...)}). */
+    public static class Snapshot {
+
+        /** Rows a snapshot reads, holds in memory and takes into the stream at a time. */
+        private int chunkSize = PgFlash.DEFAULT_SNAPSHOT_CHUNK_SIZE;
+
+        /**
+         * Whether listeners with a snapshot mode read their tables again after a gap notice (the notify mode after a
+         * reconnect), so a copy kept from them is right again; they learn which rows were deleted meanwhile by
+         * dropping, at the snapshot's end, the keys it did not bring.
+         */
+        private boolean afterGap;
+
+        public int getChunkSize() {
+            return chunkSize;
+        }
+
+        public void setChunkSize(int chunkSize) {
+            if (chunkSize < 1) {
+                throw new IllegalArgumentException("chunk-size must be at least 1 row, e.g. 1024");
+            }
+            this.chunkSize = chunkSize;
+        }
+
+        public boolean isAfterGap() {
+            return afterGap;
+        }
+
+        public void setAfterGap(boolean afterGap) {
+            this.afterGap = afterGap;
         }
     }
 
