@@ -96,8 +96,10 @@ final class SnapshotRunner {
             try {
                 return read(job, submittedIn, tally);
             } catch (SQLException e) {
+                String fix = "42501".equals(e.getSQLState()) ? " (it reads the table: GRANT SELECT ON "
+                        + job.table().name().quoted() + " to the role pgflash connects as)" : "";
                 throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " failed: "
-                        + e.getMessage(), e));
+                        + e.getMessage() + fix, e));
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
                 throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " was interrupted",
