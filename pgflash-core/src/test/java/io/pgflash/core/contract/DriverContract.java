@@ -550,6 +550,53 @@ public abstract class DriverContract extends FlashTestBase {
         });
     }
 
+    @Test
+    void aSnapshotWithPartialFieldsKeepsTheRowsWhoseWatchedColumnsNoChangeTouched() throws Exception {
+        db.execute("ALTER TABLE posts ADD COLUMN version int NOT NULL DEFAULT 0",
+                "INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 2000) g");
+        Map<Integer, String> titles = new java.util.concurrent.ConcurrentHashMap<>();
+        java.util.concurrent.atomic.AtomicBoolean completed = new java.util.concurrent.atomic.AtomicBoolean();
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
+                .snapshotChunkSize(100).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").columns("title").snapshot(SnapshotMode.INITIAL).build(),
+                new ChangeListener() {
+                    @Override
+                    public void onChange(ChangeEvent event) {
+                        titles.put((Integer) event.key().get("id"), (String) event.newRow().get("title"));
+                    }
+
+                    @Override
+                    public void onSnapshot(SnapshotNotice notice) {
+                        completed.set(notice.phase() == SnapshotNotice.Phase.COMPLETED);
+                    }
+                });
+
+        AtomicInteger updates = new AtomicInteger();
+        Thread writer = new Thread(() -> {
+            java.util.Random random = new java.util.Random(5);
+            try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
+                while (!completed.get()) { // changes of a column the subscription does not watch, through it all
+                    statement.execute("UPDATE posts SET version = version + 1 WHERE id = " + (1 + random.nextInt(2000)));
+                    updates.incrementAndGet();
+                }
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        writer.start();
+        flash.start();
+        await().until(completed::get);
+        writer.join();
+        db.execute("UPDATE posts SET title = 'last' WHERE id = 1");
+        await().until(() -> "last".equals(titles.get(1)));
+
+        assertThat(updates.get()).isPositive();
+        assertThat(titles).hasSize(2000);
+        assertThat(titles).isEqualTo(tableRows().entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
+                entry -> entry.getValue().substring(0, entry.getValue().lastIndexOf('/')))));
+    }
+
     /** Every row of posts: id to "title/version". */
     private Map<Integer, String> tableRows() throws SQLException {
         return tableRows("");

@@ -13,6 +13,7 @@ import io.pgflash.core.driver.EventSink;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -276,12 +277,12 @@ public final class Dispatcher implements EventSink {
                     continue;
                 }
                 tableRoutes.record(event);
-                tableRoutes.touchWindows(event);
                 for (Route route : tableRoutes.candidates(event)) {
                     if (route.replayedUpTo != null && event.position().compareTo(route.replayedUpTo) <= 0) {
                         continue; // replayed to it when it resumed
                     }
                     for (ChangeEvent matched : match(route, event)) {
+                        route.touchWindows(matched);
                         route.worker.offer(matched, batch, ready);
                     }
                 }
@@ -329,17 +330,14 @@ public final class Dispatcher implements EventSink {
     public SnapshotWindow openWindow(Route route) {
         SnapshotWindow window = new SnapshotWindow(route, newStreamId() + newStreamId());
         windows.put(window.token(), window);
-        routes.computeIfAbsent(route.table, t -> new TableRoutes()).addWindow(window);
+        route.addWindow(window);
         return window;
     }
 
     /** Closes a window whose watermark will not come (the client stops, or the read failed). */
     public void closeWindow(SnapshotWindow window) {
         if (windows.remove(window.token(), window)) {
-            TableRoutes tableRoutes = routes.get(window.route().table);
-            if (tableRoutes != null) {
-                tableRoutes.removeWindow(window);
-            }
+            window.route().removeWindow(window);
             window.giveUp();
         }
     }
@@ -356,10 +354,7 @@ public final class Dispatcher implements EventSink {
             return;
         }
         Route route = window.route();
-        TableRoutes tableRoutes = routes.get(route.table);
-        if (tableRoutes != null) {
-            tableRoutes.removeWindow(window);
-        }
+        route.removeWindow(window);
         AckTracker.Batch batch = acks.open(null); // in order with the events around it; confirms nothing itself
         ReadyLanes ready = new ReadyLanes(pool);
         int delivered = 0;
@@ -390,6 +385,8 @@ public final class Dispatcher implements EventSink {
         private final SubscriptionWorker worker;
         /** Set before a resuming route is added: events up to here were replayed to it. */
         private Position replayedUpTo;
+        /** Its snapshot's chunks on their way (mostly none): the keys of what it is handed are noted in each. */
+        private volatile SnapshotWindow[] windows = new SnapshotWindow[0];
 
         private Route(String id, TableName table, SubscriptionMatcher matcher, SubscriptionWorker worker) {
             this.id = id;
@@ -408,6 +405,27 @@ public final class Dispatcher implements EventSink {
 
         public String id() {
             return id;
+        }
+
+        private synchronized void addWindow(SnapshotWindow window) {
+            SnapshotWindow[] more = Arrays.copyOf(windows, windows.length + 1);
+            more[windows.length] = window;
+            windows = more;
+        }
+
+        private synchronized void removeWindow(SnapshotWindow window) {
+            windows = Arrays.stream(windows).filter(open -> open != window).toArray(SnapshotWindow[]::new);
+        }
+
+        /**
+         * Notes the keys of an event this route is handed in its open windows: only what it gets makes its snapshot's
+         * rows stale (a change its filter, operations or partial fields leave out does not reach it, so the row read
+         * stays what it would see).
+         */
+        private void touchWindows(ChangeEvent event) {
+            for (SnapshotWindow window : windows) {
+                window.touch(event);
+            }
         }
     }
 }

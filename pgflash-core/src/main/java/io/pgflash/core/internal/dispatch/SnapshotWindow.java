@@ -15,10 +15,10 @@ import java.util.concurrent.CompletableFuture;
 /**
  * One chunk of a subscription's snapshot on its way into the stream (the watermark method of DBLog). It opens before
  * the chunk is read, so every change committed after the chunk's snapshot reaches it: the reader notes the key of
- * each change of the table it hands over. The chunk's rows are attached before the transaction that read them
- * commits with a watermark; when the reader reaches the watermark, the rows whose keys it noted are dropped (the
- * listener got a change of them, as new as the row read or newer) and the rest are delivered as READ events, in
- * stream order, at the watermark's position. For every key the listener's last state is then the table's.
+ * each event it hands the subscription. The chunk's rows are attached before the transaction that read them commits
+ * with a watermark; when the reader reaches the watermark, the rows whose keys it noted are dropped (the listener got
+ * a change of them, as new as the row read or newer) and the rest are delivered as READ events, in stream order, at
+ * the watermark's position. For every key the listener's last state is then the table's, as the subscription sees it.
  */
 public final class SnapshotWindow {
 
@@ -62,9 +62,9 @@ public final class SnapshotWindow {
     }
 
     /**
-     * Notes the keys a change of the table touched (old and new, for a key change). A TRUNCATE empties the chunk; a
-     * row without every key column (a custom key outside the replica identity) cannot be told apart, so the chunk is
-     * read again.
+     * Notes the keys an event handed to the subscription touched (old and new, for a key change). A TRUNCATE empties
+     * the chunk; a row without every key column (a custom key outside the replica identity) cannot be told apart, so
+     * the chunk is read again.
      */
     synchronized void touch(ChangeEvent change) {
         if (change.sourceOperation() == Operation.TRUNCATE) {

@@ -33,8 +33,6 @@ final class TableRoutes {
     private final Map<String, Map<Object, Set<Dispatcher.Route>>> indexed = new ConcurrentHashMap<>();
     /** The columns of {@code indexed}, as an array the reader walks per change instead of the map's table. */
     private volatile String[] indexedColumns = new String[0];
-    /** Snapshot chunks on their way (mostly none): the reader notes for each the keys the table's changes touch. */
-    private volatile SnapshotWindow[] windows = new SnapshotWindow[0];
     /** Kept once a resumable subscription came, so it costs nothing to tables without one. */
     private volatile TableHistory history;
 
@@ -66,23 +64,6 @@ final class TableRoutes {
             synchronized (kept) {
                 kept.restart();
             }
-        }
-    }
-
-    synchronized void addWindow(SnapshotWindow window) {
-        SnapshotWindow[] more = java.util.Arrays.copyOf(windows, windows.length + 1);
-        more[windows.length] = window;
-        windows = more;
-    }
-
-    synchronized void removeWindow(SnapshotWindow window) {
-        windows = java.util.Arrays.stream(windows).filter(open -> open != window).toArray(SnapshotWindow[]::new);
-    }
-
-    /** Notes the keys {@code change} touched in each open snapshot window of the table. */
-    void touchWindows(ChangeEvent change) {
-        for (SnapshotWindow window : windows) {
-            window.touch(change);
         }
     }
 
