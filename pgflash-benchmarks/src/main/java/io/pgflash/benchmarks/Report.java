@@ -391,6 +391,38 @@ final class Report {
         line("");
     }
 
+    void snapshot(Map<Consumers, SnapshotRead.Result> results, List<Double> copyRuns, int rows) {
+        List<Double> sorted = new ArrayList<>(copyRuns);
+        Collections.sort(sorted);
+        double copy = sorted.get(sorted.size() / 2);
+        line("## Snapshot: a table read while the stream goes on");
+        line("");
+        line("One subscription with an initial snapshot of a %,d-row table (int key, text, int, timestamptz), in a"
+                + " client JVM of its own with `%s`; rows per second from the client's start to the snapshot's"
+                + " COMPLETED notice, beside `COPY ... TO STDOUT` of the same table into a stream that only counts"
+                + " (median of %d runs, one before and one after each client: %s rows/s).", rows, SnapshotRead.HEAP,
+                sorted.size(), sorted.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList());
+        line("");
+        line("| consumer | rows per s | ratio to COPY | peak heap used | WAL the slot kept at the end | finished |");
+        line("| --- | --- | --- | --- | --- | --- |");
+        results.forEach((kind, r) -> line("| %s | %,.0f | %.2f | %.0f MB | %s | %s |", kind.label(),
+                r.rowsPerSecond(), r.rowsPerSecond() / copy, r.peakHeapMb(),
+                kind == Consumers.WAL ? String.format(Locale.ROOT, "%.1f MB", r.retainedWalMb()) : "",
+                r.finished() ? "yes" : "no: " + r.failure()));
+        line("");
+        results.forEach((kind, r) -> {
+            if (!r.finished()) {
+                target(kind.label() + " snapshot finished", false, "%s", r.failure());
+                return;
+            }
+            target(kind.label() + " snapshot reads >= 0.5 x COPY TO STDOUT", r.rowsPerSecond() / copy >= 0.5,
+                    "%.2f", r.rowsPerSecond() / copy);
+            target(kind.label() + " snapshot of " + String.format(Locale.ROOT, "%,d", rows) + " rows within "
+                    + SnapshotRead.HEAP, r.peakHeapMb() <= 256, "peak %.0f MB", r.peakHeapMb());
+        });
+        line("");
+    }
+
     private void target(String name, boolean pass, String format, Object... values) {
         String line = (pass ? "PASS" : "FAIL") + " " + name + ": " + String.format(Locale.ROOT, format, values);
         targets.add(line);
