@@ -134,6 +134,7 @@ final class SnapshotRunner {
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
+            requireUniqueKey(connection, job);
             tally.started(estimatedRows(connection, job));
             List<String> endKey = lastKey(connection, job);
             List<String> after = null;
@@ -181,6 +182,32 @@ final class SnapshotRunner {
                 Instant.now()));
         tally.completed();
         return delivered;
+    }
+
+    /**
+     * Chunks follow the key, so it must name one row each: some unique index (the primary key's, or another without a
+     * predicate or expressions) covers only key columns. Fails naming the fix otherwise.
+     */
+    private static void requireUniqueKey(Connection connection, Job job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("""
+                SELECT EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = ? AND i.indisunique
+                    AND i.indpred IS NULL AND i.indexprs IS NULL
+                    AND (SELECT pg_catalog.bool_and(a.attname = ANY (?)) FROM pg_catalog.pg_attribute a
+                         WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)))""")) {
+            statement.setLong(1, job.table().oid());
+            statement.setArray(2, connection.createArrayOf("text", job.keyColumns().toArray()));
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                boolean unique = rs.getBoolean(1);
+                connection.commit();
+                if (!unique) {
+                    String columns = job.keyColumns().stream().map(TableName::quote).collect(Collectors.joining(", "));
+                    throw new PgFlashException("Snapshot of " + job.table().name() + ": its key (" + columns + ") has"
+                            + " no unique index, and a snapshot reads in key order, so it needs each key to name one"
+                            + " row: CREATE UNIQUE INDEX ON " + job.table().name().quoted() + " (" + columns + ")");
+                }
+            }
+        }
     }
 
     /** The server's estimate of the table's rows, or -1 when it has none. */

@@ -1,11 +1,13 @@
 package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -149,5 +151,23 @@ class SubscriptionFeaturesTest extends FlashTestBase {
 
         assertThat(subscription.keyColumns()).containsExactly("code");
         assertThat(recorder.awaitSingle().key().asMap()).containsExactly(Map.entry("code", "A"));
+    }
+
+    @Test
+    void aSnapshotNeedsAUniqueKeyAndReadsByOneThatAUniqueIndexCovers() throws Exception {
+        db.execute("DROP TABLE IF EXISTS events_log", "CREATE TABLE events_log (code text, body text)",
+                "INSERT INTO events_log VALUES ('A', 'one'), ('A', 'two'), ('B', 'three')");
+        Subscription byCode = flash.subscribe(SubscriptionSpec.table("events_log").key("code").build(),
+                new Recorder());
+
+        assertThatThrownBy(() -> flash.snapshot(byCode).get(1, TimeUnit.MINUTES)).hasCauseInstanceOf(
+                PgFlashException.class).hasMessageContaining("its key (\"code\") has no unique index")
+                .hasMessageContaining("CREATE UNIQUE INDEX ON \"public\".\"events_log\" (\"code\")");
+
+        db.execute("DELETE FROM events_log WHERE body = 'two'", "CREATE UNIQUE INDEX ON events_log (code)");
+        Recorder recorder = new Recorder();
+        Subscription unique = flash.subscribe(SubscriptionSpec.table("events_log").key("code").build(), recorder);
+        assertThat(flash.snapshot(unique).get(1, TimeUnit.MINUTES)).isEqualTo(2);
+        assertThat(recorder.awaitEvents(2)).extracting(event -> event.key().get("code")).containsExactly("A", "B");
     }
 }
