@@ -206,7 +206,30 @@ final class SnapshotRunner {
                             + " no unique index, and a snapshot reads in key order, so it needs each key to name one"
                             + " row: CREATE UNIQUE INDEX ON " + job.table().name().quoted() + " (" + columns + ")");
                 }
+                List<String> nullable = nullableKeyColumns(connection, job);
+                if (!nullable.isEmpty()) {
+                    throw new PgFlashException("Snapshot of " + job.table().name() + ": its key column(s) " + nullable
+                            + " may be NULL, and a row whose key is NULL cannot be read in key order: ALTER TABLE "
+                            + job.table().name().quoted() + " ALTER COLUMN " + TableName.quote(nullable.get(0))
+                            + " SET NOT NULL, or use another key");
+                }
             }
+        }
+    }
+
+    private static List<String> nullableKeyColumns(Connection connection, Job job) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT attname FROM pg_catalog.pg_attribute"
+                + " WHERE attrelid = ? AND attname = ANY (?) AND NOT attnotnull ORDER BY attnum")) {
+            statement.setLong(1, job.table().oid());
+            statement.setArray(2, connection.createArrayOf("text", job.keyColumns().toArray()));
+            List<String> nullable = new ArrayList<>();
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    nullable.add(rs.getString(1));
+                }
+            }
+            connection.commit();
+            return nullable;
         }
     }
 

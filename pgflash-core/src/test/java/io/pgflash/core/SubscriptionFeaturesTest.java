@@ -154,7 +154,7 @@ class SubscriptionFeaturesTest extends FlashTestBase {
     }
 
     @Test
-    void aSnapshotNeedsAUniqueKeyAndReadsByOneThatAUniqueIndexCovers() throws Exception {
+    void aSnapshotNeedsAKeyThatIsUniqueAndNotNull() throws Exception {
         db.execute("DROP TABLE IF EXISTS events_log", "CREATE TABLE events_log (code text, body text)",
                 "INSERT INTO events_log VALUES ('A', 'one'), ('A', 'two'), ('B', 'three')");
         Subscription byCode = flash.subscribe(SubscriptionSpec.table("events_log").key("code").build(),
@@ -165,6 +165,10 @@ class SubscriptionFeaturesTest extends FlashTestBase {
                 .hasMessageContaining("CREATE UNIQUE INDEX ON \"public\".\"events_log\" (\"code\")");
 
         db.execute("DELETE FROM events_log WHERE body = 'two'", "CREATE UNIQUE INDEX ON events_log (code)");
+        assertThatThrownBy(() -> flash.snapshot(byCode).get(1, TimeUnit.MINUTES)).hasCauseInstanceOf(
+                PgFlashException.class).hasMessageContaining("its key column(s) [code] may be NULL");
+
+        db.execute("ALTER TABLE events_log ALTER COLUMN code SET NOT NULL");
         Recorder recorder = new Recorder();
         Subscription unique = flash.subscribe(SubscriptionSpec.table("events_log").key("code").build(), recorder);
         assertThat(flash.snapshot(unique).get(1, TimeUnit.MINUTES)).isEqualTo(2);
