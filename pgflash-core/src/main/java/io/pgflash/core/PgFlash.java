@@ -140,10 +140,8 @@ public final class PgFlash implements AutoCloseable {
             throw new IllegalStateException("Snapshot of " + active.table.name() + " for " + subscription.id()
                     + ": start the client first");
         }
-        if (subscription.spec().resumable()) {
-            throw new IllegalArgumentException("Subscription " + subscription.id() + " is resumable: it cannot take a"
-                    + " snapshot (a client resuming during one would miss the rest of its rows)");
-        }
+        SubscriptionSpec spec = subscription.spec();
+        SubscriptionSpec.requireSnapshotFits(spec.table(), spec.resumable(), spec.overflow(), spec.concurrency());
         return snapshots.submit(new SnapshotRunner.Job(active.route, active.table, active.matcher.keyColumns(),
                 subscription::isActive));
     }
@@ -187,13 +185,19 @@ public final class PgFlash implements AutoCloseable {
                 });
     }
 
+    /** Asks for a snapshot for {@code active}; its failure is logged (its listener gets a FAILED notice), not thrown. */
     private void initialSnapshot(Active active) {
-        snapshot(active.subscription).whenComplete((rows, error) -> {
-            if (error != null) {
-                log.error("Initial snapshot of {} for subscription {} did not complete: {}", active.table.name(),
-                        active.subscription.id(), error.getMessage());
-            }
-        });
+        try {
+            snapshot(active.subscription).whenComplete((rows, error) -> {
+                if (error != null) {
+                    log.error("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
+                            active.subscription.id(), error.getMessage());
+                }
+            });
+        } catch (RuntimeException e) {
+            log.error("Snapshot of {} for subscription {} could not start: {}", active.table.name(),
+                    active.subscription.id(), e.getMessage());
+        }
     }
 
     private void unrouteAll() {

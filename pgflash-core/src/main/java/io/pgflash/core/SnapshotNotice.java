@@ -3,17 +3,18 @@ package io.pgflash.core;
 import java.time.Instant;
 
 /**
- * A snapshot of a subscription's table began or completed, delivered to its listener in order with its events:
- * {@link Phase#STARTED} before the first {@link Operation#READ} row, {@link Phase#COMPLETED} after the last.
+ * A snapshot of a subscription's table began, completed or failed, delivered to its listener in order with its
+ * events: {@link Phase#STARTED} before the first {@link Operation#READ} row, {@link Phase#COMPLETED} after the last,
+ * or {@link Phase#FAILED} after the last it delivered (the rows it brought are then not the whole table).
  *
  * @param table the table read
  * @param phase which end of the snapshot this is
- * @param rows the rows delivered so far (0 when started; the total when completed)
+ * @param rows the rows delivered so far (0 when started; the total when completed or failed)
  * @param at when the phase was reached
  */
 public record SnapshotNotice(TableName table, Phase phase, long rows, Instant at) {
 
     public enum Phase {
-        STARTED, COMPLETED
+        STARTED, COMPLETED, FAILED
     }
 }

@@ -3,6 +3,7 @@ package io.pgflash.core;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
+import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.internal.dispatch.Dispatcher;
 import io.pgflash.core.internal.dispatch.SnapshotWindow;
@@ -54,6 +55,8 @@ final class SnapshotRunner {
     private final PgFlashObserver observer;
     /** Each subscription's snapshot under way, or its last one. */
     private final Map<String, SnapshotProgress> progress = new ConcurrentHashMap<>();
+    /** Snapshots asked for that have not begun, by subscription: asking again joins the one waiting. */
+    private final Map<String, CompletableFuture<Long>> queued = new ConcurrentHashMap<>();
     private ExecutorService executor;
     /** Bumped by {@link #stop()}: a snapshot of an earlier run ends. */
     private volatile long run;
@@ -90,8 +93,13 @@ final class SnapshotRunner {
                 return thread;
             });
         }
+        CompletableFuture<Long> waiting = queued.get(job.route().id());
+        if (waiting != null) {
+            return waiting;
+        }
         long submittedIn = run;
-        return CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Long> snapshot = CompletableFuture.supplyAsync(() -> {
+            queued.remove(job.route().id());
             Tally tally = new Tally(job);
             try {
                 return read(job, submittedIn, tally);
@@ -108,6 +116,8 @@ final class SnapshotRunner {
                 throw tally.failed(e);
             }
         }, executor);
+        queued.put(job.route().id(), snapshot);
+        return snapshot;
     }
 
     /** Ends the snapshots under way and those asked for (the client stops); their chunks are given up. */
@@ -125,8 +135,40 @@ final class SnapshotRunner {
 
     private long read(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
         TableName table = job.table().name();
+        awaitReading(job, submittedIn);
         dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.STARTED, 0,
                 Instant.now()));
+        try {
+            long delivered = readChunks(job, submittedIn, tally);
+            dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED,
+                    delivered, Instant.now()));
+            tally.completed();
+            return delivered;
+        } catch (SQLException | InterruptedException | RuntimeException e) {
+            // in order after the rows it delivered, so a listener that was building a copy knows it is not whole
+            dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.FAILED,
+                    tally.delivered, Instant.now()));
+            throw e;
+        }
+    }
+
+    /** Waits while this instance stands by in its consumer group: a snapshot is read where the stream is. */
+    private void awaitReading(Job job, long submittedIn) throws InterruptedException {
+        while (!reading()) {
+            if (run != submittedIn || !job.active().getAsBoolean()) {
+                throw new PgFlashException("Snapshot of " + job.table().name() + " ended: the subscription or the"
+                        + " client stopped");
+            }
+            TimeUnit.MILLISECONDS.sleep(200);
+        }
+    }
+
+    private boolean reading() {
+        return driver.groupRole().map(role -> role == GroupRole.ACTIVE).orElse(true);
+    }
+
+    private long readChunks(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
+        TableName table = job.table().name();
         long delivered = 0;
         Deque<Chunk> inFlight = new ArrayDeque<>();
         try (Connection connection = connections.open()) {
@@ -135,6 +177,7 @@ final class SnapshotRunner {
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
             requireUniqueKey(connection, job);
+            List<String> keyTypes = keyTypes(connection, job);
             tally.started(estimatedRows(connection, job));
             List<String> endKey = lastKey(connection, job);
             List<String> after = null;
@@ -146,7 +189,7 @@ final class SnapshotRunner {
                             + " stopped");
                 }
                 if (!allRead && inFlight.size() < IN_FLIGHT) {
-                    Chunk chunk = readChunk(connection, job, after, endKey, true);
+                    Chunk chunk = readChunk(connection, job, keyTypes, after, endKey, true);
                     tally.read(chunk.rows());
                     allRead = chunk.rows() < chunkSize;
                     after = chunk.lastKey();
@@ -158,13 +201,17 @@ final class SnapshotRunner {
                 Chunk oldest = inFlight.removeFirst();
                 SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job);
                 if (outcome.spoiled()) {
+                    if (run != submittedIn || !job.active().getAsBoolean()) {
+                        continue; // given up because the client or the subscription stops: nothing to read again
+                    }
+                    awaitReading(job, submittedIn);
                     if (++tries > MAX_TRIES) {
                         throw new PgFlashException("Snapshot of " + table + " gave up: a chunk was read "
                                 + MAX_TRIES + " times and each time the stream could not tell which of its rows"
                                 + " changed meanwhile (gaps, or a key outside the table's replica identity)");
                     }
                     // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
-                    Chunk again = readChunk(connection, job, oldest.after(), oldest.lastKey(), false);
+                    Chunk again = readChunk(connection, job, keyTypes, oldest.after(), oldest.lastKey(), false);
                     tally.read(again.rows());
                     if (again.rows() > 0) {
                         inFlight.addFirst(again);
@@ -178,10 +225,31 @@ final class SnapshotRunner {
         } finally {
             inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
         }
-        dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED, delivered,
-                Instant.now()));
-        tally.completed();
         return delivered;
+    }
+
+    /**
+     * Each key column's type as declared, with its length ({@code character(3)}, not {@code character}): what a
+     * chunk's bounds are cast to.
+     */
+    private static List<String> keyTypes(Connection connection, Job job) throws SQLException {
+        List<String> types = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_catalog.format_type(atttypid,"
+                + " atttypmod) FROM pg_catalog.pg_attribute WHERE attrelid = ? AND attname = ? AND NOT attisdropped")) {
+            for (String column : job.keyColumns()) {
+                statement.setLong(1, job.table().oid());
+                statement.setString(2, column);
+                try (ResultSet rs = statement.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new PgFlashException("Snapshot of " + job.table().name() + ": key column " + column
+                                + " is gone; subscribe again to the table as it is now");
+                    }
+                    types.add(rs.getString(1));
+                }
+            }
+        }
+        connection.commit();
+        return types;
     }
 
     /**
@@ -349,15 +417,15 @@ final class SnapshotRunner {
      * change committed after the rows were read is handed over after the window opened, and the watermark after every
      * change committed before.
      */
-    private Chunk readChunk(Connection connection, Job job, List<String> after, List<String> upTo, boolean limited)
-            throws SQLException {
+    private Chunk readChunk(Connection connection, Job job, List<String> keyTypes, List<String> after,
+            List<String> upTo, boolean limited) throws SQLException {
         SnapshotWindow window = dispatcher.openWindow(job.route());
         try {
             List<Row> rows = new ArrayList<>(chunkSize);
             List<String> lastKey = after;
             TableMetadata table = job.table();
             try (PreparedStatement statement = connection.prepareStatement(chunkQuery(table, job.keyColumns(),
-                    after != null, limited))) {
+                    keyTypes, after != null, limited))) {
                 statement.unwrap(PGStatement.class).setPrepareThreshold(0); // text results: the output functions'
                 int parameter = 1;
                 for (List<String> bound : Arrays.asList(after, upTo)) {
@@ -402,15 +470,15 @@ final class SnapshotRunner {
     }
 
     /** Every column (as the table is described), then the key columns again as text for the next chunk's start. */
-    static String chunkQuery(TableMetadata table, List<String> keyColumns, boolean after, boolean limited) {
+    static String chunkQuery(TableMetadata table, List<String> keyColumns, List<String> keyTypes, boolean after,
+            boolean limited) {
         String columns = table.columns().stream().map(column -> "t." + TableName.quote(column.name()))
                 .collect(Collectors.joining(", "));
         String key = "(" + keyColumns.stream().map(column -> "t." + TableName.quote(column))
                 .collect(Collectors.joining(", ")) + ")";
         String keyTexts = keyColumns.stream().map(column -> "t." + TableName.quote(column) + "::pg_catalog.text")
                 .collect(Collectors.joining(", "));
-        String bound = "(" + keyColumns.stream().map(column -> "?::" + table.column(column).orElseThrow().type()
-                .sqlName()).collect(Collectors.joining(", ")) + ")";
+        String bound = "(" + keyTypes.stream().map(type -> "?::" + type).collect(Collectors.joining(", ")) + ")";
         return "SELECT " + columns + ", " + keyTexts + " FROM " + table.name().quoted() + " t WHERE "
                 + (after ? key + " > " + bound + " AND " : "") + key + " <= " + bound
                 + " ORDER BY " + key.substring(1, key.length() - 1) + (limited ? " LIMIT ?" : "");

@@ -66,11 +66,32 @@ public record SubscriptionSpec(
         Objects.requireNonNull(errorPolicy, "errorPolicy");
         Objects.requireNonNull(overflow, "overflow");
         Objects.requireNonNull(snapshot, "snapshot");
-        if (resumable && snapshot != SnapshotMode.NONE) {
-            throw new IllegalArgumentException("Subscription to " + table + ": a resumable subscription cannot take a"
-                    + " snapshot (a client resuming during one would miss the rest of its rows); use one or the other");
-        }
         resumable = resumable || resumeAfter != null;
+        if (snapshot != SnapshotMode.NONE) {
+            requireSnapshotFits(table, resumable, overflow, concurrency);
+        }
+    }
+
+    /**
+     * Refuses what a snapshot cannot keep its meaning with, naming the fix: it also runs for a snapshot taken on
+     * demand ({@code PgFlash.snapshot}) of a spec without a snapshot mode.
+     */
+    static void requireSnapshotFits(TableName table, boolean resumable, OverflowPolicy overflow, int concurrency) {
+        String subscription = "Subscription to " + table + ": ";
+        if (resumable) {
+            throw new IllegalArgumentException(subscription + "a resumable subscription cannot take a snapshot (a"
+                    + " client resuming during one would miss the rest of its rows); use one or the other");
+        }
+        if (overflow.action() != OverflowPolicy.Action.BLOCK) {
+            throw new IllegalArgumentException(subscription + "a snapshot hands its listener whole chunks of rows,"
+                    + " which a " + overflow.action().name().toLowerCase(java.util.Locale.ROOT) + " buffer would give"
+                    + " up; keep the default OverflowPolicy.block() for a subscription that takes snapshots");
+        }
+        if (concurrency != 1) {
+            throw new IllegalArgumentException(subscription + "with concurrency above 1 a snapshot's rows run on"
+                    + " several lanes, so its STARTED and COMPLETED notices could not come in order with all of them;"
+                    + " leave concurrency at 1 for a subscription that takes snapshots");
+        }
     }
 
     /** Starts a spec for a table given in SQL syntax ({@code posts}, {@code app.posts}, {@code "My Table"}). */

@@ -2,7 +2,6 @@ package io.pgflash.sample;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.SnapshotMode;
-import io.pgflash.core.SnapshotNotice;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.PgChangeListenerGap;
@@ -70,11 +69,15 @@ public class PostCache {
         if (!snapshot.listenerId().equals(LISTENER)) {
             return;
         }
-        if (snapshot.notice().phase() == SnapshotNotice.Phase.STARTED) {
-            seen = new HashSet<>();
-        } else if (seen != null) {
-            posts.keySet().retainAll(seen);
-            seen = null;
+        switch (snapshot.notice().phase()) {
+            case STARTED -> seen = new HashSet<>();
+            case COMPLETED -> {
+                if (seen != null) {
+                    posts.keySet().retainAll(seen);
+                }
+                seen = null;
+            }
+            case FAILED -> seen = null; // not the whole table: keep what the copy has
         }
     }
 

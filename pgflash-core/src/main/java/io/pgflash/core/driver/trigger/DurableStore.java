@@ -45,10 +45,10 @@ final class DurableStore {
         this.roundEventsSql = roundEvents();
     }
 
-    /** An event-table row: one changed row (in the older layout, one statement's). */
     /** The operation of a snapshot chunk's watermark in the event table. */
     static final String WATERMARK_OP = "W";
 
+    /** An event-table row: one changed row (in the older layout, one statement's). */
     record EventRow(String xid, long relid, String op, Instant stamp, String body) {
 
         /** The row's change item; rows of the older per-statement layout hold several, length-prefixed. */

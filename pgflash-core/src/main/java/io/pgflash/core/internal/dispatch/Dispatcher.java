@@ -314,7 +314,8 @@ public final class Dispatcher implements EventSink {
 
     @Override
     public void gap(StreamGap gap) throws InterruptedException {
-        windows.values().forEach(SnapshotWindow::spoil); // what touched their keys may be among what was missed
+        // what touched their chunks' keys may be among what was missed, and so may their watermarks: read them again
+        windows.values().forEach(this::closeWindow);
         for (TableRoutes tableRoutes : routes.values()) {
             tableRoutes.restartHistory();
             for (Route route : tableRoutes.all()) {

@@ -29,6 +29,8 @@ public final class SnapshotWindow {
     private final Dispatcher.Route route;
     private final String token;
     private final List<String> keyColumns;
+    /** Whether the key is the primary key, which every old row of an UPDATE that changes it carries. */
+    private final boolean keyIsPrimaryKey;
     private final CompletableFuture<Outcome> closed = new CompletableFuture<>();
     /** Guarded by this. */
     private final Set<List<Object>> touched = new HashSet<>();
@@ -40,6 +42,7 @@ public final class SnapshotWindow {
         this.route = route;
         this.token = token;
         this.keyColumns = route.matcher().keyColumns();
+        this.keyIsPrimaryKey = route.matcher().keyIsPrimaryKey();
     }
 
     Dispatcher.Route route() {
@@ -63,12 +66,18 @@ public final class SnapshotWindow {
 
     /**
      * Notes the keys an event handed to the subscription touched (old and new, for a key change). A TRUNCATE empties
-     * the chunk; a row without every key column (a custom key outside the replica identity) cannot be told apart, so
-     * the chunk is read again.
+     * the chunk; a row without every key column, or an UPDATE without its old row under a custom key (the WAL's
+     * replica identity not covering it), cannot be told apart, so the chunk is read again.
      */
     synchronized void touch(ChangeEvent change) {
         if (change.sourceOperation() == Operation.TRUNCATE) {
             truncated = true;
+            return;
+        }
+        if (change.sourceOperation() == Operation.UPDATE && change.oldRow() == null && !keyIsPrimaryKey) {
+            // the WAL sends an UPDATE's old row only when its replica identity changed: a custom key may have
+            // changed unseen, and the row read under the old key would come back after the change
+            spoiled = true;
             return;
         }
         touch(change.newRow());
@@ -100,11 +109,6 @@ public final class SnapshotWindow {
             }
         }
         return key;
-    }
-
-    /** The gap or stop made the noted keys incomplete: the chunk is read again. */
-    synchronized void spoil() {
-        spoiled = true;
     }
 
     /** The chunk's rows that no change touched, as READ events at {@code position}; the window is then closed. */

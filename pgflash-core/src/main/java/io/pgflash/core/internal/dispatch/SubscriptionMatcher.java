@@ -25,6 +25,7 @@ public final class SubscriptionMatcher {
     private final Set<Operation> operations;
     private final List<CompiledCondition> conditions;
     private final List<String> keyColumns;
+    private final boolean keyIsPrimaryKey;
     private final Set<String> projection;
     private final Lookup lookup;
 
@@ -36,12 +37,13 @@ public final class SubscriptionMatcher {
     }
 
     private SubscriptionMatcher(SubscriptionSpec spec, List<CompiledCondition> conditions, List<String> keyColumns,
-            Set<String> projection) {
+            boolean keyIsPrimaryKey, Set<String> projection) {
         this.spec = spec;
         this.operations = spec.operations().isEmpty() ? EnumSet.noneOf(Operation.class)
                 : EnumSet.copyOf(spec.operations());
         this.conditions = conditions;
         this.keyColumns = keyColumns;
+        this.keyIsPrimaryKey = keyIsPrimaryKey;
         this.projection = projection;
         this.lookup = lookupOf(conditions);
     }
@@ -80,7 +82,8 @@ public final class SubscriptionMatcher {
             projection = new LinkedHashSet<>(key);
             projection.addAll(spec.columns());
         }
-        return new SubscriptionMatcher(spec, List.copyOf(conditions), List.copyOf(key), projection);
+        return new SubscriptionMatcher(spec, List.copyOf(conditions), List.copyOf(key),
+                new java.util.HashSet<>(key).equals(new java.util.HashSet<>(table.primaryKey())), projection);
     }
 
     private static void requireColumn(TableMetadata table, String column, String what) {
@@ -97,6 +100,11 @@ public final class SubscriptionMatcher {
     /** Where to look this subscription up by a row's value, or null when every change of its table is a candidate. */
     Lookup lookup() {
         return lookup;
+    }
+
+    /** Whether the key in use is the table's primary key (the spec's names its columns, or names none). */
+    public boolean keyIsPrimaryKey() {
+        return keyIsPrimaryKey;
     }
 
     /** The key columns in use (the spec's, or the primary key). */

@@ -1,0 +1,124 @@
+package io.pgflash.core;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import io.pgflash.core.driver.trigger.NotifyDriver;
+import io.pgflash.test.TcpProxy;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** Snapshots beyond the contract suite: odd keys, policies they refuse, a lost watermark, a failure's notice. */
+class SnapshotTest extends FlashTestBase {
+
+    @Test
+    void aTableKeyedByAFixedLengthCharacterColumnIsReadWhole() throws Exception {
+        db.execute("DROP TABLE IF EXISTS coded", "CREATE TABLE coded (code char(3) PRIMARY KEY, n int)",
+                "INSERT INTO coded SELECT chr(97 + g / 26) || chr(97 + g % 26) || 'x', g FROM generate_series(0, 99) g");
+        PgFlash flash = client(db.jdbcUrl(), 10);
+        flash.start();
+        Notices listener = new Notices();
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("coded").build(), listener);
+
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(100);
+        assertThat(listener.reads()).isEqualTo(100);
+    }
+
+    @Test
+    void whatASnapshotCannotKeepItsMeaningWithIsRefusedNamingTheFix() {
+        assertThatThrownBy(() -> SubscriptionSpec.table("posts").resumeAfter("an id").snapshot(SnapshotMode.INITIAL)
+                .build()).hasMessageContaining("a resumable subscription cannot take a snapshot");
+        assertThatThrownBy(() -> SubscriptionSpec.table("posts").overflow(OverflowPolicy.cutOff(100))
+                .snapshot(SnapshotMode.INITIAL).build()).hasMessageContaining("keep the default OverflowPolicy.block()");
+        assertThatThrownBy(() -> SubscriptionSpec.table("posts").concurrency(4).snapshot(SnapshotMode.INITIAL)
+                .build()).hasMessageContaining("leave concurrency at 1");
+
+        db.execute("DROP TABLE IF EXISTS plain", "CREATE TABLE plain (id int PRIMARY KEY)");
+        PgFlash flash = client(db.jdbcUrl(), 10);
+        flash.start();
+        Subscription cutOff = flash.subscribe(SubscriptionSpec.table("plain").overflow(OverflowPolicy.cutOff(100))
+                .build(), new Notices());
+        assertThatThrownBy(() -> flash.snapshot(cutOff)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("keep the default OverflowPolicy.block()");
+    }
+
+    @Test
+    void aSnapshotWhoseWatermarkWasLostInAGapReadsThatChunkAgainAndEnds() throws Exception {
+        db.execute("DROP TABLE IF EXISTS lost", "CREATE TABLE lost (id int PRIMARY KEY, t text)",
+                "INSERT INTO lost SELECT g, 'x' FROM generate_series(1, 50) g");
+        try (TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl())) {
+            PgFlash flash = PgFlash.builder().jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password())
+                    .driver(NotifyDriver.builder().connectionCheckInterval(Duration.ofSeconds(1))
+                            .reconnectBackOff(BackOff.fixed(Duration.ofMillis(50))).build())
+                    .snapshotChunkSize(10).build();
+            closeAfterTest(flash);
+            Notices listener = new Notices();
+            Subscription subscription = flash.subscribe(SubscriptionSpec.table("lost").build(), listener);
+            flash.start();
+            db.execute("INSERT INTO lost VALUES (0, 'probe')");
+            await().until(() -> listener.events.size() == 1); // the listening session is up
+
+            proxy.freeze(); // it goes quiet: the watermarks sent to it are lost; the snapshot's own connection works
+            long delivered = flash.snapshot(subscription).get(1, TimeUnit.MINUTES);
+
+            assertThat(listener.gaps).isNotEmpty();
+            assertThat(delivered).isEqualTo(51);
+            assertThat(listener.notices).containsExactly("STARTED 0", "COMPLETED 51");
+        }
+    }
+
+    @Test
+    void aSnapshotThatFailsTellsItsListenerInOrderAfterItsRows() throws Exception {
+        db.execute("DROP TABLE IF EXISTS unkeyed", "CREATE TABLE unkeyed (code text, body text)",
+                "INSERT INTO unkeyed VALUES ('a', 'one')");
+        PgFlash flash = client(db.jdbcUrl(), 10);
+        flash.start();
+        Notices listener = new Notices();
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("unkeyed").key("code").build(),
+                listener);
+
+        assertThatThrownBy(() -> flash.snapshot(subscription).get(1, TimeUnit.MINUTES))
+                .hasMessageContaining("has no unique index");
+        await().until(() -> listener.notices.size() == 2);
+        assertThat(listener.notices).containsExactly("STARTED 0", "FAILED 0");
+        assertThat(flash.snapshots()).singleElement().satisfies(progress -> assertThat(progress.failure())
+                .contains("has no unique index"));
+    }
+
+    private PgFlash client(String url, int chunkSize) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(url, db.user(), db.password()).driver(NotifyDriver.builder().build())
+                .snapshotChunkSize(chunkSize).build();
+        closeAfterTest(flash);
+        return flash;
+    }
+
+    /** Events, notices and gaps as they came. */
+    private static final class Notices implements ChangeListener {
+        final List<ChangeEvent> events = new CopyOnWriteArrayList<>();
+        final List<String> notices = new CopyOnWriteArrayList<>();
+        final List<StreamGap> gaps = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void onChange(ChangeEvent event) {
+            events.add(event);
+        }
+
+        @Override
+        public void onSnapshot(SnapshotNotice notice) {
+            notices.add(notice.phase() + " " + notice.rows());
+        }
+
+        @Override
+        public void onGap(StreamGap gap) {
+            gaps.add(gap);
+        }
+
+        long reads() {
+            return events.stream().filter(event -> event.operation() == Operation.READ).count();
+        }
+    }
+}
