@@ -127,8 +127,9 @@ public final class PgFlash implements AutoCloseable {
      * Reads {@code subscription}'s table again for it alone, while the stream goes on: its listener gets a
      * {@link SnapshotNotice} (STARTED), every current row matching its filter as a {@link Operation#READ} event, then
      * another notice (COMPLETED); for every key, never an older state after a newer one. Snapshots run one at a
-     * time, in the order asked for. Completes with the number of rows delivered, or exceptionally when the
-     * subscription or the client stops first.
+     * time, in the order asked for (asked again while one waits, it joins that one). Completes with the number of rows
+     * delivered, or exceptionally when the subscription or the client stops first. Ask from a thread of your own, not
+     * from a listener: this waits for the client's lock, which a stopping client holds while it waits for listeners.
      */
     public synchronized CompletableFuture<Long> snapshot(Subscription subscription) {
         forgetCutOff();

@@ -78,7 +78,8 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     /**
      * Reads the listener's table again for it alone while the stream goes on (a cache rebuild): its method gets every
      * current row matching its filter as a {@code READ} event, between two {@link PgChangeListenerSnapshot} events.
-     * Completes with the rows delivered. The listener must be running.
+     * Completes with the rows delivered. The listener must be running. Ask from a thread of your own, not from a
+     * listener: this waits for the registry's lock, which a stopping application holds while it waits for listeners.
      */
     public synchronized CompletableFuture<Long> snapshot(String id) {
         endpoint(id);
