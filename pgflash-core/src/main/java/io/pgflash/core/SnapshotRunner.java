@@ -23,6 +23,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -93,31 +94,45 @@ final class SnapshotRunner {
                 return thread;
             });
         }
-        CompletableFuture<Long> waiting = queued.get(job.route().id());
+        CompletableFuture<Long> snapshot = new CompletableFuture<>();
+        CompletableFuture<Long> waiting = queued.putIfAbsent(job.route().id(), snapshot);
         if (waiting != null) {
             return waiting;
         }
         long submittedIn = run;
-        CompletableFuture<Long> snapshot = CompletableFuture.supplyAsync(() -> {
-            queued.remove(job.route().id());
-            Tally tally = new Tally(job);
-            try {
-                return read(job, submittedIn, tally);
-            } catch (SQLException e) {
-                String fix = "42501".equals(e.getSQLState()) ? " (it reads the table: GRANT SELECT ON "
-                        + job.table().name().quoted() + " to the role pgflash connects as)" : "";
-                throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " failed: "
-                        + e.getMessage() + fix, e));
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " was interrupted",
-                        e));
-            } catch (RuntimeException e) {
-                throw tally.failed(e);
-            }
-        }, executor);
-        queued.put(job.route().id(), snapshot);
+        try {
+            executor.execute(() -> {
+                queued.remove(job.route().id(), snapshot); // begun: a snapshot asked for from now on reads again
+                try {
+                    snapshot.complete(read(job, submittedIn));
+                } catch (Throwable e) {
+                    snapshot.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            queued.remove(job.route().id(), snapshot);
+            snapshot.completeExceptionally(new PgFlashException("Snapshot of " + job.table().name() + ": the client"
+                    + " is closed", e));
+        }
         return snapshot;
+    }
+
+    /** Reads the job's table, publishing its progress; what it throws names the table and the fix where one is known. */
+    private long read(Job job, long submittedIn) {
+        Tally tally = new Tally(job);
+        try {
+            return read(job, submittedIn, tally);
+        } catch (SQLException e) {
+            String fix = "42501".equals(e.getSQLState()) ? " (it reads the table: GRANT SELECT ON "
+                    + job.table().name().quoted() + " to the role pgflash connects as)" : "";
+            throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " failed: "
+                    + e.getMessage() + fix, e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " was interrupted", e));
+        } catch (RuntimeException e) {
+            throw tally.failed(e);
+        }
     }
 
     /** Ends the snapshots under way and those asked for (the client stops); their chunks are given up. */

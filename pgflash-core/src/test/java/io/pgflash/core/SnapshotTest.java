@@ -25,6 +25,7 @@ class SnapshotTest extends FlashTestBase {
         Subscription subscription = flash.subscribe(SubscriptionSpec.table("coded").build(), listener);
 
         assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(100);
+        await().until(() -> listener.notices.size() == 2); // COMPLETED, after every row
         assertThat(listener.reads()).isEqualTo(100);
     }
 
@@ -67,6 +68,7 @@ class SnapshotTest extends FlashTestBase {
 
             assertThat(listener.gaps).isNotEmpty();
             assertThat(delivered).isEqualTo(51);
+            await().until(() -> listener.notices.size() == 2);
             assertThat(listener.notices).containsExactly("STARTED 0", "COMPLETED 51");
         }
     }
