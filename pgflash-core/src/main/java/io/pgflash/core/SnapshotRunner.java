@@ -189,11 +189,11 @@ final class SnapshotRunner {
         try (Connection connection = connections.open()) {
             connection.setAutoCommit(false);
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
-            // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
-            // that chased them would never end
             requireUniqueKey(connection, job);
             List<String> keyTypes = keyTypes(connection, job);
             tally.started(estimatedRows(connection, job));
+            // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
+            // that chased them would never end
             List<String> endKey = lastKey(connection, job);
             List<String> after = null;
             boolean allRead = endKey == null;
@@ -505,7 +505,8 @@ final class SnapshotRunner {
             try {
                 return window.closed().get(200, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
-                if (run != submittedIn || !job.active().getAsBoolean()) {
+                // stopping, or standing by now (another instance reads the watermark): the chunk is given up
+                if (run != submittedIn || !job.active().getAsBoolean() || !reading()) {
                     dispatcher.closeWindow(window);
                 }
             } catch (ExecutionException e) {

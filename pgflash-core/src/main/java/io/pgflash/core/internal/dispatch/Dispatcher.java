@@ -326,7 +326,7 @@ public final class Dispatcher implements EventSink {
 
     /**
      * Opens a snapshot window for the next chunk of {@code route}'s table: from now on the reader notes the keys of
-     * the table's changes for it, until its watermark (named by the window's token) comes through the stream.
+     * the events it hands the route, until the window's watermark (named by its token) comes through the stream.
      */
     public SnapshotWindow openWindow(Route route) {
         SnapshotWindow window = new SnapshotWindow(route, newStreamId() + newStreamId());
