@@ -19,7 +19,7 @@ class SnapshotTest extends FlashTestBase {
     void aTableKeyedByAFixedLengthCharacterColumnIsReadWhole() throws Exception {
         db.execute("DROP TABLE IF EXISTS coded", "CREATE TABLE coded (code char(3) PRIMARY KEY, n int)",
                 "INSERT INTO coded SELECT chr(97 + g / 26) || chr(97 + g % 26) || 'x', g FROM generate_series(0, 99) g");
-        PgFlash flash = client(db.jdbcUrl(), 10);
+        PgFlash flash = client(10);
         flash.start();
         Notices listener = new Notices();
         Subscription subscription = flash.subscribe(SubscriptionSpec.table("coded").build(), listener);
@@ -39,7 +39,7 @@ class SnapshotTest extends FlashTestBase {
                 .build()).hasMessageContaining("leave concurrency at 1");
 
         db.execute("DROP TABLE IF EXISTS plain", "CREATE TABLE plain (id int PRIMARY KEY)");
-        PgFlash flash = client(db.jdbcUrl(), 10);
+        PgFlash flash = client(10);
         flash.start();
         Subscription cutOff = flash.subscribe(SubscriptionSpec.table("plain").overflow(OverflowPolicy.cutOff(100))
                 .build(), new Notices());
@@ -77,7 +77,7 @@ class SnapshotTest extends FlashTestBase {
     void aSnapshotThatFailsTellsItsListenerInOrderAfterItsRows() throws Exception {
         db.execute("DROP TABLE IF EXISTS unkeyed", "CREATE TABLE unkeyed (code text, body text)",
                 "INSERT INTO unkeyed VALUES ('a', 'one')");
-        PgFlash flash = client(db.jdbcUrl(), 10);
+        PgFlash flash = client(10);
         flash.start();
         Notices listener = new Notices();
         Subscription subscription = flash.subscribe(SubscriptionSpec.table("unkeyed").key("code").build(),
@@ -91,8 +91,8 @@ class SnapshotTest extends FlashTestBase {
                 .contains("has no unique index"));
     }
 
-    private PgFlash client(String url, int chunkSize) {
-        PgFlash flash = PgFlash.builder().jdbcUrl(url, db.user(), db.password()).driver(NotifyDriver.builder().build())
+    private PgFlash client(int chunkSize) {
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(NotifyDriver.builder().build())
                 .snapshotChunkSize(chunkSize).build();
         closeAfterTest(flash);
         return flash;

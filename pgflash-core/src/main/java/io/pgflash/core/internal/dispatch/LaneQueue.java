@@ -4,7 +4,7 @@ import java.util.ArrayDeque;
 import java.util.Collection;
 
 /**
- * A lane's bounded queue: one monitor around a small array deque. With one subscription per connected client, the
+ * A lane's bounded queue: one monitor around a single slot and, past one item, a small array deque. With one subscription per connected client, the
  * reader hands each event to another lane, whose queue is cold in the cache; this touches fewer objects per event
  * than a {@code LinkedBlockingQueue} (two locks, their conditions, a node per event). Its monitor is also the lock
  * under which a lane drops its oldest events. Writers wait for room; takers wake them only when it was full.
