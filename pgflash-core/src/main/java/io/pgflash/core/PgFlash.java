@@ -119,8 +119,8 @@ public final class PgFlash implements AutoCloseable {
             });
             throw e;
         }
-        subscriptions.values().stream().filter(a -> a.subscription.spec().snapshot() == SnapshotMode.INITIAL)
-                .forEach(this::initialSnapshot);
+        subscriptions.values().stream().filter(a -> a.subscription.spec().snapshot() != SnapshotMode.NONE)
+                .forEach(active -> snapshotLogged(active, true));
     }
 
     /**
@@ -132,6 +132,11 @@ public final class PgFlash implements AutoCloseable {
      * from a listener: this waits for the client's lock, which a stopping client holds while it waits for listeners.
      */
     public synchronized CompletableFuture<Long> snapshot(Subscription subscription) {
+        return snapshot(subscription, false);
+    }
+
+    /** A snapshot on demand, or ({@code byMode}) the one the subscription's mode asks for when it starts. */
+    private synchronized CompletableFuture<Long> snapshot(Subscription subscription, boolean byMode) {
         forgetCutOff();
         Active active = subscriptions.get(subscription.id());
         if (active == null || active.subscription != subscription || !subscription.isActive()) {
@@ -143,8 +148,9 @@ public final class PgFlash implements AutoCloseable {
         }
         SubscriptionSpec spec = subscription.spec();
         SubscriptionSpec.requireSnapshotFits(spec.table(), spec.resumable(), spec.overflow(), spec.concurrency());
+        String signature = active.table.oid() + " " + active.matcher.keyColumns() + " " + spec.conditions();
         return snapshots.submit(new SnapshotRunner.Job(active.route, active.table, active.matcher.keyColumns(),
-                subscription::isActive));
+                subscription::isActive, signature, spec.snapshot(), byMode));
     }
 
     /** The snapshots under way, and the last one of each subscription that had one, oldest first. */
@@ -182,14 +188,14 @@ public final class PgFlash implements AutoCloseable {
                 .filter(a -> a.route != null).forEach(active -> {
                     log.info("Reading {} again for subscription {}: changes may have been missed",
                             active.table.name(), active.subscription.id());
-                    initialSnapshot(active);
+                    snapshotLogged(active, false);
                 });
     }
 
     /** Asks for a snapshot for {@code active}; its failure is logged (its listener gets a FAILED notice), not thrown. */
-    private void initialSnapshot(Active active) {
+    private void snapshotLogged(Active active, boolean byMode) {
         try {
-            snapshot(active.subscription).whenComplete((rows, error) -> {
+            snapshot(active.subscription, byMode).whenComplete((rows, error) -> {
                 if (error != null) {
                     log.error("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
                             active.subscription.id(), error.getMessage());
@@ -420,8 +426,8 @@ public final class PgFlash implements AutoCloseable {
             unroute(active);
             throw e;
         }
-        if (active.subscription.spec().snapshot() == SnapshotMode.INITIAL) {
-            initialSnapshot(active); // captured first: nothing changed after the chunks' reads goes unseen
+        if (active.subscription.spec().snapshot() != SnapshotMode.NONE) {
+            snapshotLogged(active, true); // captured first: nothing changed after the chunks' reads goes unseen
         }
     }
 

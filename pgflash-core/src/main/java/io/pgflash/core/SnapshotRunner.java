@@ -5,6 +5,7 @@ import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.driver.SnapshotCheckpoints.Checkpoint;
 import io.pgflash.core.internal.dispatch.Dispatcher;
 import io.pgflash.core.internal.dispatch.SnapshotWindow;
 import java.sql.Connection;
@@ -81,8 +82,16 @@ final class SnapshotRunner {
         progress.remove(subscriptionId);
     }
 
-    /** What a snapshot reads, and for whom. */
-    record Job(Dispatcher.Route route, TableMetadata table, List<String> keyColumns, BooleanSupplier active) {
+    /**
+     * What a snapshot reads, and for whom.
+     *
+     * @param signature what the subscription reads (table, key, filter): a checkpoint of another signature is not
+     *        continued
+     * @param mode the subscription's snapshot mode
+     * @param byMode whether its mode asked for it (at start), rather than an application (on demand) or a gap
+     */
+    record Job(Dispatcher.Route route, TableMetadata table, List<String> keyColumns, BooleanSupplier active,
+            String signature, SnapshotMode mode, boolean byMode) {
     }
 
     /** Reads {@code job}'s table after the snapshots asked for before; completes with the rows delivered. */
@@ -151,29 +160,40 @@ final class SnapshotRunner {
     private long read(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
         TableName table = job.table().name();
         awaitReading(job, submittedIn);
-        dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.STARTED, 0,
-                Instant.now()));
-        try {
-            long delivered = readChunks(job, submittedIn, tally);
-            dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED,
-                    delivered, Instant.now()));
-            tally.completed();
-            return delivered;
-        } catch (SQLException | InterruptedException | RuntimeException e) {
-            // in order after the rows it delivered, so a listener that was building a copy knows it is not whole
-            dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.FAILED,
-                    tally.delivered, Instant.now()));
-            throw e;
+        try (Connection connection = connections.open()) {
+            connection.setAutoCommit(false);
+            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+            ChunkCheckpoints checkpoints = checkpoints(job);
+            Checkpoint start = checkpoints.start(connection);
+            if (start.completed()) {
+                log.info("Snapshot of {} for subscription {} was completed by an earlier start of its group ({} rows);"
+                        + " not taken again", table, job.route().id(), start.rows());
+                return 0;
+            }
+            boolean resumed = start.lastKey() != null;
+            dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, resumed ? SnapshotNotice.Phase.RESUMED
+                    : SnapshotNotice.Phase.STARTED, start.rows(), Instant.now()));
+            tally.resumedAt(start.rows());
+            try {
+                long delivered = readChunks(connection, job, submittedIn, tally, start, checkpoints);
+                dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.COMPLETED,
+                        delivered, Instant.now()));
+                tally.completed();
+                return delivered;
+            } catch (SQLException | InterruptedException | RuntimeException e) {
+                tally.failed(e); // shown ended before the notice, which waits for the listener's turn
+                // in order after the rows it delivered, so a listener that was building a copy knows it is not whole
+                dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.FAILED,
+                        tally.delivered, Instant.now()));
+                throw e;
+            }
         }
     }
 
     /** Waits while this instance stands by in its consumer group: a snapshot is read where the stream is. */
     private void awaitReading(Job job, long submittedIn) throws InterruptedException {
         while (!reading()) {
-            if (run != submittedIn || !job.active().getAsBoolean()) {
-                throw new PgFlashException("Snapshot of " + job.table().name() + " ended: the subscription or the"
-                        + " client stopped");
-            }
+            requireRunning(job, submittedIn);
             TimeUnit.MILLISECONDS.sleep(200);
         }
     }
@@ -182,27 +202,27 @@ final class SnapshotRunner {
         return driver.groupRole().map(role -> role == GroupRole.ACTIVE).orElse(true);
     }
 
-    private long readChunks(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
+    private long readChunks(Connection connection, Job job, long submittedIn, Tally tally, Checkpoint start,
+            ChunkCheckpoints checkpoints) throws SQLException, InterruptedException {
         TableName table = job.table().name();
-        long delivered = 0;
+        long delivered = start.rows();
         Deque<Chunk> inFlight = new ArrayDeque<>();
-        try (Connection connection = connections.open()) {
-            connection.setAutoCommit(false);
-            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
+        try {
             requireUniqueKey(connection, job);
             List<String> keyTypes = keyTypes(connection, job);
             tally.started(estimatedRows(connection, job));
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
             List<String> endKey = lastKey(connection, job);
-            List<String> after = null;
+            List<String> after = start.lastKey();
             boolean allRead = endKey == null;
             int tries = 1;
             while (!allRead || !inFlight.isEmpty()) {
-                if (run != submittedIn || !job.active().getAsBoolean()) {
-                    throw new PgFlashException("Snapshot of " + table + " ended: the subscription or the client"
-                            + " stopped");
+                if (!running(job, submittedIn)) {
+                    checkpoints.saveHandled(connection, true); // the next start goes on from what was handled
                 }
+                requireRunning(job, submittedIn);
+                checkpoints.saveHandled(connection, false);
                 if (!allRead && inFlight.size() < IN_FLIGHT) {
                     Chunk chunk = readChunk(connection, job, keyTypes, after, endKey, true);
                     tally.read(chunk.rows());
@@ -214,9 +234,10 @@ final class SnapshotRunner {
                     continue;
                 }
                 Chunk oldest = inFlight.removeFirst();
-                SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job);
+                SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job, () -> checkpoints
+                        .saveHandled(connection, false));
                 if (outcome.spoiled()) {
-                    if (run != submittedIn || !job.active().getAsBoolean()) {
+                    if (!running(job, submittedIn)) {
                         continue; // given up because the client or the subscription stops: nothing to read again
                     }
                     awaitReading(job, submittedIn);
@@ -236,11 +257,30 @@ final class SnapshotRunner {
                 tries = 1;
                 delivered += outcome.delivered();
                 tally.delivered(outcome.delivered());
+                checkpoints.delivered(oldest.window(), oldest.lastKey(), delivered);
             }
+            checkpoints.complete(connection, delivered, () -> requireRunning(job, submittedIn));
         } finally {
             inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
         }
         return delivered;
+    }
+
+    private boolean running(Job job, long submittedIn) {
+        return run == submittedIn && job.active().getAsBoolean();
+    }
+
+    private void requireRunning(Job job, long submittedIn) {
+        if (!running(job, submittedIn)) {
+            throw new PgFlashException("Snapshot of " + job.table().name() + " ended: the subscription or the client"
+                    + " stopped");
+        }
+    }
+
+    /** The job's checkpoints: kept for an initial snapshot with a driver that keeps its group's place. */
+    private ChunkCheckpoints checkpoints(Job job) {
+        return new ChunkCheckpoints(job.mode() == SnapshotMode.INITIAL ? driver.snapshotCheckpoints().orElse(null)
+                : null, job);
     }
 
     /**
@@ -316,10 +356,14 @@ final class SnapshotRunner {
         }
     }
 
-    /** The server's estimate of the table's rows, or -1 when it has none. */
+    /**
+     * The server's estimate of the table's rows, or -1 when it has none: the planner's (set by VACUUM and ANALYZE), or
+     * for a table neither has seen yet, the statistics collector's count of live rows.
+     */
     private static long estimatedRows(Connection connection, Job job) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT reltuples::bigint FROM pg_catalog.pg_class WHERE oid = ?")) {
+        try (PreparedStatement statement = connection.prepareStatement("SELECT coalesce(CASE WHEN c.reltuples >= 0"
+                + " THEN c.reltuples::bigint ELSE s.n_live_tup END, -1) FROM pg_catalog.pg_class c"
+                + " LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = ?")) {
             statement.setLong(1, job.table().oid());
             try (ResultSet rs = statement.executeQuery()) {
                 long estimate = rs.next() ? rs.getLong(1) : -1;
@@ -345,12 +389,19 @@ final class SnapshotRunner {
 
         Tally(Job job) {
             this.job = job;
+        }
+
+        /** Counts the rows an interrupted snapshot's listener handled before (none when it begins now). */
+        void resumedAt(long rows) {
+            read = rows;
+            delivered = rows;
             publish(null, null);
         }
 
         void started(long estimatedRows) {
             estimated = estimatedRows;
-            log.info("Snapshot of {} for subscription {} started ({})", job.table().name(), job.route().id(),
+            log.info("Snapshot of {} for subscription {} {} ({})", job.table().name(), job.route().id(),
+                    read == 0 ? "started" : "resumed after " + read + " rows",
                     estimated < 0 ? "no estimate of its rows" : "about " + estimated + " rows");
             publish(null, null);
         }
@@ -380,7 +431,7 @@ final class SnapshotRunner {
                     java.time.Duration.between(startedAt, Instant.now()).toMillis());
         }
 
-        RuntimeException failed(RuntimeException error) {
+        <E extends Exception> E failed(E error) {
             publish(Instant.now(), String.valueOf(error.getMessage()));
             return error;
         }
@@ -499,12 +550,14 @@ final class SnapshotRunner {
                 + " ORDER BY " + key.substring(1, key.length() - 1) + (limited ? " LIMIT ?" : "");
     }
 
-    private SnapshotWindow.Outcome await(SnapshotWindow window, long submittedIn, Job job)
-            throws InterruptedException {
+    /** Waits for the window's watermark, saving meanwhile how far the listener handled the chunks before. */
+    private SnapshotWindow.Outcome await(SnapshotWindow window, long submittedIn, Job job, SqlAction meanwhile)
+            throws InterruptedException, SQLException {
         while (true) {
             try {
                 return window.closed().get(200, TimeUnit.MILLISECONDS);
             } catch (TimeoutException e) {
+                meanwhile.run();
                 // stopping, or standing by now (another instance reads the watermark): the chunk is given up
                 if (run != submittedIn || !job.active().getAsBoolean() || !reading()) {
                     dispatcher.closeWindow(window);
@@ -513,5 +566,11 @@ final class SnapshotRunner {
                 throw new IllegalStateException("a window does not fail", e);
             }
         }
+    }
+
+    /** Work on the snapshot's connection. */
+    @FunctionalInterface
+    private interface SqlAction {
+        void run() throws SQLException;
     }
 }

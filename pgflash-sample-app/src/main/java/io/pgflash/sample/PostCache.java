@@ -23,7 +23,8 @@ import org.springframework.stereotype.Component;
  * The classic use: an in-memory copy of {@code posts} kept current by change events, whoever wrote the change (this
  * application, another one, or psql). The page's post list is read from here, not from the database.
  * <p>
- * The copy starts from a snapshot ({@code snapshot = INITIAL}): every current post arrives as a READ event, then the
+ * The copy starts from a snapshot at every start ({@code snapshot = EVERY_START}: a copy in memory is empty after a
+ * restart, whatever the driver kept): every current post arrives as a READ event, then the
  * changes after them, and pgflash makes sure none falls between and no post goes back to an older state. A key change
  * arrives as the old key's DELETE and the new key's INSERT. When the listener may have missed changes (the notify
  * mode's reconnect), the copy asks for a snapshot again; the posts it does not bring back (deleted meanwhile) are
@@ -44,7 +45,7 @@ public class PostCache {
         this.registry = registry;
     }
 
-    @PgChangeListener(value = "posts", id = LISTENER, splitKeyChanges = true, snapshot = SnapshotMode.INITIAL)
+    @PgChangeListener(value = "posts", id = LISTENER, splitKeyChanges = true, snapshot = SnapshotMode.EVERY_START)
     synchronized void onChange(ChangeEvent event, Post post) {
         switch (event.operation()) {
             case READ, INSERT, UPDATE -> {

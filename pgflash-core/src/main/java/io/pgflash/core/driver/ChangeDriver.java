@@ -56,6 +56,15 @@ public interface ChangeDriver {
         throw new PgFlashException("The " + name() + " driver cannot take snapshots");
     }
 
+    /**
+     * Where the driver keeps its snapshots' places beside its group's place in the stream, so a snapshot interrupted by
+     * a crash or stop goes on where it was and an initial snapshot is taken once per group. The default: none (the
+     * driver keeps nothing across restarts, and every start takes its initial snapshots again).
+     */
+    default Optional<SnapshotCheckpoints> snapshotCheckpoints() {
+        return Optional.empty();
+    }
+
     /** Every event up to {@code position} is handled; a durable driver may advance its stored position. */
     void confirm(Position position);
 

@@ -48,6 +48,13 @@ public abstract class DriverContract extends FlashTestBase {
     /** A new driver of the kind under test, in a consumer group (or schema) of its own per test. */
     protected abstract ChangeDriver newDriver();
 
+    /** Rows of the table the snapshot tests mirror while {@link Writer}s change it. */
+    protected static final int MIRRORED_ROWS = 100_000;
+    /** Their snapshots' chunk size: a hundred chunks, each a window the writers can hit. */
+    private static final int MIRROR_CHUNK = 1000;
+    /** How long a mirror may take to catch up: a snapshot of them takes 5 to 15 s here while the writers run. */
+    private static final Duration MIRROR_WAIT = Duration.ofMinutes(2);
+
     /** Subscriptions of the fan-out test: one per connected client of a push application. */
     private static final int MANY_SUBSCRIPTIONS = 10_000;
 
@@ -491,21 +498,21 @@ public abstract class DriverContract extends FlashTestBase {
     @Test
     void anInitialSnapshotAndTheChangesAfterItLeaveTheListenerWithTheTablesStateNeverGoingBack() throws Exception {
         db.execute("ALTER TABLE posts ADD COLUMN version int NOT NULL DEFAULT 0",
-                "INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 3000) g");
+                "INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, " + MIRRORED_ROWS + ") g");
         Mirror mirror = new Mirror();
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
-                .snapshotChunkSize(100).build();
+                .snapshotChunkSize(MIRROR_CHUNK).build();
         closeAfterTest(flash);
         flash.subscribe(SubscriptionSpec.table("posts").splitKeyChanges(true).snapshot(SnapshotMode.INITIAL).build(),
                 mirror);
 
-        Writer writer = new Writer(3001);
+        Writer writer = new Writer(MIRRORED_ROWS + 1);
         try (writer) {
             flash.start();
-            await().until(() -> mirror.completed.get() && writer.statements.get() > 200); // written throughout
+            await().atMost(MIRROR_WAIT).until(() -> mirror.completed.get() && writer.statements.get() > 200); // written throughout
         }
         db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
-        await().until(() -> mirror.rows().containsKey(0));
+        await().atMost(MIRROR_WAIT).until(() -> mirror.rows().containsKey(0));
 
         assertThat(mirror.rows()).isEqualTo(tableRows());
         assertThat(mirror.wentBack).as("older states after newer ones").isEmpty();
@@ -516,17 +523,17 @@ public abstract class DriverContract extends FlashTestBase {
     @Test
     void aSnapshotTakenOnDemandWhileWritersRunLeavesAFilteredListenerWithTheFilteredTable() throws Exception {
         db.execute("ALTER TABLE posts ADD COLUMN version int NOT NULL DEFAULT 0",
-                "INSERT INTO posts SELECT g, 'post ' || g, g % 3 FROM generate_series(1, 2000) g");
+                "INSERT INTO posts SELECT g, 'post ' || g, g % 3 FROM generate_series(1, " + MIRRORED_ROWS + ") g");
         Mirror mirror = new Mirror();
         PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
-                .snapshotChunkSize(100).build();
+                .snapshotChunkSize(MIRROR_CHUNK).build();
         closeAfterTest(flash);
         // rows leave the filter as their version passes 1, new ones enter with 0
         Subscription subscription = flash.subscribe(SubscriptionSpec.table("posts").filter("version=lt.2")
                 .splitKeyChanges(true).build(), mirror);
         flash.start();
 
-        Writer writer = new Writer(2001);
+        Writer writer = new Writer(MIRRORED_ROWS + 1);
         long read;
         try (writer) {
             await().until(() -> writer.statements.get() > 100);
@@ -535,7 +542,7 @@ public abstract class DriverContract extends FlashTestBase {
             await().until(() -> writer.statements.get() > after + 100);
         }
         db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
-        await().until(() -> mirror.rows().containsKey(0));
+        await().atMost(MIRROR_WAIT).until(() -> mirror.rows().containsKey(0));
 
         assertThat(mirror.rows()).isEqualTo(tableRows("WHERE version < 2"));
         assertThat(mirror.wentBack).as("older states after newer ones").isEmpty();
@@ -595,6 +602,99 @@ public abstract class DriverContract extends FlashTestBase {
         assertThat(titles).hasSize(2000);
         assertThat(titles).isEqualTo(tableRows().entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey,
                 entry -> entry.getValue().substring(0, entry.getValue().lastIndexOf('/')))));
+    }
+
+    /**
+     * An initial snapshot a stop interrupted: a driver that keeps nothing across restarts (notify) reads the whole
+     * table again at the next start. Drivers that keep their group's place override this with their difference.
+     */
+    @Test
+    protected void whatTheStartsAfterAnInitialSnapshotInterruptedByAStopRead() throws Exception {
+        InterruptedSnapshot interrupted = interruptInitialSnapshot();
+        interrupted.flash().start();
+        Gate gate = interrupted.gate();
+        await().until(() -> gate.notices.contains("COMPLETED at " + INTERRUPTED_ROWS + " rows"));
+        assertThat(gate.notices).containsExactly("STARTED at 0 rows", "COMPLETED at " + INTERRUPTED_ROWS + " rows");
+        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS);
+    }
+
+    /** Rows of the table whose initial snapshot {@link #interruptInitialSnapshot()} stops in the middle. */
+    protected static final int INTERRUPTED_ROWS = 5000;
+    /** The READ at which its listener waits while the client stops: the last of the tenth chunk of 100. */
+    protected static final int INTERRUPTED_AT = 1000;
+
+    protected record InterruptedSnapshot(PgFlash flash, Gate gate) {
+    }
+
+    /**
+     * Starts a client whose subscription "copy" of posts takes an initial snapshot in chunks of 100 rows, and stops it
+     * while its listener holds the {@value #INTERRUPTED_AT}th row: the nine chunks before were handled. The gate's
+     * counts are cleared for the next start.
+     */
+    protected InterruptedSnapshot interruptInitialSnapshot() throws Exception {
+        db.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, " + INTERRUPTED_ROWS + ") g");
+        Gate gate = new Gate(INTERRUPTED_AT);
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(newDriver())
+                .snapshotChunkSize(100).build();
+        closeAfterTest(flash);
+        flash.subscribe(SubscriptionSpec.table("posts").id("copy").snapshot(SnapshotMode.INITIAL).build(), gate);
+        flash.start();
+        assertThat(gate.holding.await(1, java.util.concurrent.TimeUnit.MINUTES)).as("the held row reached").isTrue();
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(flash::stop);
+        await().until(() -> flash.snapshots().stream().noneMatch(progress -> progress.running()));
+        gate.release.countDown();
+        stopped.get(1, java.util.concurrent.TimeUnit.MINUTES);
+        assertThat(gate.notices).first().isEqualTo("STARTED at 0 rows");
+        gate.notices.clear();
+        gate.reads.set(0);
+        return new InterruptedSnapshot(flash, gate);
+    }
+
+    /** Counts READ events and notes notices; holds the {@code holdAt}th READ until released. */
+    protected static final class Gate implements ChangeListener {
+        final CountDownLatch holding = new CountDownLatch(1);
+        final CountDownLatch release = new CountDownLatch(1);
+        final AtomicInteger reads = new AtomicInteger();
+        final List<String> notices = new CopyOnWriteArrayList<>();
+        final List<ChangeEvent> changes = new CopyOnWriteArrayList<>();
+        private final int holdAt;
+        private int seen;
+
+        Gate(int holdAt) {
+            this.holdAt = holdAt;
+        }
+
+        @Override
+        public void onChange(ChangeEvent event) throws InterruptedException {
+            if (event.operation() != Operation.READ) {
+                changes.add(event);
+                return;
+            }
+            reads.incrementAndGet();
+            if (++seen == holdAt) {
+                holding.countDown();
+                release.await();
+            }
+        }
+
+        @Override
+        public void onSnapshot(SnapshotNotice notice) {
+            notices.add(notice.phase() + " at " + notice.rows() + " rows");
+        }
+    }
+
+    @Test
+    void aSnapshotAtEveryStartReadsTheWholeTableAgainAfterAStop() {
+        db.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, 300) g");
+        Gate gate = new Gate(0);
+        PgFlash flash = started(SubscriptionSpec.table("posts").snapshot(SnapshotMode.EVERY_START).build(), gate);
+        await().until(() -> gate.notices.contains("COMPLETED at 300 rows"));
+        flash.stop();
+        flash.start();
+        await().until(() -> gate.notices.size() == 4);
+        assertThat(gate.notices).containsExactly("STARTED at 0 rows", "COMPLETED at 300 rows", "STARTED at 0 rows",
+                "COMPLETED at 300 rows");
+        assertThat(gate.reads.get()).isEqualTo(600);
     }
 
     /** Every row of posts: id to "title/version". */
@@ -657,21 +757,28 @@ public abstract class DriverContract extends FlashTestBase {
         }
     }
 
-    /** Updates, deletes, inserts and key changes on posts, one statement after another, until closed. */
-    private static final class Writer implements AutoCloseable {
-        private final AtomicInteger statements = new AtomicInteger();
+    /** Four writers of updates, deletes, inserts and key changes on posts, a statement after another, until closed. */
+    static final class Writer implements AutoCloseable {
+        private static final int WRITERS = 4;
+        final AtomicInteger statements = new AtomicInteger();
         private final AtomicInteger nextId;
         private volatile boolean writing = true;
-        private final Thread thread;
+        private final List<Thread> threads = new java.util.ArrayList<>();
+        private final List<Throwable> failures = new CopyOnWriteArrayList<>();
 
         Writer(int firstNew) {
             this.nextId = new AtomicInteger(firstNew);
-            thread = new Thread(this::write, "posts-writer");
-            thread.start();
+            for (int i = 0; i < WRITERS; i++) {
+                int seed = 17 + i;
+                Thread thread = new Thread(() -> write(seed), "posts-writer-" + i);
+                thread.setUncaughtExceptionHandler((t, e) -> failures.add(e));
+                threads.add(thread);
+                thread.start();
+            }
         }
 
-        private void write() {
-            java.util.Random random = new java.util.Random(17);
+        private void write(int seed) {
+            java.util.Random random = new java.util.Random(seed);
             try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
                 while (writing) {
                     int id = 1 + random.nextInt(nextId.get() - 1);
@@ -692,7 +799,10 @@ public abstract class DriverContract extends FlashTestBase {
         @Override
         public void close() throws InterruptedException {
             writing = false;
-            thread.join();
+            for (Thread thread : threads) {
+                thread.join();
+            }
+            assertThat(failures).as("writers' failures").isEmpty();
         }
     }
 }

@@ -98,6 +98,30 @@ public abstract class GroupDriverContract extends DriverContract {
     }
 
     /** Cuts the members off the database for {@code length}, running {@code meanwhile} during it. */
+    /**
+     * The group keeps its snapshots' places: the next start goes on after the chunks the listener handled (nine of
+     * 100 rows), and a start after the snapshot completed takes none.
+     */
+    @Test
+    @Override
+    protected void whatTheStartsAfterAnInitialSnapshotInterruptedByAStopRead() throws Exception {
+        InterruptedSnapshot interrupted = interruptInitialSnapshot();
+        PgFlash flash = interrupted.flash();
+        Gate gate = interrupted.gate();
+        flash.start();
+        await().until(() -> gate.notices.contains("COMPLETED at " + INTERRUPTED_ROWS + " rows"));
+        assertThat(gate.notices).containsExactly("RESUMED at 900 rows", "COMPLETED at " + INTERRUPTED_ROWS + " rows");
+        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+
+        flash.stop();
+        flash.start();
+        db.execute("INSERT INTO posts VALUES (0, 'after')");
+        await().until(() -> !gate.changes.isEmpty());
+        assertThat(gate.changes).extracting(event -> event.newRow().get("id")).containsExactly(0);
+        assertThat(gate.notices).hasSize(2);
+        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+    }
+
     private static void outage(Duration length, Runnable meanwhile, Member... cutOff) {
         long end = System.nanoTime() + length.toNanos();
         for (Member member : cutOff) {

@@ -15,6 +15,7 @@ import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.ReaderRuntime;
+import io.pgflash.core.driver.SnapshotCheckpoints;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -57,6 +58,7 @@ public final class DurableDriver implements ChangeDriver {
 
     private final DurableSchema schema;
     private final DurableStore store;
+    private final SnapshotCheckpoints checkpoints;
     private final String group;
     private final RoundReader.Settings settings;
     private final Duration groupExpiry;
@@ -89,6 +91,7 @@ public final class DurableDriver implements ChangeDriver {
                     + "; set it to 1 or more (events fetched at once)");
         }
         this.store = new DurableStore(schema);
+        this.checkpoints = new SnapshotCheckpoints(builder.schema, "durable:" + builder.group);
         this.group = builder.group;
         Duration pollInterval = atLeast(builder.pollInterval, Duration.ofMillis(1), "poll interval");
         this.settings = new RoundReader.Settings(group, builder.batchSize, pollInterval,
@@ -121,6 +124,11 @@ public final class DurableDriver implements ChangeDriver {
     @Override
     public String name() {
         return "durable";
+    }
+
+    @Override
+    public Optional<SnapshotCheckpoints> snapshotCheckpoints() {
+        return Optional.of(checkpoints);
     }
 
     public String group() {
@@ -189,7 +197,9 @@ public final class DurableDriver implements ChangeDriver {
                 + schema.name(), c -> {
                     schema.install(c);
                     store.cutRound(c, group, Long.MAX_VALUE); // as a reader at the end of the rounds
-                    store.joinGroup(c, group, groupExpiry.toSeconds());
+                    if (store.joinGroup(c, group, groupExpiry.toSeconds())) {
+                        checkpoints.clear(c); // a group made anew continues no copy of the one before
+                    }
                     schema.ddl().reconcile(c);
                     captures.load(c, driverContext.catalog());
                     logWhenWritersCannotNotify(c);

@@ -112,14 +112,22 @@ final class DurableStore {
         }
     }
 
-    /** Creates the group at the end of the rounds cut so far if it is new, and records its expiry. */
-    void joinGroup(Connection c, String group, long expirySeconds) throws SQLException {
-        update(c, "INSERT INTO " + s + ".groups (name, cursor, expiry_seconds) VALUES (?, (SELECT max(first_position"
-                + " + events) - 1 FROM " + s + ".rounds), ?) ON CONFLICT (name) DO UPDATE SET seen_at = now(),"
-                + " expiry_seconds = excluded.expiry_seconds", statement -> {
-                    statement.setString(1, group);
-                    statement.setLong(2, expirySeconds);
-                });
+    /**
+     * Creates the group at the end of the rounds cut so far if it is new, and records its expiry; returns whether it
+     * was new.
+     */
+    boolean joinGroup(Connection c, String group, long expirySeconds) throws SQLException {
+        try (PreparedStatement statement = c.prepareStatement("INSERT INTO " + s + ".groups (name, cursor,"
+                + " expiry_seconds) VALUES (?, (SELECT max(first_position + events) - 1 FROM " + s + ".rounds), ?)"
+                + " ON CONFLICT (name) DO UPDATE SET seen_at = now(), expiry_seconds = excluded.expiry_seconds"
+                + " RETURNING xmax = 0")) { // no old row version: inserted
+            statement.setString(1, group);
+            statement.setLong(2, expirySeconds);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
     }
 
     /** The tables and operations the group captured when it last ran. */

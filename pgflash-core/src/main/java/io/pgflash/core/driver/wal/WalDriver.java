@@ -13,6 +13,7 @@ import io.pgflash.core.driver.GroupLeadership;
 import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.ReaderRuntime;
+import io.pgflash.core.driver.SnapshotCheckpoints;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -64,7 +65,7 @@ public final class WalDriver implements ChangeDriver {
     private WalDriver(Builder builder) {
         String group = builder.group;
         this.setup = new WalSetup(builder.slot != null ? builder.slot : derivedName(group),
-                builder.publication != null ? builder.publication : derivedName(group));
+                builder.publication != null ? builder.publication : derivedName(group), builder.stateSchema);
         this.settings = new ReplicationSession.Settings(builder.statusInterval, builder.heartbeatInterval,
                 builder.connectionCheckInterval, builder.streaming, builder.streamedMemory, builder.spillDirectory);
         this.replicaIdentityFull = builder.replicaIdentityFull;
@@ -82,6 +83,11 @@ public final class WalDriver implements ChangeDriver {
     static String derivedName(String group) {
         String name = "pgflash_" + group.toLowerCase(Locale.ROOT).replaceAll("[^a-z0-9_]", "_");
         return name.length() > 63 ? name.substring(0, 63) : name;
+    }
+
+    @Override
+    public Optional<SnapshotCheckpoints> snapshotCheckpoints() {
+        return Optional.of(setup.checkpoints());
     }
 
     public String slotName() {
@@ -301,10 +307,21 @@ public final class WalDriver implements ChangeDriver {
         private long streamedMemory = 16L << 20;
         private Path spillDirectory = Path.of(System.getProperty("java.io.tmpdir"));
         private boolean dropSlotOnShutdown;
+        private String stateSchema = "pgflash";
 
         /** The consumer group: instances of one group share a slot (default {@code default}). */
         public Builder group(String group) {
             this.group = group;
+            return this;
+        }
+
+        /**
+         * The schema where the group keeps what it needs beside its slot: its snapshots' checkpoints, in table
+         * {@code snapshot_checkpoints} (default {@code pgflash}). Schema and table are created the first time an
+         * initial snapshot runs, so the role needs CREATE on the database then, or the schema made for it.
+         */
+        public Builder stateSchema(String schema) {
+            this.stateSchema = schema;
             return this;
         }
 

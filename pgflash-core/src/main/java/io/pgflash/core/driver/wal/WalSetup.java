@@ -3,6 +3,7 @@ package io.pgflash.core.driver.wal;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.TableName;
 import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.SnapshotCheckpoints;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -26,13 +27,15 @@ final class WalSetup {
 
     private final String slot;
     private final String publication;
+    private final SnapshotCheckpoints checkpoints;
 
     /**
      * @param slot a replication slot name: PostgreSQL allows lower-case letters, digits and underscores, and the
      *        replication protocol takes it unquoted, so nothing else may pass
      * @param publication any identifier; quoted wherever it is used
+     * @param stateSchema the schema of the table that keeps the group's snapshot checkpoints
      */
-    WalSetup(String slot, String publication) {
+    WalSetup(String slot, String publication, String stateSchema) {
         if (slot == null || !slot.matches("[a-z0-9_]{1,63}")) {
             throw new IllegalArgumentException("WAL slot name '" + slot + "' must be 1 to 63 lower-case letters,"
                     + " digits or underscores (PostgreSQL's rule for replication slots)");
@@ -42,8 +45,19 @@ final class WalSetup {
             throw new IllegalArgumentException("WAL publication name '" + publication
                     + "' must be 1 to 63 bytes long, without NUL characters");
         }
+        if (stateSchema == null || stateSchema.isEmpty() || stateSchema.indexOf('\0') >= 0
+                || stateSchema.getBytes(StandardCharsets.UTF_8).length > 63) {
+            throw new IllegalArgumentException("WAL state schema name '" + stateSchema
+                    + "' must be 1 to 63 bytes long, without NUL characters");
+        }
         this.slot = slot;
         this.publication = publication;
+        this.checkpoints = new SnapshotCheckpoints(stateSchema, "wal:" + slot);
+    }
+
+    /** Where the group's snapshots keep their places: forgotten whenever the slot is created anew. */
+    SnapshotCheckpoints checkpoints() {
+        return checkpoints;
     }
 
     String slot() {
@@ -154,6 +168,9 @@ final class WalSetup {
                 }
             }
         }
+        // a new slot starts a new copy: snapshots of the slot before are not continued by it (forgotten first, so a
+        // crash between the two cannot leave the new slot with the old slot's checkpoints)
+        checkpoints.clear(connection);
         try (PreparedStatement create = connection.prepareStatement(
                 "SELECT pg_create_logical_replication_slot(?, 'pgoutput')")) {
             create.setString(1, slot);

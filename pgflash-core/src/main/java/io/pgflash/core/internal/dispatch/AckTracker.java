@@ -21,8 +21,13 @@ public final class AckTracker {
     }
 
     /** Opens a batch ending at {@code position} (null: nothing to confirm after it); call {@link Batch#seal()} once all its deliveries are handed out. */
-    public synchronized Batch open(Position position) {
-        Batch batch = new Batch(position);
+    public Batch open(Position position) {
+        return open(position, null);
+    }
+
+    /** Opens a batch as {@link #open(Position)} does, running {@code whenDone} once its own deliveries are done. */
+    public synchronized Batch open(Position position, Runnable whenDone) {
+        Batch batch = new Batch(position, whenDone);
         open.addLast(batch);
         return batch;
     }
@@ -33,6 +38,13 @@ public final class AckTracker {
      */
     public synchronized void halt() {
         halted = true;
+    }
+
+    /** Runs a batch's own hook unless halted: a shutdown drops events after halting, and they were not handled. */
+    private synchronized void runUnlessHalted(Runnable whenDone) {
+        if (!halted) {
+            whenDone.run();
+        }
     }
 
     private void completed() {
@@ -58,10 +70,12 @@ public final class AckTracker {
      */
     public final class Batch {
         private final Position position;
+        private final Runnable whenDone;
         private final AtomicInteger pending = new AtomicInteger(1); // the seal
 
-        private Batch(Position position) {
+        private Batch(Position position, Runnable whenDone) {
             this.position = position;
+            this.whenDone = whenDone;
         }
 
         /** One more delivery that must be done before the batch completes. */
@@ -71,6 +85,9 @@ public final class AckTracker {
 
         public void done() {
             if (pending.decrementAndGet() == 0) {
+                if (whenDone != null) {
+                    runUnlessHalted(whenDone);
+                }
                 completed();
             }
         }

@@ -356,7 +356,8 @@ public final class Dispatcher implements EventSink {
         }
         Route route = window.route();
         route.removeWindow(window);
-        AckTracker.Batch batch = acks.open(null); // in order with the events around it; confirms nothing itself
+        // in order with the events around it; confirms nothing itself
+        AckTracker.Batch batch = acks.open(null, window::markHandled);
         ReadyLanes ready = new ReadyLanes(pool);
         int delivered = 0;
         try {

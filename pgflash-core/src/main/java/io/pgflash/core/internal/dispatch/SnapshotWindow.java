@@ -32,6 +32,7 @@ public final class SnapshotWindow {
     /** Whether the key is the primary key, which every old row of an UPDATE that changes it carries. */
     private final boolean keyIsPrimaryKey;
     private final CompletableFuture<Outcome> closed = new CompletableFuture<>();
+    private final CompletableFuture<Void> handled = new CompletableFuture<>();
     /** Guarded by this. */
     private final Set<List<Object>> touched = new HashSet<>();
     private List<Row> rows = List.of();
@@ -57,6 +58,18 @@ public final class SnapshotWindow {
     /** Completes when the reader passed the watermark (or the window was given up). */
     public CompletableFuture<Outcome> closed() {
         return closed;
+    }
+
+    /**
+     * Completes when the listener has handled every row the window delivered (or its error policy disposed of them):
+     * a snapshot may then count them as done across a restart. Never completes for a window given up.
+     */
+    public CompletableFuture<Void> handled() {
+        return handled;
+    }
+
+    void markHandled() {
+        handled.complete(null);
     }
 
     /** The chunk's rows, attached before its watermark commits. */

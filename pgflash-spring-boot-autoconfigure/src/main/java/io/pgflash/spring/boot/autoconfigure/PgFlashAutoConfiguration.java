@@ -84,6 +84,7 @@ public final class PgFlashAutoConfiguration {
                 .group(group)
                 .slotName(wal.getSlotName())
                 .publicationName(wal.getPublicationName())
+                .stateSchema(wal.getStateSchema())
                 .heartbeatInterval(wal.getHeartbeatInterval())
                 .statusInterval(wal.getStatusInterval())
                 .replicaIdentityFull(wal.isReplicaIdentityFull())

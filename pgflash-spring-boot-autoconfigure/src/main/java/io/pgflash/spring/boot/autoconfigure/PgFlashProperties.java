@@ -291,6 +291,20 @@ public class PgFlashProperties {
         /** Where streamed transactions past streamed-memory are kept until they end; defaults to java.io.tmpdir. */
         private Path spillDirectory;
 
+        /**
+         * Schema of the table where the group keeps its initial snapshots' checkpoints beside its slot; created with
+         * the table when an initial snapshot first runs.
+         */
+        private String stateSchema = "pgflash";
+
+        public String getStateSchema() {
+            return stateSchema;
+        }
+
+        public void setStateSchema(String stateSchema) {
+            this.stateSchema = stateSchema;
+        }
+
         public String getSlotName() {
             return slotName;
         }
