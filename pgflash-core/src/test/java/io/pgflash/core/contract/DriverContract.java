@@ -14,6 +14,7 @@ import io.pgflash.core.SnapshotMode;
 import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.Subscription;
+import io.pgflash.core.TableWriters;
 import io.pgflash.core.TableName;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
@@ -48,7 +49,7 @@ public abstract class DriverContract extends FlashTestBase {
     /** A new driver of the kind under test, in a consumer group (or schema) of its own per test. */
     protected abstract ChangeDriver newDriver();
 
-    /** Rows of the table the snapshot tests mirror while {@link Writer}s change it. */
+    /** Rows of the table the snapshot tests mirror while {@link TableWriters} change it. */
     protected static final int MIRRORED_ROWS = 100_000;
     /** Their snapshots' chunk size: a hundred chunks, each a window the writers can hit. */
     private static final int MIRROR_CHUNK = 1000;
@@ -506,10 +507,11 @@ public abstract class DriverContract extends FlashTestBase {
         flash.subscribe(SubscriptionSpec.table("posts").splitKeyChanges(true).snapshot(SnapshotMode.INITIAL).build(),
                 mirror);
 
-        Writer writer = new Writer(MIRRORED_ROWS + 1);
+        TableWriters writer = new TableWriters(db, "posts", MIRRORED_ROWS + 1);
         try (writer) {
             flash.start();
-            await().atMost(MIRROR_WAIT).until(() -> mirror.completed.get() && writer.statements.get() > 200); // written throughout
+            // written throughout
+            await().atMost(MIRROR_WAIT).until(() -> mirror.completed.get() && writer.statements() > 200);
         }
         db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
         await().atMost(MIRROR_WAIT).until(() -> mirror.rows().containsKey(0));
@@ -533,13 +535,13 @@ public abstract class DriverContract extends FlashTestBase {
                 .splitKeyChanges(true).build(), mirror);
         flash.start();
 
-        Writer writer = new Writer(MIRRORED_ROWS + 1);
+        TableWriters writer = new TableWriters(db, "posts", MIRRORED_ROWS + 1);
         long read;
         try (writer) {
-            await().until(() -> writer.statements.get() > 100);
+            await().until(() -> writer.statements() > 100);
             read = flash.snapshot(subscription).get(1, java.util.concurrent.TimeUnit.MINUTES);
-            int after = writer.statements.get();
-            await().until(() -> writer.statements.get() > after + 100);
+            int after = writer.statements();
+            await().until(() -> writer.statements() > after + 100);
         }
         db.execute("INSERT INTO posts VALUES (0, 'last', 0)");
         await().atMost(MIRROR_WAIT).until(() -> mirror.rows().containsKey(0));
@@ -754,55 +756,6 @@ public abstract class DriverContract extends FlashTestBase {
 
         synchronized Map<Integer, String> rows() {
             return Map.copyOf(rows);
-        }
-    }
-
-    /** Four writers of updates, deletes, inserts and key changes on posts, a statement after another, until closed. */
-    static final class Writer implements AutoCloseable {
-        private static final int WRITERS = 4;
-        final AtomicInteger statements = new AtomicInteger();
-        private final AtomicInteger nextId;
-        private volatile boolean writing = true;
-        private final List<Thread> threads = new java.util.ArrayList<>();
-        private final List<Throwable> failures = new CopyOnWriteArrayList<>();
-
-        Writer(int firstNew) {
-            this.nextId = new AtomicInteger(firstNew);
-            for (int i = 0; i < WRITERS; i++) {
-                int seed = 17 + i;
-                Thread thread = new Thread(() -> write(seed), "posts-writer-" + i);
-                thread.setUncaughtExceptionHandler((t, e) -> failures.add(e));
-                threads.add(thread);
-                thread.start();
-            }
-        }
-
-        private void write(int seed) {
-            java.util.Random random = new java.util.Random(seed);
-            try (Connection connection = db.connect(); Statement statement = connection.createStatement()) {
-                while (writing) {
-                    int id = 1 + random.nextInt(nextId.get() - 1);
-                    statement.execute(switch (random.nextInt(4)) {
-                        case 0 -> "DELETE FROM posts WHERE id = " + id;
-                        case 1 -> "INSERT INTO posts VALUES (" + nextId.getAndIncrement() + ", 'new', 0)";
-                        case 2 -> "UPDATE posts SET id = " + nextId.getAndIncrement() + ", version = version + 1"
-                                + " WHERE id = " + id;
-                        default -> "UPDATE posts SET version = version + 1, title = 'changed' WHERE id = " + id;
-                    });
-                    statements.incrementAndGet();
-                }
-            } catch (SQLException e) {
-                throw new IllegalStateException(e);
-            }
-        }
-
-        @Override
-        public void close() throws InterruptedException {
-            writing = false;
-            for (Thread thread : threads) {
-                thread.join();
-            }
-            assertThat(failures).as("writers' failures").isEmpty();
         }
     }
 }

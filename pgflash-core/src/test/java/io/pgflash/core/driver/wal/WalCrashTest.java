@@ -89,11 +89,21 @@ public class WalCrashTest extends FlashTestBase {
     /** Starts {@link CrashTestConsumer} in a JVM of its own and waits until it subscribed. */
     public static Process startConsumer(List<String> jvmOptions, String group, Path file, String driver, String table)
             throws Exception {
+        List<String> command = new java.util.ArrayList<>(jvmOptions);
+        command.addAll(List.of(CrashTestConsumer.class.getName(), db.jdbcUrl(), db.user(), db.password(), group,
+                file.toString(), driver, table));
+        return startProcess(command);
+    }
+
+    /**
+     * Starts a JVM on the test's class path with {@code arguments} (options, main class and its arguments) and waits
+     * until it prints READY; its output goes on to this one's.
+     */
+    public static Process startProcess(List<String> arguments) throws Exception {
         List<String> command = new java.util.ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), CrashTestConsumer.class.getName(),
-                db.jdbcUrl(), db.user(), db.password(), group, file.toString(), driver, table));
+        command.addAll(List.of("-cp", System.getProperty("java.class.path")));
+        command.addAll(arguments);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         BufferedReader output = new BufferedReader(new InputStreamReader(process.getInputStream(),
                 StandardCharsets.UTF_8));
