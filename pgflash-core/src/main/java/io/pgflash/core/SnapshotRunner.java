@@ -164,7 +164,15 @@ final class SnapshotRunner {
             connection.setAutoCommit(false);
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             ChunkCheckpoints checkpoints = checkpoints(job);
-            Checkpoint start = checkpoints.start(connection);
+            Checkpoint start;
+            try {
+                start = checkpoints.start(connection);
+            } catch (SQLException | RuntimeException e) {
+                tally.failed(e); // a listener waiting for the snapshot learns it will not come
+                dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.FAILED, 0,
+                        Instant.now()));
+                throw e;
+            }
             if (start.completed()) {
                 log.info("Snapshot of {} for subscription {} was completed by an earlier start of its group ({} rows);"
                         + " not taken again", table, job.route().id(), start.rows());

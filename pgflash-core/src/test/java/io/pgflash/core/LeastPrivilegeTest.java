@@ -2,6 +2,7 @@ package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.driver.ChangeDriver;
@@ -160,6 +161,28 @@ class LeastPrivilegeTest extends FlashTestBase {
         PgFlash flash = flashAs(app, walDriver().build());
         assertThatThrownBy(flash::start).hasMessageContaining("lacks the REPLICATION attribute")
                 .hasMessageContaining("ALTER ROLE");
+    }
+
+    @Test
+    void walInitialSnapshotWithoutCreateOnTheDatabaseNamesTheFixAndWorksOnceTheSchemaIsMade() throws Exception {
+        db.execute("ALTER TABLE posts OWNER TO " + db.user(), "CREATE PUBLICATION lp_pub FOR TABLE posts",
+                "GRANT SELECT ON posts TO " + app, "INSERT INTO posts VALUES (1, 'kept')",
+                "ALTER ROLE " + app + " REPLICATION", "REVOKE CREATE ON DATABASE " + db.name() + " FROM " + app);
+        try {
+            PgFlash flash = flashAs(app, walDriver().publicationName("lp_pub").stateSchema("lp_state").build());
+            Subscription subscription = flash.subscribe(SubscriptionSpec.table("posts").id("copy")
+                    .snapshot(SnapshotMode.INITIAL).build(), event -> { });
+            flash.start();
+            await().until(() -> flash.snapshots().stream().anyMatch(progress -> progress.failure() != null));
+            assertThat(flash.snapshots().get(0).failure()).contains("\"lp_state\".snapshot_checkpoints")
+                    .contains("CREATE SCHEMA \"lp_state\" AUTHORIZATION");
+
+            db.execute("CREATE SCHEMA lp_state AUTHORIZATION " + app);
+            assertThat(flash.snapshot(subscription).get(1, java.util.concurrent.TimeUnit.MINUTES)).isEqualTo(1);
+        } finally {
+            db.execute("ALTER ROLE " + app + " NOREPLICATION", "DROP PUBLICATION lp_pub",
+                    "GRANT CREATE ON DATABASE " + db.name() + " TO " + app, "DROP SCHEMA IF EXISTS lp_state CASCADE");
+        }
     }
 
     @Test

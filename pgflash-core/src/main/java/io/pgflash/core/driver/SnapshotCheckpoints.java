@@ -111,6 +111,17 @@ public final class SnapshotCheckpoints {
         }
     }
 
+    private boolean schemaExists(Connection connection) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT EXISTS (SELECT FROM pg_catalog.pg_namespace WHERE nspname = ?)")) {
+            statement.setString(1, schema);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                return rs.getBoolean(1);
+            }
+        }
+    }
+
     /** Creates the schema and table unless they exist, one instance at a time; names the fix when it may not. */
     private void ensureTable(Connection connection) throws SQLException {
         if (exists(connection)) {
@@ -121,7 +132,9 @@ public final class SnapshotCheckpoints {
             connection.setAutoCommit(false);
             try {
                 statement.execute("SELECT pg_advisory_xact_lock(hashtext('pgflash snapshot checkpoints'))");
-                statement.execute("CREATE SCHEMA IF NOT EXISTS " + TableName.quote(schema));
+                if (!schemaExists(connection)) { // CREATE SCHEMA IF NOT EXISTS needs CREATE on the database anyway
+                    statement.execute("CREATE SCHEMA " + TableName.quote(schema));
+                }
                 statement.execute("CREATE TABLE IF NOT EXISTS " + table() + " (grp text NOT NULL,"
                         + " subscription text NOT NULL, signature text NOT NULL, last_key text[],"
                         + " row_count bigint NOT NULL, completed boolean NOT NULL, saved_at timestamptz NOT NULL"
