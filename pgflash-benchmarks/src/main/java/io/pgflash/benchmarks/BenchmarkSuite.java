@@ -144,13 +144,17 @@ public final class BenchmarkSuite {
                     snapshot.createTable(snapshotRows);
                     try {
                         List<Double> copy = new ArrayList<>();
-                        Map<Consumers, SnapshotRead.Result> results = new LinkedHashMap<>();
+                        Map<String, SnapshotRead.Result> results = new LinkedHashMap<>();
                         copy.add(snapshot.copyRowsPerSecond());
-                        for (Consumers kind : Consumers.PGFLASH) {
+                        for (Consumers kind : List.of(Consumers.NOTIFY, Consumers.DURABLE, Consumers.WAL,
+                                Consumers.DEBEZIUM)) {
                             if (consumerSelected(kind)) {
-                                results.put(kind, snapshot.run(kind));
+                                results.put(kind.label(), snapshot.run(kind, false));
                                 copy.add(snapshot.copyRowsPerSecond()); // alternating, as the machine drifts
                             }
+                        }
+                        if (consumerSelected(Consumers.WAL)) {
+                            results.put(Report.SNAPSHOT_WITH_WRITER, snapshot.run(Consumers.WAL, true));
                         }
                         report.snapshot(results, copy, snapshotRows);
                     } finally {

@@ -43,25 +43,7 @@ final class DebeziumConsumer implements ChangeConsumer {
     /** Starts the engine and returns once it streams from its slot (the engine starts asynchronously). */
     @Override
     public void start() throws Exception {
-        URI uri = URI.create(server.url.substring("jdbc:".length()));
-        Properties properties = new Properties();
-        properties.setProperty("name", "bench");
-        properties.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
-        properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
-        properties.setProperty("offset.storage.file.filename", offsets.toString());
-        properties.setProperty("offset.flush.interval.ms", "1000");
-        properties.setProperty("database.hostname", uri.getHost());
-        properties.setProperty("database.port", String.valueOf(uri.getPort()));
-        properties.setProperty("database.user", server.user);
-        properties.setProperty("database.password", server.password);
-        properties.setProperty("database.dbname", uri.getPath().substring(1));
-        properties.setProperty("topic.prefix", "bench");
-        properties.setProperty("plugin.name", "pgoutput");
-        properties.setProperty("slot.name", slot);
-        properties.setProperty("publication.name", slot);
-        properties.setProperty("publication.autocreate.mode", "filtered");
-        properties.setProperty("table.include.list", "public.bench");
-        properties.setProperty("snapshot.mode", "no_data");
+        Properties properties = properties(server, slot, offsets, "bench", "no_data");
         engine = DebeziumEngine.create(ChangeEventFormat.of(Connect.class))
                 .using(properties)
                 .using((success, message, error) -> {
@@ -85,6 +67,34 @@ final class DebeziumConsumer implements ChangeConsumer {
             }
             Thread.sleep(50);
         }
+    }
+
+    /**
+     * The embedded engine's settings: the PostgreSQL connector reading {@code public.<table>} with pgoutput through
+     * {@code slot} (and a publication of that name it makes), offsets in the file {@code offsets}, records on topic
+     * {@code bench.public.<table>}, the snapshot mode as given.
+     */
+    static Properties properties(BenchServer server, String slot, Path offsets, String table, String snapshotMode) {
+        URI uri = URI.create(server.url.substring("jdbc:".length()));
+        Properties properties = new Properties();
+        properties.setProperty("name", "bench");
+        properties.setProperty("connector.class", "io.debezium.connector.postgresql.PostgresConnector");
+        properties.setProperty("offset.storage", "org.apache.kafka.connect.storage.FileOffsetBackingStore");
+        properties.setProperty("offset.storage.file.filename", offsets.toString());
+        properties.setProperty("offset.flush.interval.ms", "1000");
+        properties.setProperty("database.hostname", uri.getHost());
+        properties.setProperty("database.port", String.valueOf(uri.getPort()));
+        properties.setProperty("database.user", server.user);
+        properties.setProperty("database.password", server.password);
+        properties.setProperty("database.dbname", uri.getPath().substring(1));
+        properties.setProperty("topic.prefix", "bench");
+        properties.setProperty("plugin.name", "pgoutput");
+        properties.setProperty("slot.name", slot);
+        properties.setProperty("publication.name", slot);
+        properties.setProperty("publication.autocreate.mode", "filtered");
+        properties.setProperty("table.include.list", "public." + table);
+        properties.setProperty("snapshot.mode", snapshotMode);
+        return properties;
     }
 
     @Override

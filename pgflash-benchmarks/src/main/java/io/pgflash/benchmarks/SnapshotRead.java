@@ -2,6 +2,7 @@ package io.pgflash.benchmarks;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.ChangeListener;
+import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SnapshotMode;
 import io.pgflash.core.SnapshotNotice;
@@ -20,14 +21,21 @@ import org.postgresql.PGConnection;
 /**
  * Snapshots: a table of N rows read by an initial snapshot of one subscription, in a client JVM of its own
  * ({@value #HEAP}, the issue's memory bound), against {@code COPY ... TO STDOUT} of the same table (the server's
- * limit) in the same run. Reported with the peak heap, and for the WAL driver the WAL its slot kept at the end.
+ * limit) and Debezium embedded with {@code snapshot.mode=initial} in the same run. Reported with the peak heap, and for
+ * the WAL driver the WAL its slot kept at the end, also with writers updating the table throughout.
  */
 final class SnapshotRead {
 
     static final String HEAP = "-Xmx256m";
     static final String TABLE = "snap";
 
-    record Result(double rowsPerSecond, double peakHeapMb, double retainedWalMb, String failure) {
+    /**
+     * @param retainedWalMb the WAL the slot kept at the end (-1: no slot)
+     * @param writtenWalMb the WAL written while the snapshot ran (-1: not measured)
+     * @param unconfirmedWalMb the WAL past the slot's confirmed position at the end (-1: no slot)
+     */
+    record Result(double rowsPerSecond, double peakHeapMb, double retainedWalMb, double writtenWalMb,
+            double unconfirmedWalMb, String failure) {
 
         boolean finished() {
             return failure == null;
@@ -62,26 +70,32 @@ final class SnapshotRead {
         }
     }
 
-    Result run(Consumers kind) throws Exception {
-        ChildJvm.Run child = ChildJvm.run(SnapshotRead.class, HEAP, server, kind.name());
+    /** A pgflash client of {@code kind} (or Debezium), with writers updating the table throughout if asked. */
+    Result run(Consumers kind, boolean writers) throws Exception {
+        ChildJvm.Run child = ChildJvm.run(SnapshotRead.class, HEAP, server, kind.name(), String.valueOf(writers));
         if (child.failure() != null) {
-            return new Result(0, 0, 0, child.failure());
+            return new Result(0, 0, -1, -1, -1, child.failure());
         }
         double[] f = child.fields();
-        return new Result(f[0], f[1], f[2], null);
+        return new Result(f[0], f[1], f[2], f[3], f[4], null);
     }
 
-    /** The child JVM: the arg is the consumer kind; the server comes from bench.url, the table exists. */
+    /** The child JVM: the consumer kind and whether writers run; the server comes from bench.url, the table exists. */
     public static void main(String[] args) throws Exception {
         Consumers kind = Consumers.valueOf(args[0]);
+        boolean writers = Boolean.parseBoolean(args[1]);
         try (BenchServer server = BenchServer.start()) {
             server.recreateBenchTable(); // checks no slot is left over
-            String slot = BenchServer.uniqueName("pgflash_snap");
-            try (PgFlash flash = PgFlash.builder().jdbcUrl(server.url, server.user, server.password)
-                    .driver(driver(kind, slot)).build()) {
-                measure(server, flash, kind == Consumers.WAL ? slot : null);
-            } finally {
-                server.execute("DROP SCHEMA IF EXISTS bench_snap_durable CASCADE");
+            String slot = BenchServer.uniqueName(kind == Consumers.DEBEZIUM ? "debezium_snap" : "pgflash_snap");
+            if (kind == Consumers.DEBEZIUM) {
+                measureDebezium(server, slot);
+            } else {
+                try (PgFlash flash = PgFlash.builder().jdbcUrl(server.url, server.user, server.password)
+                        .driver(driver(kind, slot)).build()) {
+                    measure(server, flash, kind == Consumers.WAL ? slot : null, writers);
+                } finally {
+                    server.execute("DROP SCHEMA IF EXISTS bench_snap_durable CASCADE");
+                }
             }
         }
         System.exit(0);
@@ -96,13 +110,15 @@ final class SnapshotRead {
         };
     }
 
-    private static void measure(BenchServer server, PgFlash flash, String slot) throws Exception {
+    private static void measure(BenchServer server, PgFlash flash, String slot, boolean writers) throws Exception {
         AtomicLong rows = new AtomicLong();
         CountDownLatch completed = new CountDownLatch(1);
         flash.subscribe(SubscriptionSpec.table(TABLE).snapshot(SnapshotMode.INITIAL).build(), new ChangeListener() {
             @Override
             public void onChange(ChangeEvent event) {
-                rows.incrementAndGet();
+                if (event.operation() == Operation.READ) {
+                    rows.incrementAndGet();
+                }
             }
 
             @Override
@@ -115,6 +131,8 @@ final class SnapshotRead {
         System.gc();
         HeapSampler heap = new HeapSampler();
         heap.start();
+        String walAtStart = server.queryString("SELECT pg_current_wal_lsn()::text");
+        Thread writer = writers ? startWriter(server, completed) : null;
         long start = System.nanoTime();
         flash.start();
         if (!completed.await(10, TimeUnit.MINUTES)) {
@@ -122,10 +140,81 @@ final class SnapshotRead {
         }
         double rowsPerSecond = rows.get() / ((System.nanoTime() - start) / 1e9);
         heap.interrupt();
-        double retainedWalMb = slot == null ? 0 : Double.parseDouble(server.queryString(
+        if (writer != null) {
+            writer.join();
+        }
+        double retainedWalMb = slot == null ? -1 : Double.parseDouble(server.queryString(
                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) / 1048576.0 FROM pg_replication_slots"
                         + " WHERE slot_name = '" + slot + "'"));
+        double unconfirmedWalMb = slot == null ? -1 : Double.parseDouble(server.queryString(
+                "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), confirmed_flush_lsn) / 1048576.0 FROM"
+                        + " pg_replication_slots WHERE slot_name = '" + slot + "'"));
+        double writtenWalMb = Double.parseDouble(server.queryString("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '"
+                + walAtStart + "') / 1048576.0"));
         System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0 + " "
-                + retainedWalMb);
+                + retainedWalMb + " " + writtenWalMb + " " + unconfirmedWalMb);
+    }
+
+    /** Updates random rows of the table, a transaction each, until the snapshot completed. */
+    private static Thread startWriter(BenchServer server, CountDownLatch completed) {
+        Thread writer = new Thread(() -> {
+            java.util.Random random = new java.util.Random(7);
+            try (Connection connection = server.connect();
+                    java.sql.PreparedStatement update = connection.prepareStatement(
+                            "UPDATE " + TABLE + " SET n = n + 1 WHERE id = ?")) {
+                int rows = Integer.parseInt(server.queryString("SELECT count(*) FROM " + TABLE));
+                while (completed.getCount() > 0) {
+                    update.setInt(1, 1 + random.nextInt(rows));
+                    update.executeUpdate();
+                }
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+        }, "snapshot-bench-writer");
+        writer.start();
+        return writer;
+    }
+
+    /**
+     * Debezium's embedded engine with {@code snapshot.mode=initial} on the table: rows per second from the engine's
+     * start to its last snapshot record, with its peak heap; its slot is dropped after.
+     */
+    private static void measureDebezium(BenchServer server, String slot) throws Exception {
+        int expected = Integer.parseInt(server.queryString("SELECT count(*) FROM " + TABLE));
+        java.nio.file.Path offsets = java.nio.file.Files.createTempFile("debezium-snapshot-offsets", ".dat");
+        java.nio.file.Files.delete(offsets); // a new connector: no offsets
+        AtomicLong rows = new AtomicLong();
+        CountDownLatch completed = new CountDownLatch(1);
+        String topic = "bench.public." + TABLE;
+        System.gc();
+        HeapSampler heap = new HeapSampler();
+        heap.start();
+        long start = System.nanoTime();
+        try (io.debezium.engine.DebeziumEngine<io.debezium.engine.RecordChangeEvent<
+                org.apache.kafka.connect.source.SourceRecord>> engine = io.debezium.engine.DebeziumEngine
+                        .create(io.debezium.engine.format.ChangeEventFormat.of(io.debezium.embedded.Connect.class))
+                        .using(DebeziumConsumer.properties(server, slot, offsets, TABLE, "initial"))
+                        .notifying(event -> {
+                            if (event.record().value() != null && topic.equals(event.record().topic())
+                                    && rows.incrementAndGet() == expected) {
+                                completed.countDown();
+                            }
+                        })
+                        .build()) {
+            java.util.concurrent.ExecutorService executor = java.util.concurrent.Executors.newSingleThreadExecutor();
+            executor.execute(engine);
+            if (!completed.await(20, TimeUnit.MINUTES)) {
+                throw new IllegalStateException("Debezium's snapshot did not complete in 20 minutes: " + rows.get()
+                        + " of " + expected + " rows");
+            }
+            double rowsPerSecond = rows.get() / ((System.nanoTime() - start) / 1e9);
+            heap.interrupt();
+            System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0 + " -1 -1 -1");
+            executor.shutdown();
+        } finally {
+            server.dropSlotWhenInactive(slot);
+            server.execute("DROP PUBLICATION IF EXISTS " + slot);
+            java.nio.file.Files.deleteIfExists(offsets);
+        }
     }
 }
