@@ -659,7 +659,8 @@ public abstract class DriverContract extends FlashTestBase {
         final AtomicInteger reads = new AtomicInteger();
         final List<String> notices = new CopyOnWriteArrayList<>();
         final List<ChangeEvent> changes = new CopyOnWriteArrayList<>();
-        private final int holdAt;
+        /** The READ to hold (0: none); set before the snapshot reaches it. */
+        volatile int holdAt;
         private int seen;
 
         Gate(int holdAt) {

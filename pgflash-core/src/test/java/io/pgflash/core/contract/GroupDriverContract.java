@@ -7,6 +7,7 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Operation;
 import io.pgflash.core.Recorder;
+import io.pgflash.core.SnapshotMode;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.GroupRole;
@@ -97,7 +98,6 @@ public abstract class GroupDriverContract extends DriverContract {
         return first.role() == GroupRole.ACTIVE ? first : second;
     }
 
-    /** Cuts the members off the database for {@code length}, running {@code meanwhile} during it. */
     /**
      * The group keeps its snapshots' places: the next start goes on after the chunks the listener handled (nine of
      * 100 rows), and a start after the snapshot completed takes none.
@@ -122,6 +122,45 @@ public abstract class GroupDriverContract extends DriverContract {
         assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
     }
 
+    /**
+     * The checkpoints belong to the group, not to an instance: a standby that takes over from a reader killed in the
+     * middle of an initial snapshot goes on after the chunks that reader's listener handled.
+     */
+    @Test
+    void aStandbyThatTakesOverGoesOnWithTheInitialSnapshotAfterTheChunksTheKilledReaderHandled() {
+        db.execute("INSERT INTO posts SELECT g, 'post ' || g FROM generate_series(1, " + INTERRUPTED_ROWS + ") g");
+        SubscriptionSpec spec = SubscriptionSpec.table("posts").id("taken-over").snapshot(SnapshotMode.INITIAL)
+                .build();
+        Member first = member(spec, new Gate(INTERRUPTED_AT));
+        Member second = member(spec, new Gate(INTERRUPTED_AT));
+        Member reader = awaitOneReaderAndOneStandby(first, second);
+        Member standby = reader == first ? second : first;
+        standby.gate.holdAt = 0; // it reads the rest in one go
+        await().until(() -> reader.gate.holding.getCount() == 0);
+        await().until(() -> checkpointedRows("taken-over") == INTERRUPTED_AT - 100); // the nine chunks before
+        reader.kill();
+
+        await().atMost(Duration.ofSeconds(30)).until(() -> standby.gate.notices.contains("COMPLETED at "
+                + INTERRUPTED_ROWS + " rows"));
+        assertThat(standby.gate.notices).containsExactly("RESUMED at 900 rows", "COMPLETED at " + INTERRUPTED_ROWS
+                + " rows");
+        assertThat(standby.gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+        reader.gate.release.countDown();
+    }
+
+    /** The rows the checkpoints of this schema count for a subscription id (0 without one). */
+    private static long checkpointedRows(String subscription) {
+        try (java.sql.Connection connection = db.connect(); java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet rs = statement.executeQuery("SELECT coalesce(max(row_count), 0) FROM"
+                        + " pgflash.snapshot_checkpoints WHERE subscription = '" + subscription + "' AND NOT completed")) {
+            rs.next();
+            return rs.getLong(1);
+        } catch (java.sql.SQLException e) {
+            return 0; // the table is made by the first snapshot
+        }
+    }
+
+    /** Cuts the members off the database for {@code length}, running {@code meanwhile} during it. */
     private static void outage(Duration length, Runnable meanwhile, Member... cutOff) {
         long end = System.nanoTime() + length.toNanos();
         for (Member member : cutOff) {
@@ -138,7 +177,12 @@ public abstract class GroupDriverContract extends DriverContract {
     }
 
     private Member member() {
-        Member member = new Member(groupMember(group, STANDBY_INTERVAL));
+        return member(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), null);
+    }
+
+    /** A member whose one subscription is {@code spec}, to its recorder, or to {@code gate} if given. */
+    private Member member(SubscriptionSpec spec, Gate gate) {
+        Member member = new Member(groupMember(group, STANDBY_INTERVAL), spec, gate);
         members.add(member);
         return member;
     }
@@ -149,12 +193,14 @@ public abstract class GroupDriverContract extends DriverContract {
         final Recorder recorder = new Recorder();
         final AtomicInteger failedAttempts = new AtomicInteger();
         final List<Integer> reconnects = new CopyOnWriteArrayList<>();
+        final Gate gate;
         final PgFlash flash;
 
-        Member(ChangeDriver driver) {
+        Member(ChangeDriver driver, SubscriptionSpec spec, Gate gate) {
+            this.gate = gate;
             flash = PgFlash.builder().jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password()).driver(driver)
-                    .shutdownTimeout(Duration.ofSeconds(2)).observer(this).build();
-            flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).build(), recorder);
+                    .shutdownTimeout(Duration.ofSeconds(2)).snapshotChunkSize(100).observer(this).build();
+            flash.subscribe(spec, gate != null ? gate : recorder);
             flash.start();
         }
 
