@@ -8,6 +8,7 @@ import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.spring.listener.InvalidListenerException;
 import io.pgflash.spring.listener.ListenerEndpoint;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.spring.listener.ListenerInvocations;
 import io.pgflash.spring.listener.MethodChangeListener;
 import io.pgflash.spring.listener.PgChangeListenerGap;
 import io.pgflash.spring.listener.PgChangeListenerSnapshot;
@@ -43,6 +44,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         implements BeanPostProcessor, BeanFactoryAware, ApplicationEventPublisherAware, SmartInitializingSingleton {
 
     private final Supplier<ErrorPolicy> defaultErrorPolicy;
+    private final Supplier<ListenerInvocations> invocations;
     /** Methods found before all singletons existed; later beans (lazy, prototype) register at once. */
     private final List<Found> found = new ArrayList<>();
     private ConfigurableBeanFactory beanFactory;
@@ -53,7 +55,17 @@ public class PgChangeListenerAnnotationBeanPostProcessor
 
     /** @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built) */
     public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy) {
+        this(defaultErrorPolicy, () -> ListenerInvocations.DIRECT);
+    }
+
+    /**
+     * @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built)
+     * @param invocations what runs each listener call (an observation), read when the endpoints are built
+     */
+    public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy,
+            Supplier<ListenerInvocations> invocations) {
         this.defaultErrorPolicy = defaultErrorPolicy;
+        this.invocations = invocations;
     }
 
     @Override
@@ -125,7 +137,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         }
         String listenerId = id;
         // outside an application context (events null) there is nobody to tell
-        MethodChangeListener listener = MethodChangeListener.of(found.bean, method, conversionService(), gap -> {
+        MethodChangeListener methodListener = MethodChangeListener.of(found.bean, method, conversionService(), gap -> {
             if (events != null) {
                 events.publishEvent(new PgChangeListenerGap(listenerId, gap));
             }
@@ -134,6 +146,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
                 events.publishEvent(new PgChangeListenerSnapshot(listenerId, notice));
             }
         });
+        MethodChangeListener listener = methodListener.invokedThrough(listenerId, invocations.get());
         try {
             SubscriptionSpec.Builder spec = SubscriptionSpec.table(table)
                     .operations(annotation.ops())

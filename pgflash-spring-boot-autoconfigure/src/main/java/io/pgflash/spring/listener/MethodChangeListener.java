@@ -36,10 +36,19 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
     private final Consumer<SnapshotNotice> snapshots;
     private final boolean bindsOldRow;
     private final boolean bindsRow;
+    private final String listenerId;
+    private final ListenerInvocations invocations;
 
     private MethodChangeListener(Object bean, Method method, List<Function<ChangeEvent, Object>> arguments,
             boolean batch, Consumer<StreamGap> gaps, Consumer<SnapshotNotice> snapshots, boolean bindsOldRow,
             boolean bindsRow) {
+        this(bean, method, arguments, batch, gaps, snapshots, bindsOldRow, bindsRow, describe(method),
+                ListenerInvocations.DIRECT);
+    }
+
+    private MethodChangeListener(Object bean, Method method, List<Function<ChangeEvent, Object>> arguments,
+            boolean batch, Consumer<StreamGap> gaps, Consumer<SnapshotNotice> snapshots, boolean bindsOldRow,
+            boolean bindsRow, String listenerId, ListenerInvocations invocations) {
         this.bean = bean;
         this.method = method;
         this.arguments = arguments;
@@ -48,7 +57,15 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
         this.snapshots = snapshots;
         this.bindsOldRow = bindsOldRow;
         this.bindsRow = bindsRow;
+        this.listenerId = listenerId;
+        this.invocations = invocations;
         ReflectionUtils.makeAccessible(method);
+    }
+
+    /** This listener with its calls run through {@code invocations} (an observation each), as {@code listenerId}. */
+    public MethodChangeListener invokedThrough(String listenerId, ListenerInvocations invocations) {
+        return new MethodChangeListener(bean, method, arguments, batch, gaps, snapshots, bindsOldRow, bindsRow,
+                listenerId, invocations);
     }
 
     /** Checks the method's parameters and prepares how each is resolved; gap notices are logged. */
@@ -144,6 +161,14 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
 
     @Override
     public void onChange(ChangeEvent event) throws Exception {
+        if (invocations == ListenerInvocations.DIRECT) {
+            call(event);
+        } else {
+            invocations.invoke(listenerId, List.of(event), false, () -> call(event)); // binding included
+        }
+    }
+
+    private void call(ChangeEvent event) throws Exception {
         Object[] values = new Object[arguments.size()];
         for (int i = 0; i < values.length; i++) {
             values[i] = arguments.get(i).apply(event);
@@ -153,7 +178,7 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
 
     @Override
     public void onChanges(List<ChangeEvent> events) throws Exception {
-        invoke(new Object[] {events});
+        invocations.invoke(listenerId, events, true, () -> invoke(new Object[] {events}));
     }
 
     private void invoke(Object[] values) throws Exception {

@@ -13,6 +13,9 @@ import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.spring.annotation.PgChangeListenerAnnotationBeanPostProcessor;
 import io.pgflash.spring.health.LastEventTracker;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
+import io.pgflash.spring.listener.ListenerInvocations;
+import io.pgflash.spring.observation.ObservedListenerInvocations;
+import io.pgflash.spring.observation.PgChangeListenerObservationConvention;
 import java.util.List;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
@@ -23,6 +26,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
+import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Role;
 import org.springframework.core.env.Environment;
 
@@ -130,8 +134,30 @@ public final class PgFlashAutoConfiguration {
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static PgChangeListenerAnnotationBeanPostProcessor pgChangeListenerAnnotationBeanPostProcessor(
-            ObjectProvider<PgFlashProperties> properties) {
-        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()));
+            ObjectProvider<PgFlashProperties> properties, ObjectProvider<ListenerInvocations> invocations) {
+        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()),
+                () -> invocations.getIfAvailable(() -> ListenerInvocations.DIRECT));
+    }
+
+    /**
+     * Each listener call in an observation where Micrometer's observation API is present and an
+     * {@code ObservationRegistry} bean exists (Boot's actuator makes one), unless {@code pgflash.observation.enabled}
+     * is false.
+     */
+    @Configuration(proxyBeanMethods = false)
+    @ConditionalOnClass(name = "io.micrometer.observation.ObservationRegistry")
+    @ConditionalOnBooleanProperty(name = "pgflash.observation.enabled", matchIfMissing = true)
+    static class ListenerObservationConfiguration {
+
+        @Bean
+        @ConditionalOnMissingBean
+        ListenerInvocations pgFlashListenerInvocations(
+                ObjectProvider<io.micrometer.observation.ObservationRegistry> registry,
+                ObjectProvider<PgChangeListenerObservationConvention> convention) {
+            io.micrometer.observation.ObservationRegistry observations = registry.getIfUnique();
+            return observations == null ? ListenerInvocations.DIRECT
+                    : new ObservedListenerInvocations(observations, convention.getIfUnique());
+        }
     }
 
     static ErrorPolicy errorPolicy(PgFlashProperties properties) {

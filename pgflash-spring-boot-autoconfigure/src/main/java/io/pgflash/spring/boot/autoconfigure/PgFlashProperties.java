@@ -63,6 +63,8 @@ public class PgFlashProperties {
 
     private final Snapshot snapshot = new Snapshot();
 
+    private final Observation observation = new Observation();
+
     public boolean isEnabled() {
         return enabled;
     }
@@ -151,6 +153,10 @@ public class PgFlashProperties {
 
     public Snapshot getSnapshot() {
         return snapshot;
+    }
+
+    public Observation getObservation() {
+        return observation;
     }
 
     /** The change sources. */
@@ -399,6 +405,21 @@ public class PgFlashProperties {
 
         public void setTimeout(Duration timeout) {
             this.timeout = timeout;
+        }
+    }
+
+    /** Tracing: each listener call in a Micrometer observation. */
+    public static class Observation {
+
+        /** Whether each @PgChangeListener call runs in an observation, where an ObservationRegistry bean exists. */
+        private boolean enabled = true;
+
+        public boolean isEnabled() {
+            return enabled;
+        }
+
+        public void setEnabled(boolean enabled) {
+            this.enabled = enabled;
         }
     }
 
