@@ -6,7 +6,9 @@ import java.time.Duration;
 /**
  * What happens when a listener throws: the event is tried up to {@code maxAttempts} times in all, waiting
  * {@code backOff} between tries, then handed to the {@code recoverer}, or logged and skipped when there is none.
- * The dispatching thread never dies of a listener's exception.
+ * The dispatching thread never dies of a listener's exception. An exception that is (or is caused by) a
+ * {@link NonRetryable} one is not tried again: the event goes to the recoverer at once (a blocking policy still
+ * blocks).
  */
 public record ErrorPolicy(int maxAttempts, BackOff backOff, @Nullable Recoverer recoverer) {
 

@@ -49,7 +49,7 @@ public final class Row {
     public @Nullable Object get(String column) {
         if (!values.containsKey(column)) {
             if (unchanged.contains(column)) {
-                throw new IllegalStateException("Column '" + column + "' is an unchanged TOASTed value the driver did"
+                throw new UnchangedValueException("Column '" + column + "' is an unchanged TOASTed value the driver did"
                         + " not receive; use REPLICA IDENTITY FULL on the table to get it");
             }
             throw new IllegalArgumentException("Row has no column '" + column + "'; it has " + values.keySet());

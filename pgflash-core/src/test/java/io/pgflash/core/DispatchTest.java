@@ -44,6 +44,30 @@ class DispatchTest extends FlashTestBase {
         assertThat(attempts).hasValue(3);
     }
 
+    /** A value the driver never received does not arrive on a retry: the recoverer gets the event at once. */
+    @Test
+    void anErrorThatARetryCannotCureGoesToTheRecovererAtTheFirstFailure() {
+        List<Throwable> errors = new CopyOnWriteArrayList<>();
+        AtomicInteger attempts = new AtomicInteger();
+        Recorder delivered = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("counters")
+                .errorPolicy(ErrorPolicy.retry(5, BackOff.fixed(Duration.ofMillis(1)))
+                        .thenRecover((event, error) -> errors.add(error))).build(), event -> {
+                    if (event.newRow().get("id").equals(1)) {
+                        attempts.incrementAndGet();
+                        throw new IllegalStateException("bound wrong",
+                                new UnchangedValueException("Column 'body' is an unchanged TOASTed value"));
+                    }
+                    delivered.onChange(event);
+                });
+
+        db.execute("INSERT INTO counters VALUES (1, 0)", "INSERT INTO counters VALUES (2, 0)");
+
+        assertThat(delivered.awaitSingle().newRow().get("id")).isEqualTo(2);
+        assertThat(errors).singleElement().satisfies(e -> assertThat(e).hasMessage("bound wrong"));
+        assertThat(attempts).hasValue(1);
+    }
+
     @Test
     void eventThatKeepsFailingGoesToTheRecovererAndDeliveryGoesOn() {
         List<ChangeEvent> recovered = new CopyOnWriteArrayList<>();

@@ -1,5 +1,6 @@
 package io.pgflash.spring.listener;
 
+import io.pgflash.core.NonRetryable;
 import io.pgflash.core.Row;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
@@ -53,7 +54,15 @@ final class RowBinder {
         if (row == null) {
             return null;
         }
-        return type.cast(plans.computeIfAbsent(type, this::plan).bind(row));
+        try {
+            return type.cast(plans.computeIfAbsent(type, this::plan).bind(row));
+        } catch (RuntimeException e) {
+            if (e instanceof NonRetryable) {
+                throw e;
+            }
+            throw new RowBindingException("A row with columns " + row.columns() + " cannot be bound to " + type.getName() + ": "
+                    + e.getMessage(), e);
+        }
     }
 
     private Plan plan(Class<?> type) {

@@ -3,6 +3,7 @@ package io.pgflash.spring.listener;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.pgflash.core.NonRetryable;
 import io.pgflash.core.Row;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
@@ -84,7 +85,18 @@ class RowBinderTest {
         Row withoutTitle = new Row(values, Set.of("title")); // an unchanged TOASTed value the WAL did not repeat
 
         assertThatThrownBy(() -> binder.bind(withoutTitle, Article.class)).hasMessageContaining("title")
-                .hasMessageContaining("REPLICA IDENTITY FULL");
+                .hasMessageContaining("REPLICA IDENTITY FULL").isInstanceOf(NonRetryable.class);
+    }
+
+    /** The same row fails the same way on a retry: the error says so, and the error policy does not retry it. */
+    @Test
+    void aRowThatCannotBeConvertedFailsAsNotRetryableNamingTheType() {
+        Map<String, Object> values = new LinkedHashMap<>(row().asMap());
+        values.put("status", "ARCHIVED"); // no such constant
+        Row unknownStatus = new Row(values, Set.of());
+
+        assertThatThrownBy(() -> binder.bind(unknownStatus, Article.class)).isInstanceOf(RowBindingException.class)
+                .isInstanceOf(NonRetryable.class).hasMessageContaining(Article.class.getName());
     }
 
     @Test

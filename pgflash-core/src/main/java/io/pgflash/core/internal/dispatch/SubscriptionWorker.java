@@ -263,7 +263,7 @@ final class SubscriptionWorker {
                 if (e instanceof InterruptedException) {
                     Thread.interrupted(); // the listener's own interruption, not a shutdown: a failure like others
                 }
-                if (attempt >= errorPolicy.maxAttempts()) {
+                if (attempt >= errorPolicy.maxAttempts() || !errorPolicy.blocks() && nonRetryable(e)) {
                     if (!recordDeadLetters(events, e)) {
                         return false;
                     }
@@ -283,6 +283,16 @@ final class SubscriptionWorker {
             observe(events, PgFlashObserver.Outcome.SUCCESS, start);
             return true;
         }
+    }
+
+    /** Whether {@code e}, or an exception it was caused by, says that trying again cannot help. */
+    private static boolean nonRetryable(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause() == cause ? null : cause.getCause()) {
+            if (cause instanceof io.pgflash.core.NonRetryable) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** Reports to the observer; its failure must not count as the listener's (that would deliver twice). */
