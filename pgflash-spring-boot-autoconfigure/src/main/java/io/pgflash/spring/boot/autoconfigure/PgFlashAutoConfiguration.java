@@ -5,6 +5,7 @@ import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
+import io.pgflash.core.Recoverer;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.trigger.DurableDriver;
@@ -17,6 +18,7 @@ import io.pgflash.spring.listener.ListenerInvocations;
 import io.pgflash.spring.observation.ObservedListenerInvocations;
 import io.pgflash.spring.observation.PgChangeListenerObservationConvention;
 import java.util.List;
+import org.jspecify.annotations.Nullable;
 import org.springframework.beans.factory.ObjectProvider;
 import org.springframework.beans.factory.config.BeanDefinition;
 import org.springframework.boot.autoconfigure.AutoConfiguration;
@@ -53,36 +55,49 @@ public final class PgFlashAutoConfiguration {
     /** Closed by the client that owns it, not by the context (no inferred destroy method). */
     @Bean(destroyMethod = "")
     @ConditionalOnMissingBean
-    ChangeDriver pgFlashDriver(PgFlashProperties properties, Environment environment) {
+    ChangeDriver pgFlashDriver(PgFlashProperties properties, Environment environment,
+            ObjectProvider<WalDriverCustomizer> wal, ObjectProvider<DurableDriverCustomizer> durable,
+            ObjectProvider<NotifyDriverCustomizer> notify) {
         String group = properties.getGroup() != null ? properties.getGroup()
                 : environment.getProperty("spring.application.name", "default");
         try {
-            return driver(properties, group);
+            return driver(properties, group, wal, durable, notify);
         } catch (IllegalArgumentException e) {
             throw new PgFlashException("Invalid pgflash settings: " + e.getMessage() + " (pgflash.group, or"
                     + " spring.application.name when it is not set; pgflash.trigger.*; pgflash.wal.*)", e);
         }
     }
 
-    private static ChangeDriver driver(PgFlashProperties properties, String group) {
+    private static ChangeDriver driver(PgFlashProperties properties, String group,
+            ObjectProvider<WalDriverCustomizer> wal, ObjectProvider<DurableDriverCustomizer> durable,
+            ObjectProvider<NotifyDriverCustomizer> notify) {
         return switch (properties.getDriver()) {
-            case TRIGGER -> properties.getTrigger().getMode() == PgFlashProperties.TriggerMode.DURABLE
-                    ? DurableDriver.builder()
+            case TRIGGER -> {
+                if (properties.getTrigger().getMode() == PgFlashProperties.TriggerMode.DURABLE) {
+                    DurableDriver.Builder builder = DurableDriver.builder()
                             .schema(properties.getTrigger().getSchema())
                             .group(group)
                             .groupExpiry(properties.getTrigger().getGroupExpiry())
-                            .standbyInterval(properties.getStandbyInterval())
-                            .build()
-                    : NotifyDriver.builder()
-                    .schema(properties.getTrigger().getSchema())
-                    .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
-                    .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown())
-                    .build();
-            case WAL -> walDriver(properties, group);
+                            .standbyInterval(properties.getStandbyInterval());
+                    durable.orderedStream().forEach(customizer -> customizer.customize(builder));
+                    yield builder.build();
+                }
+                NotifyDriver.Builder builder = NotifyDriver.builder()
+                        .schema(properties.getTrigger().getSchema())
+                        .connectionCheckInterval(properties.getTrigger().getConnectionCheckInterval())
+                        .removeSchemaOnShutdown(properties.isRemoveObjectsOnShutdown());
+                notify.orderedStream().forEach(customizer -> customizer.customize(builder));
+                yield builder.build();
+            }
+            case WAL -> {
+                WalDriver.Builder builder = walDriver(properties, group);
+                wal.orderedStream().forEach(customizer -> customizer.customize(builder));
+                yield builder.build();
+            }
         };
     }
 
-    private static WalDriver walDriver(PgFlashProperties properties, String group) {
+    private static WalDriver.Builder walDriver(PgFlashProperties properties, String group) {
         PgFlashProperties.Wal wal = properties.getWal();
         WalDriver.Builder builder = WalDriver.builder()
                 .group(group)
@@ -99,7 +114,7 @@ public final class PgFlashAutoConfiguration {
         if (wal.getSpillDirectory() != null) {
             builder.spillDirectory(wal.getSpillDirectory());
         }
-        return builder.build();
+        return builder;
     }
 
     @Bean
@@ -111,9 +126,9 @@ public final class PgFlashAutoConfiguration {
     @Bean
     @ConditionalOnMissingBean
     PgFlash pgFlash(PgFlashProperties properties, PgFlashConnectionDetails connection, ChangeDriver driver,
-            ObjectProvider<PgFlashObserver> observers) {
+            ObjectProvider<PgFlashObserver> observers, ObjectProvider<PgFlashCustomizer> customizers) {
         List<PgFlashObserver> all = observers.orderedStream().toList();
-        return PgFlash.builder()
+        PgFlash.Builder builder = PgFlash.builder()
                 .connections(ConnectionFactory.of(connection.url(), connection.username(), connection.password()))
                 .driver(driver)
                 .shutdownTimeout(properties.getShutdownTimeout())
@@ -121,8 +136,9 @@ public final class PgFlashAutoConfiguration {
                 .history(properties.getStreams().getHistory())
                 .snapshotChunkSize(properties.getSnapshot().getChunkSize())
                 .snapshotAfterGap(properties.getSnapshot().isAfterGap())
-                .observer(new CompositeObserver(all))
-                .build();
+                .observer(new CompositeObserver(all));
+        customizers.orderedStream().forEach(customizer -> customizer.customize(builder));
+        return builder.build();
     }
 
     @Bean
@@ -134,9 +150,28 @@ public final class PgFlashAutoConfiguration {
     @Bean
     @Role(BeanDefinition.ROLE_INFRASTRUCTURE)
     static PgChangeListenerAnnotationBeanPostProcessor pgChangeListenerAnnotationBeanPostProcessor(
-            ObjectProvider<PgFlashProperties> properties, ObjectProvider<ListenerInvocations> invocations) {
-        return new PgChangeListenerAnnotationBeanPostProcessor(() -> errorPolicy(properties.getObject()),
+            ObjectProvider<PgFlashProperties> properties, ObjectProvider<ListenerInvocations> invocations,
+            ObjectProvider<ErrorPolicy> errorPolicy, ObjectProvider<Recoverer> recoverer,
+            ObjectProvider<BackOff> backOff) {
+        return new PgChangeListenerAnnotationBeanPostProcessor(() -> defaultErrorPolicy(properties.getObject(),
+                errorPolicy.getIfUnique(), recoverer.getIfUnique(), backOff.getIfUnique()),
                 () -> invocations.getIfAvailable(() -> ListenerInvocations.DIRECT));
+    }
+
+    /**
+     * The error policy of listeners that set none: a unique {@code ErrorPolicy} bean, else {@code pgflash.error.*}
+     * with a unique {@code BackOff} bean's back-off; a unique {@code Recoverer} bean recovers for a policy without one.
+     */
+    static ErrorPolicy defaultErrorPolicy(PgFlashProperties properties, @Nullable ErrorPolicy bean,
+            @Nullable Recoverer recoverer, @Nullable BackOff backOff) {
+        ErrorPolicy policy = bean;
+        if (policy == null) {
+            policy = errorPolicy(properties);
+            if (backOff != null) {
+                policy = ErrorPolicy.retry(policy.maxAttempts(), backOff);
+            }
+        }
+        return recoverer != null && policy.recoverer() == null ? policy.thenRecover(recoverer) : policy;
     }
 
     /**

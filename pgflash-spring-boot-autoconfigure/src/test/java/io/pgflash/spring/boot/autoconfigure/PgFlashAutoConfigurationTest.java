@@ -422,4 +422,60 @@ class PgFlashAutoConfigurationTest {
         void onPost(io.pgflash.core.ChangeEvent event) {
         }
     }
+
+    @Test
+    void customizerBeansTuneTheDriverAndTheClientWithoutReplacingThem() {
+        List<PgFlash.Builder> customized = new java.util.concurrent.CopyOnWriteArrayList<>();
+        withDatabase().withBean(NotifyDriverCustomizer.class, () -> builder -> builder.schema("pgflash_customized"))
+                .withBean(PgFlashCustomizer.class, () -> customized::add)
+                .withPropertyValues("pgflash.remove-objects-on-shutdown=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed().hasSingleBean(PgFlash.class);
+                    assertThat(((NotifyDriver) context.getBean(ChangeDriver.class)).schema())
+                            .isEqualTo("pgflash_customized");
+                    assertThat(customized).hasSize(1);
+                });
+        withDatabase().withBean(WalDriverCustomizer.class, () -> builder -> builder.slotName("pgflash_customized"))
+                .withPropertyValues("pgflash.driver=wal", "pgflash.remove-objects-on-shutdown=true")
+                .run(context -> assertThat(((WalDriver) context.getBean(ChangeDriver.class)).slotName())
+                        .isEqualTo("pgflash_customized"));
+    }
+
+    @Test
+    void aUniqueRecovererBeanRecoversForAnnotatedListenersThatSetNone() {
+        List<io.pgflash.core.ChangeEvent> recovered = new java.util.concurrent.CopyOnWriteArrayList<>();
+        withDatabase().withUserConfiguration(FailingListener.class)
+                .withBean(io.pgflash.core.Recoverer.class, () -> (event, error) -> recovered.add(event))
+                .withPropertyValues("pgflash.error.max-attempts=1", "pgflash.remove-objects-on-shutdown=true")
+                .run(context -> {
+                    assertThat(context).hasNotFailed();
+                    db.execute("INSERT INTO posts VALUES (41, 'refused', 'draft')");
+                    await().until(() -> !recovered.isEmpty());
+                    assertThat(recovered).singleElement().satisfies(event -> assertThat(event.newRow().get("id"))
+                            .isEqualTo(41L));
+                });
+        db.execute("DELETE FROM posts WHERE id = 41");
+    }
+
+    @Test
+    void aUniqueErrorPolicyBeanIsTheDefaultAndABackOffBeanReplacesThePropertiesBackOff() {
+        PgFlashProperties properties = new PgFlashProperties();
+        io.pgflash.core.BackOff slow = io.pgflash.core.BackOff.fixed(java.time.Duration.ofSeconds(7));
+        io.pgflash.core.Recoverer recoverer = (event, error) -> { };
+        io.pgflash.core.ErrorPolicy blocking = io.pgflash.core.ErrorPolicy.block(slow);
+
+        assertThat(PgFlashAutoConfiguration.defaultErrorPolicy(properties, blocking, null, null)).isSameAs(blocking);
+        io.pgflash.core.ErrorPolicy fromProperties = PgFlashAutoConfiguration.defaultErrorPolicy(properties, null,
+                recoverer, slow);
+        assertThat(fromProperties.maxAttempts()).isEqualTo(properties.getError().getMaxAttempts());
+        assertThat(fromProperties.backOff()).isSameAs(slow);
+        assertThat(fromProperties.recoverer()).isSameAs(recoverer);
+    }
+
+    static class FailingListener {
+        @PgChangeListener(value = "posts", id = "failing", ops = Operation.INSERT)
+        void onPost(io.pgflash.core.ChangeEvent event) {
+            throw new IllegalStateException("refused");
+        }
+    }
 }
