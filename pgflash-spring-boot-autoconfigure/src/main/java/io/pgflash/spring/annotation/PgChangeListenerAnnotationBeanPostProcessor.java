@@ -10,6 +10,7 @@ import io.pgflash.spring.listener.ListenerEndpoint;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.spring.listener.ListenerInvocations;
 import io.pgflash.spring.listener.MethodChangeListener;
+import io.pgflash.spring.listener.PgChangeListenerConfigurer;
 import io.pgflash.spring.listener.PgChangeListenerGap;
 import io.pgflash.spring.listener.PgChangeListenerSnapshot;
 import java.lang.reflect.Method;
@@ -112,6 +113,8 @@ public class PgChangeListenerAnnotationBeanPostProcessor
             registry.register(endpoint(each));
         }
         found.clear();
+        beanFactory.getBeanProvider(PgChangeListenerConfigurer.class).orderedStream()
+                .forEach(configurer -> configurer.configure(registry));
     }
 
     /** The application's conversion service if it set one on the bean factory, else Boot's shared one. */

@@ -1,5 +1,7 @@
 package io.pgflash.spring.listener;
 
+import io.pgflash.core.BatchChangeListener;
+import io.pgflash.core.ChangeListener;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Subscription;
@@ -35,7 +37,7 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     public synchronized void register(ListenerEndpoint endpoint) {
         ListenerEndpoint existing = endpoints.putIfAbsent(endpoint.id(), endpoint);
         if (existing != null) {
-            throw new InvalidListenerException("@PgChangeListener id '" + endpoint.id() + "' is used by both "
+            throw new InvalidListenerException("Listener id '" + endpoint.id() + "' is used by both "
                     + existing.listener() + " and " + endpoint.listener() + "; ids must be unique");
         }
         if (initialized && endpoint.autoStartup()) {
@@ -137,12 +139,12 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
 
     private void subscribe(ListenerEndpoint endpoint) {
         try {
-            Subscription subscription = endpoint.listener().isBatch()
-                    ? flash.subscribeBatch(endpoint.spec(), endpoint.listener())
-                    : flash.subscribe(endpoint.spec(), endpoint.listener());
+            Subscription subscription = endpoint.batch()
+                    ? flash.subscribeBatch(endpoint.spec(), (BatchChangeListener) endpoint.listener())
+                    : flash.subscribe(endpoint.spec(), (ChangeListener) endpoint.listener());
             running.put(endpoint.id(), subscription);
         } catch (PgFlashException e) {
-            throw new InvalidListenerException("@PgChangeListener " + endpoint.listener() + " (id '" + endpoint.id()
+            throw new InvalidListenerException("Listener " + endpoint.listener() + " (id '" + endpoint.id()
                     + "'): " + e.getMessage(), e);
         }
     }

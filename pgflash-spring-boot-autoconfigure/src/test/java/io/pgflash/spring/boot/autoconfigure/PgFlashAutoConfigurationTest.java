@@ -478,4 +478,31 @@ class PgFlashAutoConfigurationTest {
             throw new IllegalStateException("refused");
         }
     }
+
+    @Test
+    void listenersRegisteredInCodeShareTheRegistryAndItsLifecycle() {
+        List<io.pgflash.core.ChangeEvent> single = new java.util.concurrent.CopyOnWriteArrayList<>();
+        List<List<io.pgflash.core.ChangeEvent>> batches = new java.util.concurrent.CopyOnWriteArrayList<>();
+        withDatabase().withBean(io.pgflash.spring.listener.PgChangeListenerConfigurer.class, () -> registry -> {
+            registry.register(io.pgflash.spring.listener.ListenerEndpoint.of("in-code",
+                    io.pgflash.core.SubscriptionSpec.table("posts").operations(Operation.INSERT).build(),
+                    single::add));
+            registry.register(io.pgflash.spring.listener.ListenerEndpoint.batch("in-code-batch",
+                    io.pgflash.core.SubscriptionSpec.table("posts").operations(Operation.INSERT).build(),
+                    batches::add));
+        }).withPropertyValues("pgflash.remove-objects-on-shutdown=true").run(context -> {
+            assertThat(context).hasNotFailed();
+            ListenerEndpointRegistry registry = context.getBean(ListenerEndpointRegistry.class);
+            assertThat(registry.listenerIds()).containsExactly("in-code", "in-code-batch");
+            db.execute("INSERT INTO posts VALUES (51, 'in code', 'draft')");
+            await().until(() -> single.size() == 1 && batches.size() == 1);
+            assertThat(single.get(0).newRow().get("id")).isEqualTo(51L);
+
+            registry.stop("in-code");
+            db.execute("INSERT INTO posts VALUES (52, 'batch only', 'draft')");
+            await().until(() -> batches.stream().mapToInt(List::size).sum() == 2);
+            assertThat(single).hasSize(1);
+        });
+        db.execute("DELETE FROM posts WHERE id IN (51, 52)");
+    }
 }
