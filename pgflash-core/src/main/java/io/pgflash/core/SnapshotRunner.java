@@ -217,7 +217,7 @@ final class SnapshotRunner {
         Deque<Chunk> inFlight = new ArrayDeque<>();
         try {
             requireUniqueKey(connection, job);
-            List<String> keyTypes = keyTypes(connection, job);
+            ChunkQueries queries = ChunkQueries.of(job, keyTypes(connection, job));
             tally.started(estimatedRows(connection, job));
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
@@ -232,7 +232,7 @@ final class SnapshotRunner {
                 requireRunning(job, submittedIn);
                 checkpoints.saveHandled(connection, false);
                 if (!allRead && inFlight.size() < IN_FLIGHT) {
-                    Chunk chunk = readChunk(connection, job, keyTypes, after, endKey, true);
+                    Chunk chunk = readChunk(connection, job, queries, after, endKey, true);
                     tally.read(chunk.rows());
                     allRead = chunk.rows() < chunkSize;
                     after = chunk.lastKey();
@@ -255,7 +255,7 @@ final class SnapshotRunner {
                                 + " changed meanwhile (gaps, or a key outside the table's replica identity)");
                     }
                     // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
-                    Chunk again = readChunk(connection, job, keyTypes, oldest.after(), oldest.lastKey(), false);
+                    Chunk again = readChunk(connection, job, queries, oldest.after(), oldest.lastKey(), false);
                     tally.read(again.rows());
                     if (again.rows() > 0) {
                         inFlight.addFirst(again);
@@ -491,15 +491,14 @@ final class SnapshotRunner {
      * change committed after the rows were read is handed over after the window opened, and the watermark after every
      * change committed before.
      */
-    private Chunk readChunk(Connection connection, Job job, List<String> keyTypes, List<String> after,
+    private Chunk readChunk(Connection connection, Job job, ChunkQueries queries, List<String> after,
             List<String> upTo, boolean limited) throws SQLException {
         SnapshotWindow window = dispatcher.openWindow(job.route());
         try {
             List<Row> rows = new ArrayList<>(chunkSize);
             List<String> lastKey = after;
             TableMetadata table = job.table();
-            try (PreparedStatement statement = connection.prepareStatement(chunkQuery(table, job.keyColumns(),
-                    keyTypes, after != null, limited))) {
+            try (PreparedStatement statement = connection.prepareStatement(queries.sql(after != null, limited))) {
                 statement.unwrap(PGStatement.class).setPrepareThreshold(0); // text results: the output functions'
                 int parameter = 1;
                 for (List<String> bound : Arrays.asList(after, upTo)) {
@@ -540,6 +539,22 @@ final class SnapshotRunner {
             dispatcher.closeWindow(window);
             connection.rollback();
             throw e;
+        }
+    }
+
+    /** A snapshot's four chunk queries (from the start or after a key; a chunk, or all up to a key), built once. */
+    private record ChunkQueries(String first, String next, String againFromStart, String again) {
+
+        static ChunkQueries of(Job job, List<String> keyTypes) {
+            TableMetadata table = job.table();
+            List<String> key = job.keyColumns();
+            return new ChunkQueries(chunkQuery(table, key, keyTypes, false, true),
+                    chunkQuery(table, key, keyTypes, true, true), chunkQuery(table, key, keyTypes, false, false),
+                    chunkQuery(table, key, keyTypes, true, false));
+        }
+
+        String sql(boolean after, boolean limited) {
+            return limited ? (after ? next : first) : (after ? again : againFromStart);
         }
     }
 

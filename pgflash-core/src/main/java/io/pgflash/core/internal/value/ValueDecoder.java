@@ -97,6 +97,10 @@ public final class ValueDecoder {
 
     /** numeric NaN and ±Infinity have no BigDecimal: they come as Double, like pgjdbc does. */
     private static Object decodeNumeric(String text) {
+        char first = text.charAt(0);
+        if (first != 'N' && first != 'I' && (first != '-' || text.length() < 2 || text.charAt(1) != 'I')) {
+            return new BigDecimal(text); // a number: no need to hash it against the names below
+        }
         return switch (text) {
             case "NaN" -> Double.NaN;
             case "Infinity" -> Double.POSITIVE_INFINITY;
@@ -105,38 +109,43 @@ public final class ValueDecoder {
         };
     }
 
-    /** 'infinity' dates map to the largest and smallest Java values, as pgjdbc does. */
+    /**
+     * 'infinity' dates map to the largest and smallest Java values, as pgjdbc does. The usual text is parsed first,
+     * before a switch would hash every value to look for them.
+     */
     private static LocalDate decodeDate(String text) {
+        LocalDate common = IsoDateTimes.date(text);
+        if (common != null) {
+            return common;
+        }
         return switch (text) {
             case "infinity" -> LocalDate.MAX;
             case "-infinity" -> LocalDate.MIN;
-            default -> {
-                LocalDate common = IsoDateTimes.date(text);
-                yield common != null ? common : DATES.parse(text, LocalDate::from);
-            }
+            default -> DATES.parse(text, LocalDate::from);
         };
     }
 
     private static LocalDateTime decodeTimestamp(String text) {
+        LocalDateTime common = IsoDateTimes.timestamp(text);
+        if (common != null) {
+            return common;
+        }
         return switch (text) {
             case "infinity" -> LocalDateTime.MAX;
             case "-infinity" -> LocalDateTime.MIN;
-            default -> {
-                LocalDateTime common = IsoDateTimes.timestamp(text);
-                yield common != null ? common : TIMESTAMPS.parse(text, LocalDateTime::from);
-            }
+            default -> TIMESTAMPS.parse(text, LocalDateTime::from);
         };
     }
 
     private static OffsetDateTime decodeTimestampTz(String text) {
+        OffsetDateTime common = IsoDateTimes.timestampWithOffset(text);
+        if (common != null) {
+            return common.withOffsetSameInstant(ZoneOffset.UTC);
+        }
         return switch (text) {
             case "infinity" -> OffsetDateTime.MAX;
             case "-infinity" -> OffsetDateTime.MIN;
-            default -> {
-                OffsetDateTime common = IsoDateTimes.timestampWithOffset(text);
-                yield (common != null ? common : TIMESTAMPS_WITH_OFFSET.parse(text, OffsetDateTime::from))
-                        .withOffsetSameInstant(ZoneOffset.UTC);
-            }
+            default -> TIMESTAMPS_WITH_OFFSET.parse(text, OffsetDateTime::from).withOffsetSameInstant(ZoneOffset.UTC);
         };
     }
 
