@@ -4,8 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 
-import io.pgflash.test.TestDatabase;
-import io.pgflash.test.TestPostgres;
+import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
+import io.pgflash.spring.test.ListenerEvents;
+import io.pgflash.spring.test.PgFlashTestDatabase;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
@@ -21,7 +23,10 @@ import java.util.concurrent.CompletableFuture;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 import org.springframework.beans.factory.annotation.Autowired;
+import org.springframework.boot.test.context.TestConfiguration;
 import org.springframework.boot.test.web.server.LocalServerPort;
+import org.springframework.context.annotation.Bean;
+import org.springframework.context.annotation.Import;
 import org.springframework.jdbc.core.simple.JdbcClient;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import tools.jackson.databind.JsonNode;
@@ -31,6 +36,7 @@ import tools.jackson.databind.ObjectMapper;
  * The sample over HTTP, as its page uses it: each operation arrives on {@code GET /events} as one JSON object, the
  * listeners report, and health shows pgflash UP with the driver's details. Subclasses pick the driver and server.
  */
+@Import(SampleAppTest.Events.class)
 abstract class SampleAppTest {
 
     static final ObjectMapper JSON = new ObjectMapper();
@@ -42,12 +48,21 @@ abstract class SampleAppTest {
     @Autowired
     JdbcClient jdbc;
 
+    @Autowired
+    ListenerEvents events;
+
     /** Points the sample at a database of the test server, as {@code spring.datasource.url} does for a user. */
     static void useTestDatabase(DynamicPropertyRegistry properties) {
-        TestDatabase db = TestPostgres.shared().createDatabase();
-        properties.add("spring.datasource.url", db::jdbcUrl);
-        properties.add("spring.datasource.username", db::user);
-        properties.add("spring.datasource.password", db::password);
+        PgFlashTestDatabase.register(properties);
+    }
+
+    /** What each listener handled, from pgflash's test support. */
+    @TestConfiguration(proxyBeanMethods = false)
+    static class Events {
+        @Bean
+        ListenerEvents listenerEvents() {
+            return new ListenerEvents();
+        }
     }
 
     /** {@code /api/driver}'s driver and mode. */
@@ -110,6 +125,16 @@ abstract class SampleAppTest {
                     "removals: Deleted from posts: #" + id,
                     "removals: posts truncated"));
         }
+    }
+
+    /** The test support's way to check a listener: write through the API, await what the listener handled. */
+    @Test
+    void theNewPostsListenerHandlesEachInsertBoundToItsRecord() throws Exception {
+        long id = post("/api/posts", "{\"title\":\"Awaited\",\"status\":\"draft\"}").get("id").asLong();
+
+        ChangeEvent event = events.await("new-posts", e -> Long.valueOf(id).equals(e.key().get("id")));
+        assertThat(event.operation()).isEqualTo(Operation.INSERT);
+        assertThat(event.newRow().get("title")).isEqualTo("Awaited");
     }
 
     @Test
