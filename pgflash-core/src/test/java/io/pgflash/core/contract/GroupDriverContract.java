@@ -99,8 +99,8 @@ public abstract class GroupDriverContract extends DriverContract {
     }
 
     /**
-     * The group keeps its snapshots' places: the next start goes on after the chunks the listener handled (nine of
-     * 100 rows), and a start after the snapshot completed takes none.
+     * The group keeps its snapshots' places: the next start goes on after the chunks the listener handled (up to
+     * nine of 100 rows), and a start after the snapshot completed takes none.
      */
     @Test
     @Override
@@ -110,8 +110,10 @@ public abstract class GroupDriverContract extends DriverContract {
         Gate gate = interrupted.gate();
         flash.start();
         await().until(() -> gate.notices.contains("COMPLETED at " + INTERRUPTED_ROWS + " rows"));
-        assertThat(gate.notices).containsExactly("RESUMED at 900 rows", "COMPLETED at " + INTERRUPTED_ROWS + " rows");
-        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+        long handled = resumedAt(gate);
+        assertThat(gate.notices).containsExactly("RESUMED at " + handled + " rows", "COMPLETED at " + INTERRUPTED_ROWS
+                + " rows");
+        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - handled);
 
         flash.stop();
         flash.start();
@@ -119,7 +121,21 @@ public abstract class GroupDriverContract extends DriverContract {
         await().until(() -> !gate.changes.isEmpty());
         assertThat(gate.changes).extracting(event -> event.newRow().get("id")).containsExactly(0);
         assertThat(gate.notices).hasSize(2);
-        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+        assertThat(gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - handled);
+    }
+
+    /**
+     * The rows a RESUMED notice says were handled before: whole chunks, some of the nine before the held row (a lane
+     * acknowledges the events it took together once its listener returned for all, so the chunk just before the held
+     * row may not count yet), and never the held one.
+     */
+    private static long resumedAt(Gate gate) {
+        String resumed = gate.notices.get(0);
+        assertThat(resumed).startsWith("RESUMED at ");
+        long rows = Long.parseLong(resumed.split(" ")[2]);
+        assertThat(rows).isPositive().isLessThanOrEqualTo(INTERRUPTED_AT - 100);
+        assertThat(rows % 100).as("whole chunks").isZero();
+        return rows;
     }
 
     /**
@@ -137,14 +153,15 @@ public abstract class GroupDriverContract extends DriverContract {
         Member standby = reader == first ? second : first;
         standby.gate.holdAt = 0; // it reads the rest in one go
         await().until(() -> reader.gate.holding.getCount() == 0);
-        await().until(() -> checkpointedRows("taken-over") == INTERRUPTED_AT - 100); // the nine chunks before
+        await().until(() -> checkpointedRows("taken-over") > 0); // some of the chunks before the held row
         reader.kill();
+        long checkpointed = checkpointedRows("taken-over");
 
         await().atMost(Duration.ofSeconds(30)).until(() -> standby.gate.notices.contains("COMPLETED at "
                 + INTERRUPTED_ROWS + " rows"));
-        assertThat(standby.gate.notices).containsExactly("RESUMED at 900 rows", "COMPLETED at " + INTERRUPTED_ROWS
-                + " rows");
-        assertThat(standby.gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - 900);
+        assertThat(resumedAt(standby.gate)).isEqualTo(checkpointed);
+        assertThat(standby.gate.notices).hasSize(2);
+        assertThat(standby.gate.reads.get()).isEqualTo(INTERRUPTED_ROWS - checkpointed);
         reader.gate.release.countDown();
     }
 
