@@ -26,6 +26,7 @@ import org.springframework.boot.autoconfigure.condition.ConditionalOnBooleanProp
 import org.springframework.boot.autoconfigure.condition.ConditionalOnClass;
 import org.springframework.boot.autoconfigure.condition.ConditionalOnMissingBean;
 import org.springframework.boot.context.properties.EnableConfigurationProperties;
+import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Conditional;
 import org.springframework.context.annotation.Configuration;
@@ -155,7 +156,8 @@ public final class PgFlashAutoConfiguration {
             ObjectProvider<BackOff> backOff) {
         return new PgChangeListenerAnnotationBeanPostProcessor(() -> defaultErrorPolicy(properties.getObject(),
                 errorPolicy.getIfUnique(), recoverer.getIfUnique(), backOff.getIfUnique()),
-                () -> invocations.getIfAvailable(() -> ListenerInvocations.DIRECT));
+                () -> invocations.getIfAvailable(() -> ListenerInvocations.DIRECT),
+                ApplicationConversionService::getSharedInstance);
     }
 
     /**

@@ -28,12 +28,12 @@ import org.springframework.beans.factory.BeanFactoryAware;
 import org.springframework.beans.factory.SmartInitializingSingleton;
 import org.springframework.beans.factory.config.BeanPostProcessor;
 import org.springframework.beans.factory.config.ConfigurableBeanFactory;
-import org.springframework.boot.convert.ApplicationConversionService;
 import org.springframework.context.ApplicationEventPublisher;
 import org.springframework.context.ApplicationEventPublisherAware;
 import org.springframework.core.MethodIntrospector;
 import org.springframework.core.annotation.AnnotatedElementUtils;
 import org.springframework.core.convert.ConversionService;
+import org.springframework.core.convert.support.DefaultConversionService;
 import org.springframework.util.StringUtils;
 
 /**
@@ -46,6 +46,7 @@ public class PgChangeListenerAnnotationBeanPostProcessor
 
     private final Supplier<ErrorPolicy> defaultErrorPolicy;
     private final Supplier<ListenerInvocations> invocations;
+    private final Supplier<ConversionService> defaultConversionService;
     /** Methods found before all singletons existed; later beans (lazy, prototype) register at once. */
     private final List<Found> found = new ArrayList<>();
     private ConfigurableBeanFactory beanFactory;
@@ -65,8 +66,20 @@ public class PgChangeListenerAnnotationBeanPostProcessor
      */
     public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy,
             Supplier<ListenerInvocations> invocations) {
+        this(defaultErrorPolicy, invocations, DefaultConversionService::getSharedInstance);
+    }
+
+    /**
+     * @param defaultErrorPolicy the policy for listeners that set none (read when the endpoints are built)
+     * @param invocations what runs each listener call (an observation), read when the endpoints are built
+     * @param conversionService what binds rows to records and beans when the bean factory has no conversion service
+     *        of its own (Spring Boot gives its application conversion service)
+     */
+    public PgChangeListenerAnnotationBeanPostProcessor(Supplier<ErrorPolicy> defaultErrorPolicy,
+            Supplier<ListenerInvocations> invocations, Supplier<ConversionService> conversionService) {
         this.defaultErrorPolicy = defaultErrorPolicy;
         this.invocations = invocations;
+        this.defaultConversionService = conversionService;
     }
 
     @Override
@@ -117,10 +130,10 @@ public class PgChangeListenerAnnotationBeanPostProcessor
                 .forEach(configurer -> configurer.configure(registry));
     }
 
-    /** The application's conversion service if it set one on the bean factory, else Boot's shared one. */
+    /** The application's conversion service if it set one on the bean factory, else the default one given. */
     private ConversionService conversionService() {
         ConversionService own = beanFactory.getConversionService();
-        return own != null ? own : ApplicationConversionService.getSharedInstance();
+        return own != null ? own : defaultConversionService.get();
     }
 
     private ListenerEndpoint endpoint(Found found) {
