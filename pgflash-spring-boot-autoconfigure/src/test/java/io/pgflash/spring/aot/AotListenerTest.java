@@ -8,6 +8,8 @@ import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.boot.autoconfigure.PgFlashAutoConfiguration;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.junit.jupiter.api.Test;
@@ -84,6 +86,16 @@ class AotListenerTest {
         }
     }
 
+    /** The README shows this listener as the kind that needs no hints of its own in a native image. */
+    @Test
+    void theReadmeShowsThisListener() throws Exception {
+        String source = Files.readString(Path.of("src/test/java/io/pgflash/spring/aot/AotListenerTest.java"));
+        int start = source.indexOf("// README-START\n") + "// README-START\n".length();
+        String example = source.substring(start, source.indexOf("// README-END", start)).stripIndent();
+        assertThat(Files.readString(Path.of("..", "README.md"))).contains(example);
+    }
+
+    // README-START
     public record Post(long id, String title) {
     }
 
@@ -91,9 +103,10 @@ class AotListenerTest {
         private final List<String> titles = new CopyOnWriteArrayList<>();
 
         @PgChangeListener(value = "posts", ops = Operation.INSERT)
-        public void onPost(Post post) {
+        public void onPost(Post post) { // the method and Post get their hints at build time
             titles.add(post.title());
         }
+        // README-END
 
         /** Seen through toString: the context runs in a class loader of its own. */
         @Override
