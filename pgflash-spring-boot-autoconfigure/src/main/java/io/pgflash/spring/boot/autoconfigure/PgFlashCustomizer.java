@@ -3,8 +3,9 @@ package io.pgflash.spring.boot.autoconfigure;
 import io.pgflash.core.PgFlash;
 
 /**
- * Tunes the client's builder after the properties are applied, without replacing the {@code PgFlash} bean (for example
- * a setting that has no property, or an observer). Beans of this type are applied in their order.
+ * Tunes the client's builder after the properties are applied, without replacing the {@code PgFlash} bean (a setting
+ * that has no property). Beans of this type are applied in their order. Observers are beans of their own
+ * ({@code PgFlashObserver}): setting one here would replace those the auto-configuration combined, metrics included.
  */
 @FunctionalInterface
 public interface PgFlashCustomizer {
