@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.test.TcpProxy;
 import java.time.Duration;
@@ -116,18 +117,43 @@ class SnapshotTest extends FlashTestBase {
     }
 
     /**
+     * A durable group retired as the README says (its row deleted) and made again under its name starts a new copy:
+     * it takes the initial snapshot again, where the group kept before took none.
+     */
+    @Test
+    void aRetiredDurableGroupMadeAgainTakesTheInitialSnapshotAgain() throws Exception {
+        db.execute("DROP TABLE IF EXISTS kept", "CREATE TABLE kept (id int PRIMARY KEY, n int)",
+                "INSERT INTO kept VALUES (1, 1), (2, 2)");
+        String group = "retired_" + db.name();
+        assertThat(runDurable(group, true).notices).containsExactly("STARTED 0", "COMPLETED 2");
+        assertThat(runDurable(group, false).notices).isEmpty();
+
+        db.execute("DELETE FROM pgflash.groups WHERE name = '" + group + "'");
+        assertThat(runDurable(group, true).notices).containsExactly("STARTED 0", "COMPLETED 2");
+    }
+
+    private Notices runDurable(String group, boolean snapshot) throws Exception {
+        return runInitial(io.pgflash.core.driver.trigger.DurableDriver.builder().group(group).build(), snapshot, "");
+    }
+
+    /**
      * Runs a WAL client of {@code group} with an initial snapshot of kept until its snapshot completed (if one is to be
      * taken) and row 0, inserted then, arrived; then closes it, dropping the slot if asked.
      */
     private Notices runInitial(String group, boolean snapshot, boolean dropSlot, String filter) throws Exception {
+        return runInitial(io.pgflash.core.driver.wal.WalDriver.builder().group(group).dropSlotOnShutdown(dropSlot)
+                .replicaIdentityFull(true).build(), snapshot, filter);
+    }
+
+    /** Runs a client of {@code driver} as {@link #runInitial(String, boolean, boolean, String)} describes. */
+    private Notices runInitial(ChangeDriver driver, boolean snapshot, String filter) throws Exception {
         Notices listener = new Notices();
         SubscriptionSpec.Builder spec = SubscriptionSpec.table("kept").id("copy").snapshot(SnapshotMode.INITIAL);
         if (!filter.isEmpty()) {
             spec.filter(filter);
         }
-        try (PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
-                .driver(io.pgflash.core.driver.wal.WalDriver.builder().group(group).dropSlotOnShutdown(dropSlot)
-                        .replicaIdentityFull(true).build()).build()) {
+        try (PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password()).driver(driver)
+                .build()) {
             flash.subscribe(spec.build(), listener);
             flash.start();
             // a snapshot taken ends before row 0 is written; one found taken leaves no notice
