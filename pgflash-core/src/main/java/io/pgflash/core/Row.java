@@ -71,6 +71,11 @@ public final class Row {
         return unchanged.contains(column);
     }
 
+    /** The columns whose value the driver did not receive (unchanged TOASTed values); usually empty. */
+    public Set<String> unchangedColumns() {
+        return unchanged;
+    }
+
     /** The names of the columns this row carries, in table order. */
     public Set<String> columns() {
         return values.keySet();

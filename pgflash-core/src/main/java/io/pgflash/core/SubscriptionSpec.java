@@ -138,6 +138,18 @@ public record SubscriptionSpec(
                 concurrency, errorPolicy, policy, resumable, resumeAfter, snapshot);
     }
 
+    /** This spec with another id. */
+    public SubscriptionSpec withId(String newId) {
+        return new SubscriptionSpec(newId, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
+                concurrency, errorPolicy, overflow, resumable, resumeAfter, snapshot);
+    }
+
+    /** This spec with another error policy. */
+    public SubscriptionSpec withErrorPolicy(ErrorPolicy policy) {
+        return new SubscriptionSpec(id, table, operations, conditions, columns, key, splitKeyChanges, oldRows,
+                concurrency, policy, overflow, resumable, resumeAfter, snapshot);
+    }
+
     /** The database operations the driver must capture to produce what this subscription wants. */
     public Set<Operation> capturedOperations() {
         EnumSet<Operation> captured = EnumSet.copyOf(operations);

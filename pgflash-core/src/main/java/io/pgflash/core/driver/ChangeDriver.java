@@ -89,6 +89,15 @@ public interface ChangeDriver {
     DriverState state();
 
     /**
+     * Whether the driver keeps its group's place and the events after it while the application is down (WAL slot,
+     * durable event table), so events confirmed only once handled are delivered at least once across restarts. The
+     * default: no.
+     */
+    default boolean keepsEventsWhileStopped() {
+        return false;
+    }
+
+    /**
      * What this instance holds in its consumer group (reads, stands by, or cannot tell now), apart from its
      * connection's state; empty for a driver without consumer groups, where every instance reads.
      */

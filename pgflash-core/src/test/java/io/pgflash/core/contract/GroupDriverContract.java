@@ -3,6 +3,8 @@ package io.pgflash.core.contract;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.core.BackOff;
+import io.pgflash.core.ErrorPolicy;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.Operation;
@@ -88,6 +90,41 @@ public abstract class GroupDriverContract extends DriverContract {
         assertThat(standby.reconnects).hasSizeGreaterThanOrEqualTo(2);
         assertThat(standby.reconnects.stream().mapToInt(Integer::intValue).sum())
                 .as("failed attempts reported when reconnected").isEqualTo(standby.failedAttempts.get());
+    }
+
+    /**
+     * Events a listener still retries when the client stops (its error policy blocks, and the shutdown timeout ends
+     * the wait) are not confirmed: the group's next start delivers them again, from the first, and not those the
+     * listener handled before.
+     */
+    @Test
+    void eventsAListenerStillRetriedAtAStopComeAgainAtTheNextStart() {
+        AtomicInteger attempts = new AtomicInteger();
+        SubscriptionSpec failing = SubscriptionSpec.table("posts").operations(Operation.INSERT)
+                .errorPolicy(ErrorPolicy.block(BackOff.fixed(Duration.ofMillis(50)))).build();
+        PgFlash first = PgFlash.builder().jdbcUrl(db.jdbcUrl(), db.user(), db.password())
+                .driver(groupMember(group, STANDBY_INTERVAL)).shutdownTimeout(Duration.ofMillis(500)).build();
+        Recorder handled = new Recorder();
+        first.subscribeBatch(failing, events -> {
+            if ((Integer) events.get(0).newRow().get("id") > 10) {
+                if (attempts.incrementAndGet() >= 3) {
+                    Thread.sleep(60_000); // a call that never returns: interrupted by the stop
+                }
+                throw new IllegalStateException("the listener's target is away");
+            }
+            events.forEach(handled::onChange);
+        });
+        first.start();
+        db.execute("INSERT INTO posts SELECT g, 'handled' FROM generate_series(1, 10) g");
+        handled.awaitEvents(10);
+        db.execute("INSERT INTO posts SELECT g, 'retried' FROM generate_series(11, 20) g",
+                "INSERT INTO posts VALUES (21, 'waiting')", "INSERT INTO posts VALUES (22, 'waiting')");
+        await().until(() -> attempts.get() >= 3);
+        first.close();
+
+        Member next = member();
+        assertThat(next.recorder.awaitEvents(12)).extracting(event -> event.newRow().get("id"))
+                .startsWith(11, 12, 13);
     }
 
     /** Returns the reader, once one instance reads and the other stands by. */

@@ -127,6 +127,11 @@ public final class DurableDriver implements ChangeDriver {
     }
 
     @Override
+    public boolean keepsEventsWhileStopped() {
+        return true;
+    }
+
+    @Override
     public Optional<SnapshotCheckpoints> snapshotCheckpoints() {
         return Optional.of(checkpoints);
     }

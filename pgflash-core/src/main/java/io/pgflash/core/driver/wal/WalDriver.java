@@ -239,6 +239,11 @@ public final class WalDriver implements ChangeDriver {
     }
 
     @Override
+    public boolean keepsEventsWhileStopped() {
+        return true;
+    }
+
+    @Override
     public DriverState state() {
         return runtime.state();
     }
