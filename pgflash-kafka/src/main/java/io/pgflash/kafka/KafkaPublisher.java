@@ -179,6 +179,12 @@ final class KafkaPublisher implements BatchChangeListener {
         return null;
     }
 
+    @Override
+    public String toString() {
+        return "the Kafka bridge's publisher of " + route.spec().table()
+                + (route.topic() != null ? " to " + route.topic() : "");
+    }
+
     long waitingSince() {
         return waitingSince;
     }
