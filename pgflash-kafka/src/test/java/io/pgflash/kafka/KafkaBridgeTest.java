@@ -2,6 +2,7 @@ package io.pgflash.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.pgflash.core.PgFlash;
@@ -9,9 +10,16 @@ import io.pgflash.core.PgFlashException;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.trigger.NotifyDriver;
 import java.util.List;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Map;
+import java.util.Set;
 import java.util.stream.Collectors;
+import java.util.stream.IntStream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -144,6 +152,77 @@ class KafkaBridgeTest extends KafkaTestSupport {
                 .hasMessageContaining("the notify driver does not")
                 .hasMessageContaining("pgflash.driver=wal").hasMessageContaining("pgflash.trigger.mode=durable");
         assertThat(flash.subscriptions()).isEmpty();
+    }
+
+    @Test
+    void aRecordTooLargeForKafkaGoesToTheDeadLetterTopicWithoutItsValueAndTheStreamGoesOn() {
+        db.execute("CREATE TABLE documents (id int PRIMARY KEY, body text)");
+        Map<String, Object> settings = new HashMap<>(producerSettings());
+        settings.put("max.request.size", 2000);
+        startPublishing(closeAfterTest(KafkaBridge.builder().producer(settings).route(KafkaRoute.table("documents"))
+                .deadLetterTopic("documents-too-large").build()), driver("durable"));
+
+        db.execute("INSERT INTO documents VALUES (1, repeat('x', 5000))", "INSERT INTO documents VALUES (2, 'small')");
+
+        List<ConsumerRecord<byte[], byte[]>> published = readUntil(reader("pgflash.public.documents"),
+                read -> !read.isEmpty());
+        assertThat(published).extracting(record -> text(record.key())).containsExactly("{\"id\":2}");
+        ConsumerRecord<byte[], byte[]> letter = readUntil(reader("documents-too-large"), read -> !read.isEmpty())
+                .get(0);
+        assertThat(text(letter.key())).isEqualTo("{\"id\":1}");
+        assertThat(letter.value()).isNull();
+        assertThat(header(letter, "pgflash-error")).contains("RecordTooLargeException");
+        assertThat(header(letter, "pgflash-operation")).isEqualTo("INSERT");
+    }
+
+    @Test
+    void withoutADeadLetterTopicARecordTooLargeHoldsTheStreamAndTheStatusSaysWhy() {
+        db.execute("CREATE TABLE notes (id int PRIMARY KEY, body text)");
+        Map<String, Object> settings = new HashMap<>(producerSettings());
+        settings.put("max.request.size", 2000);
+        KafkaBridge bridge = closeAfterTest(KafkaBridge.builder().producer(settings).route(KafkaRoute.table("notes"))
+                .build());
+        startPublishing(bridge, driver("durable"));
+
+        db.execute("INSERT INTO notes VALUES (1, repeat('x', 5000))");
+
+        await().until(() -> !bridge.status().up());
+        assertThat(bridge.status().reason()).contains("notes").contains("RecordTooLargeException");
+    }
+
+    @Test
+    void twoConsumersOfOneKafkaGroupShareThePartitions() {
+        db.execute("CREATE TABLE shared (id int PRIMARY KEY)");
+        startPublishing(bridgeOf(KafkaRoute.table("shared")), driver("wal"));
+        db.execute("INSERT INTO shared VALUES (0)"); // makes the topic
+
+        Map<String, Object> group = Map.of("bootstrap.servers", broker.getBrokersAsString(), "group.id", "readers",
+                "auto.offset.reset", "earliest");
+        KafkaConsumer<byte[], byte[]> first = closeAfterTest(new KafkaConsumer<>(group, new ByteArrayDeserializer(),
+                new ByteArrayDeserializer()));
+        KafkaConsumer<byte[], byte[]> second = closeAfterTest(new KafkaConsumer<>(group,
+                new ByteArrayDeserializer(), new ByteArrayDeserializer()));
+        first.subscribe(List.of("pgflash.public.shared"));
+        second.subscribe(List.of("pgflash.public.shared"));
+        Set<String> byFirst = new HashSet<>();
+        Set<String> bySecond = new HashSet<>();
+        await().atMost(Duration.ofMinutes(1)).until(() -> { // both joined: the group split the partitions
+            first.poll(Duration.ofMillis(100)).forEach(record -> byFirst.add(text(record.key())));
+            second.poll(Duration.ofMillis(100)).forEach(record -> bySecond.add(text(record.key())));
+            return !first.assignment().isEmpty() && !second.assignment().isEmpty();
+        });
+        db.execute("INSERT INTO shared SELECT generate_series(1, 300)");
+        await().atMost(Duration.ofMinutes(1)).until(() -> {
+            first.poll(Duration.ofMillis(100)).forEach(record -> byFirst.add(text(record.key())));
+            second.poll(Duration.ofMillis(100)).forEach(record -> bySecond.add(text(record.key())));
+            return IntStream.rangeClosed(1, 300).mapToObj(id -> "{\"id\":" + id + "}")
+                    .allMatch(key -> byFirst.contains(key) || bySecond.contains(key));
+        });
+        byFirst.remove("{\"id\":0}"); // may be read by both while the group formed
+        bySecond.remove("{\"id\":0}");
+        assertThat(byFirst).isNotEmpty().doesNotContainAnyElementsOf(bySecond);
+        assertThat(bySecond).isNotEmpty();
+        assertThat(first.assignment()).doesNotContainAnyElementsOf(second.assignment());
     }
 
     @Test
