@@ -26,13 +26,14 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * the others still run.
  * <p>
  * Settings (system properties): {@code bench.only} (comma list of write, write-path, sustained, latency, drain,
- * large, fanout, snapshot, jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
+ * large, fanout, snapshot, kafka, jmh; all by default), {@code bench.consumers} (comma list of NOTIFY, DURABLE, WAL, DEBEZIUM for sustained delivery
  * and drains; all by default), {@code bench.seconds} (5), {@code bench.rounds} (5), {@code bench.target.rounds} (20,
  * for the durable trigger's write path), {@code bench.backlog} (1000000 rows in 100-row transactions),
  * {@code bench.backlog.single} (200000 single-row transactions), {@code bench.large.rows} (3000000 rows in the one
  * transaction of the large-transaction scenario, read by the WAL driver with and without streaming),
  * {@code bench.fanout.rows} (300000 rows spread over 1 to 100,000 subscriptions), {@code bench.snapshot.rows}
- * (1000000 rows read by an initial snapshot, beside {@code COPY TO STDOUT}), {@code bench.url} with
+ * (1000000 rows read by an initial snapshot, beside {@code COPY TO STDOUT}), {@code bench.kafka.rows} (1000000 rows
+ * of backlog published to an embedded Kafka broker by pgflash's bridge and by Debezium), {@code bench.url} with
  * {@code bench.user} and
  * {@code bench.password} (an embedded PostgreSQL when empty).
  */
@@ -53,6 +54,7 @@ public final class BenchmarkSuite {
         int largeRows = Integer.getInteger("bench.large.rows", 3_000_000);
         int fanOutRows = Integer.getInteger("bench.fanout.rows", 300_000);
         int snapshotRows = Integer.getInteger("bench.snapshot.rows", 1_000_000);
+        int kafkaRows = Integer.getInteger("bench.kafka.rows", 1_000_000);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
@@ -159,6 +161,22 @@ public final class BenchmarkSuite {
                         report.snapshot(results, copy, snapshotRows);
                     } finally {
                         snapshot.dropTable();
+                    }
+                });
+            }
+            if (selected(only, "kafka")) {
+                run(report, "Kafka publishing", () -> {
+                    KafkaPublish kafka = new KafkaPublish(server);
+                    try {
+                        Map<Consumers, KafkaPublish.Result> results = new LinkedHashMap<>();
+                        for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
+                            if (consumerSelected(kind)) {
+                                results.put(kind, kafka.run(kind, kafkaRows));
+                            }
+                        }
+                        report.kafka(results, kafkaRows);
+                    } finally {
+                        kafka.close();
                     }
                 });
             }

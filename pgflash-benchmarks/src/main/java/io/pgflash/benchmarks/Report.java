@@ -394,6 +394,36 @@ final class Report {
     /** The snapshot scenario's row of the WAL driver read while a writer updates the table. */
     static final String SNAPSHOT_WITH_WRITER = "pgflash WAL, a writer updating the table";
 
+    void kafka(Map<Consumers, KafkaPublish.Result> results, int rows) {
+        line("## Kafka publishing: a backlog into a broker");
+        line("");
+        line("A backlog of %,d rows (100-row transactions) committed while the publisher was stopped, then published"
+                + " to a topic of %d partitions on an embedded Kafka broker (KRaft, in the suite's JVM): pgflash's Kafka"
+                + " bridge, and Debezium embedded whose handler sends each record through a Kafka producer and marks it"
+                + " processed once acknowledged (JSON without schemas). Both producers with the bridge's settings"
+                + " (`acks=all`, idempotent, 256 KB batches, Kafka's other defaults), flushed after each batch; each"
+                + " publisher in a JVM of its own with `%s`, warmed up by publishing a tenth of the backlog first."
+                + " Records per second from the first to the last record the broker shows at the end of the topic.",
+                rows, KafkaPublish.PARTITIONS,
+                KafkaPublish.HEAP);
+        line("");
+        line("| publisher | records | records per s | start-up | peak heap used | finished |");
+        line("| --- | --- | --- | --- | --- | --- |");
+        results.forEach((kind, r) -> line("| %s | %,d | %,.0f | %.1f s | %.0f MB | %s |", kind.label(), r.records(),
+                r.recordsPerSecond(), r.startupSeconds(), r.peakHeapMb(), r.finished() ? "yes" : "no: " + r.failure()));
+        line("");
+        KafkaPublish.Result debezium = results.get(Consumers.DEBEZIUM);
+        results.forEach((kind, r) -> {
+            if (!r.finished()) {
+                target(kind.label() + " Kafka publishing finished", false, "%s", r.failure());
+            } else if (kind != Consumers.DEBEZIUM && debezium != null && debezium.finished()) {
+                target(kind.label() + " publishes to Kafka >= 2 x Debezium embedded with a producer",
+                        r.recordsPerSecond() / debezium.recordsPerSecond() >= 2, "%.2f",
+                        r.recordsPerSecond() / debezium.recordsPerSecond());
+            }
+        });
+    }
+
     void snapshot(Map<String, SnapshotRead.Result> results, List<Double> copyRuns, int rows) {
         List<Double> sorted = new ArrayList<>(copyRuns);
         Collections.sort(sorted);

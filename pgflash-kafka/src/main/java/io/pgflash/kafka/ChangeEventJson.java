@@ -54,7 +54,7 @@ public final class ChangeEventJson {
 
     /** The record value. */
     public static byte[] value(ChangeEvent event) {
-        ByteArrayOutputStream out = new ByteArrayOutputStream(256);
+        ByteArrayOutputStream out = new ByteArrayOutputStream(512); // most values fit without growing
         try (JsonGenerator json = JSON.createGenerator(ObjectWriteContext.empty(), out)) {
             json.writeStartObject();
             json.writeNumberProperty("version", VERSION);

@@ -10,6 +10,7 @@ import io.pgflash.core.PgFlash;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.Subscription;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.TableName;
 import io.pgflash.core.driver.ChangeDriver;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -60,6 +61,13 @@ public final class KafkaBridge implements AutoCloseable {
             if (!ids.add(spec.id())) {
                 throw new IllegalArgumentException("Two Kafka routes have the id '" + spec.id()
                         + "'; give each route of one table an id of its own");
+            }
+            if (route.topic() == null) { // the schema is known only once resolved: check the parts known now
+                TableName table = spec.table();
+                KafkaTopics.check(KafkaTopics.defaultTopic(builder.topicPrefix,
+                        TableName.of(table.schema() != null ? table.schema() : "public", table.name())),
+                        "the default topic of table " + table, "name a topic for it (KafkaRoute.toTopic, or"
+                        + " pgflash.kafka.tables[n].topic)");
             }
             specs.add(spec);
         }
@@ -270,6 +278,8 @@ public final class KafkaBridge implements AutoCloseable {
         safe.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
         safe.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
         safe.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, ByteArraySerializer.class);
+        // a bridge sends up to 500 records at once: one request per partition instead of one per 16 KB
+        safe.putIfAbsent(ProducerConfig.BATCH_SIZE_CONFIG, 256 * 1024);
         return safe;
     }
 }

@@ -69,6 +69,9 @@ final class KafkaPublisher implements BatchChangeListener {
                     break;
                 }
             }
+            if (refused == null) {
+                producer.flush(); // the batch's last records need not wait linger.ms: the listener waits for them
+            }
             List<Sent> tooLarge = new ArrayList<>();
             Throwable notAcknowledged = refused;
             for (Sent record : sent) {

@@ -243,5 +243,11 @@ class KafkaBridgeTest extends KafkaTestSupport {
         assertThatThrownBy(() -> KafkaBridge.builder().producer(producerSettings())
                 .route(KafkaRoute.table("posts").toTopic("my topic")).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("'my topic'");
+        // refused when built, not at the first change (where the stream would wait on it)
+        assertThatThrownBy(() -> KafkaBridge.builder().producer(producerSettings())
+                .route(KafkaRoute.table("\"My Table\"")).build())
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("'pgflash.public.My Table' as the default topic of table")
+                .hasMessageContaining("name a topic for it");
     }
 }

@@ -9,7 +9,10 @@ import io.pgflash.spring.boot.autoconfigure.kafka.PgFlashKafkaAutoConfiguration;
 import io.pgflash.spring.boot.autoconfigure.kafka.PgFlashKafkaHealthIndicator;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -21,10 +24,13 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.springframework.boot.autoconfigure.AutoConfigurations;
+import org.springframework.boot.env.YamlPropertySourceLoader;
 import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.kafka.autoconfigure.KafkaAutoConfiguration;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.core.env.PropertySource;
+import org.springframework.core.io.ByteArrayResource;
 import org.springframework.kafka.test.EmbeddedKafkaKraftBroker;
 
 /** The bridge as an application configures it: spring.kafka.* for the producer, pgflash.kafka.* for the tables. */
@@ -58,22 +64,46 @@ class KafkaBridgeAutoConfigurationTest {
                 "pgflash.group=" + db.name() + "_kafka_" + (++groups)).withPropertyValues(properties);
     }
 
+    /** The README's application.yml, with this test's database, broker and group in front of it. */
     @Test
-    void publishesTheConfiguredTablesWithTheApplicationsKafkaSettings() {
-        application("pgflash.driver=wal", "pgflash.remove-objects-on-shutdown=true",
-                "pgflash.wal.replica-identity-full=true", "pgflash.kafka.enabled=true",
-                "pgflash.kafka.tables[0].table=orders", "pgflash.kafka.tables[0].filter=status=eq.paid",
-                "pgflash.kafka.tables[0].topic=paid-orders").run(context -> {
+    void theReadmesApplicationYmlPublishesItsTablesWithTheApplicationsKafkaSettings() throws IOException {
+        db.execute("CREATE TABLE payments (id bigint PRIMARY KEY, status text, amount numeric, note text)",
+                "INSERT INTO payments VALUES (1, 'settled', 5, 'before the start'), (2, 'open', 6, 'before')");
+        PropertySource<?> readme = readmeApplicationYml();
+        application("pgflash.remove-objects-on-shutdown=true")
+                .withInitializer(context -> context.getEnvironment().getPropertySources().addLast(readme))
+                .run(context -> {
                     assertThat(context).hasNotFailed().hasSingleBean(KafkaBridge.class);
-                    db.execute("INSERT INTO orders VALUES (1, 'new', 10), (2, 'paid', 20.50)");
+                    db.execute("INSERT INTO orders VALUES (2, 'paid', 20.50)",
+                            "INSERT INTO payments VALUES (3, 'open', 7, 'after'), (4, 'settled', 8, 'after')");
 
-                    List<ConsumerRecord<byte[], byte[]>> records = read("paid-orders", 1);
-                    assertThat(new String(records.get(0).key(), StandardCharsets.UTF_8)).isEqualTo("{\"id\":2}");
-                    assertThat(new String(records.get(0).value(), StandardCharsets.UTF_8))
+                    List<ConsumerRecord<byte[], byte[]>> orders = read("shop.public.orders", 1);
+                    assertThat(text(orders.get(0).key())).isEqualTo("{\"id\":2}");
+                    assertThat(text(orders.get(0).value()))
                             .contains("\"newRow\":{\"id\":2,\"status\":\"paid\",\"total\":20.50}");
+                    List<ConsumerRecord<byte[], byte[]>> payments = read("settled-payments", 2);
+                    // a row written while the snapshot reads can come as READ and as INSERT, the same state twice
+                    assertThat(payments).extracting(record -> text(record.key())).containsOnly("{\"id\":1}",
+                            "{\"id\":4}");
+                    ConsumerRecord<byte[], byte[]> snapshotRow = payments.stream()
+                            .filter(record -> text(record.key()).equals("{\"id\":1}")).findFirst().orElseThrow();
+                    assertThat(text(snapshotRow.value())).contains("\"operation\":\"READ\"")
+                            .contains("\"newRow\":{\"id\":1,\"status\":\"settled\",\"amount\":5}");
                     assertThat(context.getBean(PgFlashKafkaHealthIndicator.class).health().getStatus())
                             .isEqualTo(Status.UP);
                 });
+    }
+
+    private static PropertySource<?> readmeApplicationYml() throws IOException {
+        String readme = Files.readString(Path.of("..", "README.md"));
+        int block = readme.indexOf("```yaml\n", readme.indexOf("<!-- kafka-application-yml -->")) + 8;
+        String yaml = readme.substring(block, readme.indexOf("```", block));
+        return new YamlPropertySourceLoader().load("README.md application.yml",
+                new ByteArrayResource(yaml.getBytes(StandardCharsets.UTF_8))).get(0);
+    }
+
+    private static String text(byte[] bytes) {
+        return new String(bytes, StandardCharsets.UTF_8);
     }
 
     @Test
@@ -89,7 +119,8 @@ class KafkaBridgeAutoConfigurationTest {
                 .doesNotHaveBean(KafkaBridge.class));
     }
 
-    private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int count) {
+    /** Reads until records of {@code keys} distinct keys arrived (a key may come more than once). */
+    private static List<ConsumerRecord<byte[], byte[]>> read(String topic, int keys) {
         try (KafkaConsumer<byte[], byte[]> consumer = new KafkaConsumer<>(Map.of("bootstrap.servers",
                 broker.getBrokersAsString(), "group.id", "test-" + topic, "auto.offset.reset", "earliest"),
                 new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -97,7 +128,7 @@ class KafkaBridgeAutoConfigurationTest {
             List<ConsumerRecord<byte[], byte[]>> records = new ArrayList<>();
             await().atMost(Duration.ofMinutes(1)).until(() -> {
                 consumer.poll(Duration.ofMillis(200)).forEach(records::add);
-                return records.size() >= count;
+                return records.stream().map(record -> text(record.key())).distinct().count() >= keys;
             });
             return records;
         }

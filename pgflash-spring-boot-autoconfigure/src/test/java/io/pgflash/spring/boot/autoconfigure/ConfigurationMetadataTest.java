@@ -15,7 +15,8 @@ class ConfigurationMetadataTest {
         String metadata = Files.readString(classes.resolve("META-INF/spring-configuration-metadata.json"));
 
         for (String property : new String[] {"pgflash.driver", "pgflash.group", "pgflash.trigger.mode",
-            "pgflash.wal.slot-name", "pgflash.error.max-attempts", "pgflash.health.slot-lag-threshold"}) {
+            "pgflash.wal.slot-name", "pgflash.error.max-attempts", "pgflash.health.slot-lag-threshold",
+            "pgflash.kafka.enabled", "pgflash.kafka.topic-prefix", "pgflash.kafka.tables"}) {
             assertThat(metadata).as(property)
                     .containsPattern("\"name\"\\s*:\\s*\"" + property.replace(".", "\\.") + "\"");
         }
