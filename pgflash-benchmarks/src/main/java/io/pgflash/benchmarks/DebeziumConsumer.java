@@ -57,7 +57,12 @@ final class DebeziumConsumer implements ChangeConsumer {
                     }
                 })
                 .build();
-        executor = Executors.newSingleThreadExecutor();
+        executor = startEngine(engine, server, slot);
+    }
+
+    /** Runs {@code engine} on an executor of its own and returns it once the engine streams from {@code slot}. */
+    static ExecutorService startEngine(DebeziumEngine<?> engine, BenchServer server, String slot) throws Exception {
+        ExecutorService executor = Executors.newSingleThreadExecutor();
         executor.execute(engine);
         long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
         while (!"t".equals(server.queryString("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
@@ -67,6 +72,7 @@ final class DebeziumConsumer implements ChangeConsumer {
             }
             Thread.sleep(50);
         }
+        return executor;
     }
 
     /**
@@ -100,11 +106,16 @@ final class DebeziumConsumer implements ChangeConsumer {
     @Override
     public void stop() throws Exception {
         if (engine != null) {
-            engine.close();
-            executor.shutdown();
-            executor.awaitTermination(60, TimeUnit.SECONDS);
+            stopEngine(engine, executor);
             engine = null;
         }
+    }
+
+    /** Closes {@code engine} and waits for its executor to end. */
+    static void stopEngine(DebeziumEngine<?> engine, ExecutorService executor) throws Exception {
+        engine.close();
+        executor.shutdown();
+        executor.awaitTermination(60, TimeUnit.SECONDS);
     }
 
     @Override

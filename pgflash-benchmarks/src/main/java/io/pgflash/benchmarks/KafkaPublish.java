@@ -19,7 +19,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
@@ -261,16 +260,7 @@ final class KafkaPublish {
                         committer.markBatchFinished();
                     })
                     .build();
-            executor = Executors.newSingleThreadExecutor();
-            executor.execute(engine);
-            long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
-            while (!"t".equals(server.queryString("SELECT coalesce(bool_or(active), false) FROM pg_replication_slots"
-                    + " WHERE slot_name = '" + slot + "'"))) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException("Debezium did not start streaming from slot " + slot + " in 2 min");
-                }
-                Thread.sleep(50);
-            }
+            executor = DebeziumConsumer.startEngine(engine, server, slot);
         }
 
         private static byte[] bytes(String text) {
@@ -280,9 +270,7 @@ final class KafkaPublish {
         @Override
         public void stop() throws Exception {
             if (engine != null) {
-                engine.close();
-                executor.shutdown();
-                executor.awaitTermination(60, TimeUnit.SECONDS);
+                DebeziumConsumer.stopEngine(engine, executor);
                 engine = null;
             }
         }
