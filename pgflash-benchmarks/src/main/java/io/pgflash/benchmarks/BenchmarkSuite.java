@@ -33,7 +33,8 @@ import org.openjdk.jmh.runner.options.TimeValue;
  * transaction of the large-transaction scenario, read by the WAL driver with and without streaming),
  * {@code bench.fanout.rows} (300000 rows spread over 1 to 100,000 subscriptions), {@code bench.snapshot.rows}
  * (1000000 rows read by an initial snapshot, beside {@code COPY TO STDOUT}), {@code bench.kafka.rows} (1000000 rows
- * of backlog published to an embedded Kafka broker by pgflash's bridge and by Debezium), {@code bench.url} with
+ * of backlog published to an embedded Kafka broker by pgflash's bridge and by Debezium), {@code bench.kafka.rounds}
+ * (3 backlogs per publisher, the median reported), {@code bench.url} with
  * {@code bench.user} and
  * {@code bench.password} (an embedded PostgreSQL when empty).
  */
@@ -55,6 +56,7 @@ public final class BenchmarkSuite {
         int fanOutRows = Integer.getInteger("bench.fanout.rows", 300_000);
         int snapshotRows = Integer.getInteger("bench.snapshot.rows", 1_000_000);
         int kafkaRows = Integer.getInteger("bench.kafka.rows", 1_000_000);
+        int kafkaRounds = Integer.getInteger("bench.kafka.rounds", 3);
         Path out = Path.of(System.getProperty("bench.out", "target/benchmarks"));
         Files.createDirectories(out);
         if (System.getProperty("bench.url", "").isBlank()) {
@@ -171,10 +173,10 @@ public final class BenchmarkSuite {
                         Map<Consumers, KafkaPublish.Result> results = new LinkedHashMap<>();
                         for (Consumers kind : List.of(Consumers.WAL, Consumers.DURABLE, Consumers.DEBEZIUM)) {
                             if (consumerSelected(kind)) {
-                                results.put(kind, kafka.run(kind, kafkaRows));
+                                results.put(kind, kafka.run(kind, kafkaRows, kafkaRounds));
                             }
                         }
-                        report.kafka(results, kafkaRows);
+                        report.kafka(results, kafkaRows, kafkaRounds);
                     } finally {
                         kafka.close();
                     }

@@ -39,19 +39,28 @@ import org.apache.kafka.common.test.TestKitNodes;
  * each record through a Kafka producer and marks it processed once the broker acknowledged it (at-least-once, like the
  * bridge; JSON values without schemas). Both producers have the bridge's settings ({@code acks=all}, idempotence,
  * 256 KB batches, Kafka's other defaults) and flush after sending a batch. A tenth of the backlog is published first
- * to warm up.
+ * to warm up, then each round stops the publisher, commits a backlog and publishes it: the rounds run in one JVM, so
+ * later rounds measure compiled code (on two cores the JIT compiler still takes a third of a core in the first).
  * Each publisher runs in a JVM of its own with {@code -Xmx256m}. Reported: records per second into the broker (from
- * the first to the last the broker shows at the end of the topic), and the peak heap used.
+ * the first to the last the broker shows at the end of the topic) per round and their median, and the peak heap used.
  */
 final class KafkaPublish {
 
     static final String HEAP = "-Xmx256m";
     static final int PARTITIONS = 3;
 
-    record Result(long records, double startupSeconds, double recordsPerSecond, double peakHeapMb, String failure) {
+    /** {@code rates}: records per second of each round, in order. */
+    record Result(long records, double startupSeconds, List<Double> rates, double peakHeapMb, String failure) {
 
         boolean finished() {
             return failure == null;
+        }
+
+        /** The median of the rounds' rates. */
+        double recordsPerSecond() {
+            List<Double> sorted = rates.stream().sorted().toList();
+            int middle = sorted.size() / 2;
+            return sorted.size() % 2 == 1 ? sorted.get(middle) : (sorted.get(middle - 1) + sorted.get(middle)) / 2;
         }
     }
 
@@ -71,21 +80,25 @@ final class KafkaPublish {
         broker.waitForReadyBrokers();
     }
 
-    Result run(Consumers kind, int rows) throws Exception {
+    Result run(Consumers kind, int rows, int rounds) throws Exception {
         String topic = BenchServer.uniqueName("bench_kafka").replace('_', '-');
         try (Admin admin = broker.admin()) {
             admin.createTopics(List.of(new NewTopic(topic, PARTITIONS, (short) 1))).all().get();
         }
         ChildJvm.Run child = ChildJvm.run(KafkaPublish.class, HEAP, server, kind.name(), String.valueOf(rows),
-                broker.bootstrapServers(), topic);
+                String.valueOf(rounds), broker.bootstrapServers(), topic);
         if (child.failure() != null) {
-            return new Result(0, 0, 0, 0, child.failure());
+            return new Result(0, 0, List.of(), 0, child.failure());
         }
         double[] f = child.fields();
-        Result result = new Result((long) f[0], f[1], f[2], f[3], null);
-        System.out.printf("kafka publish, %-24s %d records: %8.0f/s after %.1f s of start-up, peak heap %.0f MB (%s)%n",
-                kind.label(), result.records(), result.recordsPerSecond(), result.startupSeconds(),
-                result.peakHeapMb(), HEAP);
+        List<Double> rates = new ArrayList<>();
+        for (int round = 0; round < rounds; round++) {
+            rates.add(f[3 + round]);
+        }
+        Result result = new Result((long) f[0], f[1], rates, f[2], null);
+        System.out.printf("kafka publish, %-24s %d records: %8.0f/s (median of %s) after %.1f s of start-up,"
+                + " peak heap %.0f MB (%s)%n", kind.label(), result.records(), result.recordsPerSecond(),
+                rates.stream().map(Math::round).toList(), result.startupSeconds(), result.peakHeapMb(), HEAP);
         return result;
     }
 
@@ -93,12 +106,16 @@ final class KafkaPublish {
         broker.close();
     }
 
-    /** The child JVM: args are the consumer kind (WAL, DURABLE or DEBEZIUM), the rows, the brokers and the topic. */
+    /**
+     * The child JVM: args are the consumer kind (WAL, DURABLE or DEBEZIUM), the rows, the rounds, the brokers and the
+     * topic. Prints the backlog, the first round's start-up, the peak heap, and each round's records per second.
+     */
     public static void main(String[] args) throws Exception {
         Consumers kind = Consumers.valueOf(args[0]);
         int rows = Integer.parseInt(args[1]);
-        String brokers = args[2];
-        String topic = args[3];
+        int rounds = Integer.parseInt(args[2]);
+        String brokers = args[3];
+        String topic = args[4];
         try (BenchServer server = BenchServer.start();
                 KafkaConsumer<byte[], byte[]> ends = new KafkaConsumer<>(Map.of("bootstrap.servers", brokers),
                         new ByteArrayDeserializer(), new ByteArrayDeserializer())) {
@@ -114,37 +131,50 @@ final class KafkaPublish {
                 publisher.start();
                 long warmUp = (long) server.pgbenchCount(WriteOverhead.rows(100), 4, Math.max(1, rows / 1000)) * 100;
                 awaitRecords(ends, partitions, warmUp, Duration.ofMinutes(10));
-                publisher.stop();
-                long backlog = (long) server.pgbenchCount(WriteOverhead.rows(100), 4, rows / 100) * 100;
-                long before = records(ends, partitions);
-
-                System.gc();
                 HeapSampler heap = new HeapSampler();
                 heap.start();
-                long start = System.nanoTime();
-                publisher.start();
-                long first = 0;
-                long deadline = start + TimeUnit.MINUTES.toNanos(30);
-                for (long now = System.nanoTime(); ; now = System.nanoTime()) {
-                    long published = records(ends, partitions) - before;
-                    if (first == 0 && published > 0) {
-                        first = now;
-                    }
-                    if (published >= backlog) {
-                        break;
-                    }
-                    if (now > deadline) {
-                        throw new IllegalStateException(kind + " published " + published + " of " + backlog);
-                    }
-                    Thread.sleep(50); // the end offsets, read from the broker
+                long backlog = 0;
+                double startup = 0;
+                StringBuilder rates = new StringBuilder();
+                for (int round = 0; round < rounds; round++) {
+                    publisher.stop();
+                    backlog = (long) server.pgbenchCount(WriteOverhead.rows(100), 4, rows / 100) * 100;
+                    System.gc();
+                    double[] measured = publishBacklog(publisher, ends, partitions, backlog, kind);
+                    startup = round == 0 ? measured[0] : startup;
+                    rates.append(' ').append(measured[1]);
                 }
-                long last = System.nanoTime();
                 heap.interrupt();
-                System.out.println(ChildJvm.RESULT + backlog + " " + (first - start) / 1e9 + " "
-                        + backlog / ((last - first) / 1e9) + " " + heap.peakUsed.get() / 1048576.0);
+                System.out.println(ChildJvm.RESULT + backlog + " " + startup + " " + heap.peakUsed.get() / 1048576.0
+                        + rates);
             }
         }
         System.exit(0); // engines may leave non-daemon threads behind
+    }
+
+    /** Starts the publisher and waits until the backlog is in the broker: the start-up and the records per second. */
+    private static double[] publishBacklog(Publisher publisher, KafkaConsumer<byte[], byte[]> ends,
+            List<TopicPartition> partitions, long backlog, Consumers kind) throws Exception {
+        long before = records(ends, partitions);
+        long start = System.nanoTime();
+        publisher.start();
+        long first = 0;
+        long deadline = start + TimeUnit.MINUTES.toNanos(30);
+        for (long now = System.nanoTime(); ; now = System.nanoTime()) {
+            long published = records(ends, partitions) - before;
+            if (first == 0 && published > 0) {
+                first = now;
+            }
+            if (published >= backlog) {
+                break;
+            }
+            if (now > deadline) {
+                throw new IllegalStateException(kind + " published " + published + " of " + backlog);
+            }
+            Thread.sleep(50); // the end offsets, read from the broker
+        }
+        long last = System.nanoTime();
+        return new double[] {(first - start) / 1e9, backlog / ((last - first) / 1e9)};
     }
 
     private static long records(KafkaConsumer<byte[], byte[]> ends, List<TopicPartition> partitions) {

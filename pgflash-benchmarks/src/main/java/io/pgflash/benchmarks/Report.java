@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Collectors;
 import org.openjdk.jmh.results.RunResult;
 
 /** The run's results as Markdown tables, charts and target lines (PASS/FAIL), in the order they were measured. */
@@ -394,7 +395,7 @@ final class Report {
     /** The snapshot scenario's row of the WAL driver read while a writer updates the table. */
     static final String SNAPSHOT_WITH_WRITER = "pgflash WAL, a writer updating the table";
 
-    void kafka(Map<Consumers, KafkaPublish.Result> results, int rows) {
+    void kafka(Map<Consumers, KafkaPublish.Result> results, int rows, int rounds) {
         line("## Kafka publishing: a backlog into a broker");
         line("");
         line("A backlog of %,d rows (100-row transactions) committed while the publisher was stopped, then published"
@@ -402,15 +403,18 @@ final class Report {
                 + " bridge, and Debezium embedded whose handler sends each record through a Kafka producer and marks it"
                 + " processed once acknowledged (JSON without schemas). Both producers with the bridge's settings"
                 + " (`acks=all`, idempotent, 256 KB batches, Kafka's other defaults), flushed after each batch; each"
-                + " publisher in a JVM of its own with `%s`, warmed up by publishing a tenth of the backlog first."
-                + " Records per second from the first to the last record the broker shows at the end of the topic.",
-                rows, KafkaPublish.PARTITIONS,
-                KafkaPublish.HEAP);
+                + " publisher in a JVM of its own with `%s`, warmed up by publishing a tenth of the backlog first, then"
+                + " %d backlogs in turn; the median of their rates. Records per second from the first to the last"
+                + " record the broker shows at the end of the topic.",
+                rows, KafkaPublish.PARTITIONS, KafkaPublish.HEAP, rounds);
         line("");
-        line("| publisher | records | records per s | start-up | peak heap used | finished |");
-        line("| --- | --- | --- | --- | --- | --- |");
-        results.forEach((kind, r) -> line("| %s | %,d | %,.0f | %.1f s | %.0f MB | %s |", kind.label(), r.records(),
-                r.recordsPerSecond(), r.startupSeconds(), r.peakHeapMb(), r.finished() ? "yes" : "no: " + r.failure()));
+        line("| publisher | records per backlog | records per s (median) | each backlog | start-up | peak heap used"
+                + " | finished |");
+        line("| --- | --- | --- | --- | --- | --- | --- |");
+        results.forEach((kind, r) -> line("| %s | %,d | %,.0f | %s | %.1f s | %.0f MB | %s |", kind.label(),
+                r.records(), r.recordsPerSecond(), r.rates().stream().map(rate -> String.format("%,.0f", rate))
+                        .collect(Collectors.joining(", ")),
+                r.startupSeconds(), r.peakHeapMb(), r.finished() ? "yes" : "no: " + r.failure()));
         line("");
         KafkaPublish.Result debezium = results.get(Consumers.DEBEZIUM);
         results.forEach((kind, r) -> {

@@ -11,7 +11,9 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * The bridge's meters: {@code pgflash.kafka.records.sent} and {@code pgflash.kafka.errors} per topic,
- * {@code pgflash.kafka.send} (from a record's send to its acknowledgement) and {@code pgflash.kafka.records.pending}.
+ * {@code pgflash.kafka.send} (from sending a batch to the last acknowledgement of its records) and
+ * {@code pgflash.kafka.records.pending}. Sent records and the send time are counted per batch, not per record: the
+ * producer's thread that runs the acknowledgements stays free for sending.
  */
 final class BridgeMetrics {
 
@@ -24,7 +26,8 @@ final class BridgeMetrics {
     BridgeMetrics(MeterRegistry registry) {
         this.registry = registry;
         this.sendTime = Timer.builder("pgflash.kafka.send")
-                .description("Time from sending a record to the broker's acknowledgement").register(registry);
+                .description("Time from sending a batch of records to the broker's acknowledgement of the last")
+                .register(registry);
         Gauge.builder("pgflash.kafka.records.pending", pending, AtomicLong::get)
                 .description("Records sent to Kafka and not acknowledged yet").register(registry);
     }
@@ -33,11 +36,20 @@ final class BridgeMetrics {
         pending.incrementAndGet();
     }
 
-    void acknowledged(String topic, long sentAtNanos) {
+    /** The broker answered a record (acknowledged it, counted with its batch in {@link #acknowledged}). */
+    void answered() {
         pending.decrementAndGet();
+    }
+
+    /** A batch's acknowledged records, per topic; {@code sentAtNanos} is when its first was sent. */
+    void acknowledged(Map<String, Integer> recordsPerTopic, long sentAtNanos) {
+        if (recordsPerTopic.isEmpty()) {
+            return;
+        }
         sendTime.record(System.nanoTime() - sentAtNanos, TimeUnit.NANOSECONDS);
-        sent.computeIfAbsent(topic, name -> Counter.builder("pgflash.kafka.records.sent").tag("topic", name)
-                .description("Records the broker acknowledged").register(registry)).increment();
+        recordsPerTopic.forEach((topic, records) -> sent.computeIfAbsent(topic, name ->
+                Counter.builder("pgflash.kafka.records.sent").tag("topic", name)
+                        .description("Records the broker acknowledged").register(registry)).increment(records));
     }
 
     void failed(String topic) {

@@ -1,6 +1,7 @@
 package io.pgflash.kafka;
 
 import io.pgflash.core.ChangeEvent;
+import io.pgflash.core.Operation;
 import io.pgflash.core.Row;
 import java.io.ByteArrayOutputStream;
 import java.math.BigDecimal;
@@ -10,6 +11,7 @@ import java.time.LocalTime;
 import java.time.OffsetDateTime;
 import java.time.OffsetTime;
 import java.time.format.DateTimeFormatter;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -20,7 +22,9 @@ import org.postgresql.util.PGInterval;
 import tools.jackson.core.JsonGenerator;
 import tools.jackson.core.ObjectWriteContext;
 import tools.jackson.core.StreamWriteFeature;
+import tools.jackson.core.io.SerializedString;
 import tools.jackson.core.json.JsonFactory;
+import tools.jackson.core.util.JsonRecyclerPools;
 
 /**
  * Writes an event as the JSON of a Kafka record's value, and its key as the record's key (format version
@@ -34,7 +38,29 @@ public final class ChangeEventJson {
 
     private static final JsonFactory JSON = JsonFactory.builder()
             .enable(StreamWriteFeature.WRITE_BIGDECIMAL_AS_PLAIN) // 1E+3 would read back as a double in many readers
+            // values are written on the subscriptions' few long-lived platform threads: a buffer each, no shared pool
+            .recyclerPool(JsonRecyclerPools.threadLocalPool())
             .build();
+
+    /** The fixed field names, encoded once. */
+    private static final class Field {
+        static final SerializedString VERSION = new SerializedString("version");
+        static final SerializedString OPERATION = new SerializedString("operation");
+        static final SerializedString SOURCE_OPERATION = new SerializedString("sourceOperation");
+        static final SerializedString SCHEMA = new SerializedString("schema");
+        static final SerializedString TABLE = new SerializedString("table");
+        static final SerializedString KEY = new SerializedString("key");
+        static final SerializedString NEW_ROW = new SerializedString("newRow");
+        static final SerializedString OLD_ROW = new SerializedString("oldRow");
+        static final SerializedString CHANGED_COLUMNS = new SerializedString("changedColumns");
+        static final SerializedString UNCHANGED_COLUMNS = new SerializedString("unchangedColumns");
+        static final SerializedString POSITION = new SerializedString("position");
+        static final SerializedString TRANSACTION_ID = new SerializedString("transactionId");
+        static final SerializedString TIMESTAMP = new SerializedString("timestamp");
+    }
+
+    private static final SerializedString[] OPERATIONS = Arrays.stream(Operation.values())
+            .map(operation -> new SerializedString(operation.name())).toArray(SerializedString[]::new);
 
     private ChangeEventJson() {
     }
@@ -54,27 +80,40 @@ public final class ChangeEventJson {
 
     /** The record value. */
     public static byte[] value(ChangeEvent event) {
+        return value(event, event.position().toString());
+    }
+
+    /** The record value, with the event's position as the caller already wrote it (for the record's header). */
+    static byte[] value(ChangeEvent event, String position) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(512); // most values fit without growing
         try (JsonGenerator json = JSON.createGenerator(ObjectWriteContext.empty(), out)) {
             json.writeStartObject();
-            json.writeNumberProperty("version", VERSION);
-            json.writeStringProperty("operation", event.operation().name());
-            json.writeStringProperty("sourceOperation", event.sourceOperation().name());
-            json.writeStringProperty("schema", event.table().schema());
-            json.writeStringProperty("table", event.table().name());
-            json.writeName("key");
+            json.writeName(Field.VERSION);
+            json.writeNumber(VERSION);
+            json.writeName(Field.OPERATION);
+            json.writeString(OPERATIONS[event.operation().ordinal()]);
+            json.writeName(Field.SOURCE_OPERATION);
+            json.writeString(OPERATIONS[event.sourceOperation().ordinal()]);
+            json.writeName(Field.SCHEMA);
+            json.writeString(event.table().schema());
+            json.writeName(Field.TABLE);
+            json.writeString(event.table().name());
+            json.writeName(Field.KEY);
             writeRowOrNull(json, event.key());
-            json.writeName("newRow");
+            json.writeName(Field.NEW_ROW);
             writeRowOrNull(json, event.newRow());
-            json.writeName("oldRow");
+            json.writeName(Field.OLD_ROW);
             writeRowOrNull(json, event.oldRow());
-            json.writeName("changedColumns");
+            json.writeName(Field.CHANGED_COLUMNS);
             writeNames(json, inTableOrder(event.changedColumns(), event.newRow()));
-            json.writeName("unchangedColumns");
+            json.writeName(Field.UNCHANGED_COLUMNS);
             writeNames(json, event.newRow() == null ? List.of() : event.newRow().unchangedColumns());
-            json.writeStringProperty("position", event.position().toString());
-            json.writeNumberProperty("transactionId", event.transactionId());
-            json.writeStringProperty("timestamp", event.timestamp().toString());
+            json.writeName(Field.POSITION);
+            json.writeString(position);
+            json.writeName(Field.TRANSACTION_ID);
+            json.writeNumber(event.transactionId());
+            json.writeName(Field.TIMESTAMP);
+            writeAscii(json, IsoTimestamps.instant(event.timestamp()));
             json.writeEndObject();
         }
         return out.toByteArray();
@@ -147,8 +186,18 @@ public final class ChangeEventJson {
             }
             json.writeEndArray();
         } else {
-            json.writeString(text(value));
+            byte[] timestamp = IsoTimestamps.ascii(value);
+            if (timestamp != null) {
+                writeAscii(json, timestamp);
+            } else {
+                json.writeString(text(value));
+            }
         }
+    }
+
+    /** Text that needs no escaping (digits and ISO-8601 punctuation), written as it is. */
+    private static void writeAscii(JsonGenerator json, byte[] text) {
+        json.writeRawUTF8String(text, 0, text.length);
     }
 
     /** JSON has no NaN or infinities: those are the strings PostgreSQL prints for them. */

@@ -6,6 +6,7 @@ import io.pgflash.core.Operation;
 import io.pgflash.core.TableName;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -18,6 +19,8 @@ import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.errors.RecordBatchTooLargeException;
 import org.apache.kafka.common.errors.RecordTooLargeException;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.header.internals.RecordHeaders;
 import org.jspecify.annotations.Nullable;
 
@@ -55,7 +58,8 @@ final class KafkaPublisher implements BatchChangeListener {
 
     @Override
     public void onChanges(List<ChangeEvent> events) throws Exception {
-        waitingSince = System.nanoTime();
+        long sentAt = System.nanoTime();
+        waitingSince = sentAt;
         try {
             List<Sent> sent = new ArrayList<>(events.size());
             KafkaException refused = null;
@@ -74,14 +78,18 @@ final class KafkaPublisher implements BatchChangeListener {
             }
             List<Sent> tooLarge = new ArrayList<>();
             Throwable notAcknowledged = refused;
+            Map<String, Integer> acknowledged = new HashMap<>(4);
             for (Sent record : sent) {
                 Throwable error = outcome(record);
-                if (error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException) {
+                if (error == null) {
+                    acknowledged.merge(record.record().topic(), 1, Integer::sum);
+                } else if (error instanceof RecordTooLargeException || error instanceof RecordBatchTooLargeException) {
                     tooLarge.add(record.withError(error));
-                } else if (error != null && notAcknowledged == null) {
+                } else if (notAcknowledged == null) {
                     notAcknowledged = error;
                 }
             }
+            metrics.acknowledged(acknowledged, sentAt);
             if (notAcknowledged == null && !tooLarge.isEmpty()) {
                 notAcknowledged = deadLetter(tooLarge);
             }
@@ -100,22 +108,24 @@ final class KafkaPublisher implements BatchChangeListener {
     /** The event's record; a TRUNCATE (no key) goes to every partition, so each key's readers see it in order. */
     List<ProducerRecord<byte[], byte[]>> records(ChangeEvent event) {
         String topic = topic(event.table());
-        byte[] value = ChangeEventJson.value(event);
+        String position = event.position().toString();
+        byte[] value = ChangeEventJson.value(event, position);
         if (event.operation() == Operation.TRUNCATE) {
             List<ProducerRecord<byte[], byte[]>> records = new ArrayList<>();
             for (PartitionInfo partition : producer.partitionsFor(topic)) {
-                records.add(new ProducerRecord<>(topic, partition.partition(), (byte[]) null, value, headers(event)));
+                records.add(new ProducerRecord<>(topic, partition.partition(), (byte[]) null, value,
+                        headers(event, position)));
             }
             return records;
         }
-        return List.of(new ProducerRecord<>(topic, (Integer) null, ChangeEventJson.key(event), value, headers(event)));
+        return List.of(new ProducerRecord<>(topic, (Integer) null, ChangeEventJson.key(event), value,
+                headers(event, position)));
     }
 
-    private static RecordHeaders headers(ChangeEvent event) {
-        RecordHeaders headers = new RecordHeaders();
-        headers.add(POSITION_HEADER, event.position().toString().getBytes(StandardCharsets.UTF_8));
-        headers.add(OPERATION_HEADER, event.operation().name().getBytes(StandardCharsets.UTF_8));
-        return headers;
+    private static RecordHeaders headers(ChangeEvent event, String position) {
+        return new RecordHeaders(new Header[] {
+                new RecordHeader(POSITION_HEADER, position.getBytes(StandardCharsets.UTF_8)),
+                new RecordHeader(OPERATION_HEADER, event.operation().name().getBytes(StandardCharsets.UTF_8))});
     }
 
     private String topic(TableName table) {
@@ -132,12 +142,11 @@ final class KafkaPublisher implements BatchChangeListener {
     }
 
     private Sent send(ProducerRecord<byte[], byte[]> record) {
-        long sentAt = System.nanoTime();
         metrics.sending();
         try {
             return new Sent(record, producer.send(record, (metadata, error) -> {
                 if (error == null) {
-                    metrics.acknowledged(record.topic(), sentAt);
+                    metrics.answered();
                 } else {
                     metrics.failed(record.topic());
                 }
@@ -173,13 +182,19 @@ final class KafkaPublisher implements BatchChangeListener {
             sent.add(send(new ProducerRecord<>(deadLetterTopic, (Integer) null, record.record().key(), (byte[]) null,
                     headers)));
         }
+        long sentAt = System.nanoTime();
+        Map<String, Integer> acknowledged = new HashMap<>(2);
+        Throwable failed = null;
         for (Sent record : sent) {
             Throwable error = outcome(record);
-            if (error != null) {
-                return error;
+            if (error == null) {
+                acknowledged.merge(record.record().topic(), 1, Integer::sum);
+            } else if (failed == null) {
+                failed = error;
             }
         }
-        return null;
+        metrics.acknowledged(acknowledged, sentAt);
+        return failed;
     }
 
     @Override

@@ -83,8 +83,10 @@ class KafkaBridgeTest extends KafkaTestSupport {
         assertThat(second).contains("\"price\":1000.0000,\"at\":\"2026-12-04T23:02:03Z\",\"data\":null,\"tags\":null,"
                 + "\"ratio\":0.5}");
 
-        assertThat(meters.get("pgflash.kafka.records.sent").tag("topic", "pgflash.public." + table).counter()
-                .count()).isEqualTo(4);
+        // counted once the batch's acknowledgements are in, which can be after a reader saw its records
+        await().untilAsserted(() -> assertThat(meters.get("pgflash.kafka.records.sent")
+                .tag("topic", "pgflash.public." + table).counter().count()).isEqualTo(4));
+        assertThat(meters.get("pgflash.kafka.send").timer().count()).isPositive();
         assertThat(meters.get("pgflash.kafka.records.pending").gauge().value()).isZero();
         assertThat(bridge.status().up()).isTrue();
     }
