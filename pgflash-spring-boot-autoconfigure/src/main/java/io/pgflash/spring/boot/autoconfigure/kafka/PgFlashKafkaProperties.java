@@ -15,7 +15,7 @@ public class PgFlashKafkaProperties {
     /** Whether to publish the tables below to Kafka (needs the WAL driver or the durable mode). */
     private boolean enabled;
 
-    /** The first part of default topic names: {@code <prefix>.<schema>.<table>}. */
+    /** The first part of default topic names, which are prefix.schema.table (pgflash.public.orders). */
     private String topicPrefix = KafkaBridge.DEFAULT_TOPIC_PREFIX;
 
     /**
@@ -98,7 +98,7 @@ public class PgFlashKafkaProperties {
         /** The table in SQL syntax: posts, app.posts, "My Table". */
         private String table;
 
-        /** The topic; defaults to {@code <prefix>.<schema>.<table>}. */
+        /** The topic; defaults to <prefix>.<schema>.<table>. */
         private String topic;
 
         /** An id for logs, metrics and the registry; defaults to kafka-<table>. */
