@@ -1,9 +1,14 @@
 package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import io.pgflash.core.driver.trigger.DurableDriver;
+import io.pgflash.core.driver.wal.WalDriver;
 import org.junit.jupiter.api.Test;
 
 /** The README's Java example is this code, compiled and run against a real server. */
@@ -11,7 +16,8 @@ class ReadmeExampleTest extends FlashTestBase {
 
     @Test
     void readmeExampleCompilesAndRuns() throws Exception {
-        db.execute("CREATE TABLE posts (id bigserial PRIMARY KEY, title text, status text)");
+        db.execute("DROP TABLE IF EXISTS posts",
+                "CREATE TABLE posts (id bigserial PRIMARY KEY, title text, status text)");
         String url = db.jdbcUrl();
         String user = db.user();
         String password = db.password();
@@ -35,6 +41,69 @@ class ReadmeExampleTest extends FlashTestBase {
         }
 
         assertThat(readme()).contains(exampleFromThisFile());
+    }
+
+    @Test
+    void readmeDriverExamplesStart() {
+        String url = db.jdbcUrl();
+        String user = db.user();
+        String password = db.password();
+
+        // README-START
+        PgFlash flash = PgFlash.builder()
+                .jdbcUrl(url, user, password)
+                .driver(WalDriver.builder().group("orders-service").build())
+                .build();
+        // README-END
+        try (flash) {
+            flash.start();
+            assertThat(queryLong("SELECT count(*) FROM pg_replication_slots"
+                    + " WHERE slot_name = 'pgflash_orders_service'")).isOne();
+        } finally {
+            db.execute("SELECT pg_drop_replication_slot('pgflash_orders_service')",
+                    "DROP PUBLICATION pgflash_orders_service");
+        }
+
+        PgFlash durable = durableExample(url, user, password);
+        try (durable) {
+            durable.start();
+            assertThat(queryLong("SELECT count(*) FROM pgflash.groups WHERE name = 'orders-service'"))
+                    .isOne();
+        }
+    }
+
+    private static PgFlash durableExample(String url, String user, String password) {
+        // README-START
+        PgFlash flash = PgFlash.builder()
+                .jdbcUrl(url, user, password)
+                .driver(DurableDriver.builder().group("orders-service").build())
+                .build();
+        // README-END
+        return flash;
+    }
+
+    @Test
+    void readmeSnapshotExampleKeepsACopyOfThePublishedPosts() throws Exception {
+        db.execute("DROP TABLE IF EXISTS posts",
+                "CREATE TABLE posts (id bigserial PRIMARY KEY, title text, status text)",
+                "INSERT INTO posts (title, status) VALUES ('Old', 'published'), ('Draft', 'draft')");
+        Map<Row, Row> cache = new ConcurrentHashMap<>();
+        PgFlash flash = startFlash();
+
+        // README-START
+        flash.subscribe(SubscriptionSpec.table("posts").filter("status=eq.published")
+                .snapshot(SnapshotMode.INITIAL).build(), event -> {
+            switch (event.operation()) {
+                case READ, INSERT, UPDATE -> cache.put(event.key(), event.newRow());
+                case DELETE -> cache.remove(event.key());
+                case TRUNCATE -> cache.clear();
+            }
+        });
+        // README-END
+        db.execute("INSERT INTO posts (title, status) VALUES ('New', 'published')");
+
+        await().untilAsserted(() -> assertThat(cache.values()).extracting(row -> row.get("title"))
+                .containsExactlyInAnyOrder("Old", "New"));
     }
 
     private static String readme() throws Exception {

@@ -29,6 +29,8 @@ import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.test.context.SpringBootTest;
 import org.springframework.boot.test.web.server.LocalServerPort;
 import org.springframework.context.annotation.Import;
+import org.springframework.http.MediaType;
+import org.springframework.http.codec.ServerSentEvent;
 import org.springframework.test.context.DynamicPropertyRegistry;
 import org.springframework.test.context.DynamicPropertySource;
 import org.springframework.web.bind.annotation.GetMapping;
@@ -37,6 +39,7 @@ import org.springframework.web.bind.annotation.RequestHeader;
 import org.springframework.web.bind.annotation.RestController;
 import org.springframework.web.servlet.mvc.method.annotation.SseEmitter;
 import reactor.core.publisher.BaseSubscriber;
+import reactor.core.publisher.Flux;
 
 /**
  * Per-client streams in a running web application: an MVC Server-Sent Event stream per client that resumes after
@@ -249,12 +252,37 @@ class PerClientStreamsTest {
             this.streams = streams;
         }
 
+        // README-START
         @GetMapping("/authors/{author}/events")
         SseEmitter events(@PathVariable long author,
                 @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
             return streams.stream(SubscriptionSpec.table("posts").filter("author_id=eq." + author)
                     .resumeAfter(lastEventId).build());
         }
+        // README-END
+    }
+
+    /** The README's WebFlux example of the same stream, as a Flux of Server-Sent Events (compiled here). */
+    @RestController
+    static class AuthorFluxes {
+
+        private final PgFlashFlux fluxes;
+        private final PgFlash flash;
+
+        AuthorFluxes(PgFlashFlux fluxes, PgFlash flash) {
+            this.fluxes = fluxes;
+            this.flash = flash;
+        }
+
+        // README-START
+        @GetMapping(path = "/authors/{author}/events", produces = MediaType.TEXT_EVENT_STREAM_VALUE)
+        Flux<ServerSentEvent<ChangeMessage>> events(@PathVariable long author,
+                @RequestHeader(name = "Last-Event-ID", required = false) String lastEventId) {
+            return fluxes.flux(SubscriptionSpec.table("posts").filter("author_id=eq." + author)
+                            .overflow(OverflowPolicy.cutOff(1000)).resumeAfter(lastEventId).build())
+                    .map(event -> ServerSentEvent.builder(ChangeMessage.of(event)).id(flash.eventId(event)).build());
+        }
+        // README-END
     }
 
     /** A browser's EventSource, by hand: one HTTP/1.1 connection, read line by line; closing it closes the socket. */
