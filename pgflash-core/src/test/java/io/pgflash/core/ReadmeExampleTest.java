@@ -3,6 +3,7 @@ package io.pgflash.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.test.Documentation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
@@ -107,7 +108,7 @@ class ReadmeExampleTest extends FlashTestBase {
     }
 
     private static String readme() throws Exception {
-        return Files.readString(Path.of("..", "README.md"));
+        return Documentation.all();
     }
 
     /** The lines between the markers, de-indented as the README shows them. */

@@ -2,6 +2,7 @@ package io.pgflash.kafka;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgflash.test.Documentation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.wal.WalDriver;
@@ -46,7 +47,7 @@ class KafkaReadmeExampleTest extends KafkaTestSupport {
             db.execute("SELECT pg_drop_replication_slot('" + driver.slotName() + "')");
         }
 
-        assertThat(Files.readString(Path.of("..", "README.md"))).contains(exampleFromThisFile());
+        assertThat(Documentation.all()).contains(exampleFromThisFile());
     }
 
     /** The lines between the markers, de-indented as the README shows them. */

@@ -2,6 +2,7 @@ package io.pgflash.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgflash.test.Documentation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,7 +20,7 @@ import org.junit.jupiter.api.Test;
  */
 class DocumentationExamplesTest {
 
-    private static final Path ROOT = Path.of("..");
+    private static final Path ROOT = Documentation.projectRoot();
     private static final Pattern JAVA_BLOCK = Pattern.compile("^```java\\n(.*?)^```$",
             Pattern.DOTALL | Pattern.MULTILINE);
     private static final Pattern REGION = Pattern.compile(
@@ -32,7 +33,7 @@ class DocumentationExamplesTest {
         List<String> regions = regionsOfTests();
         List<String> missing = new ArrayList<>();
         int examples = 0;
-        for (Path page : pages()) {
+        for (Path page : Documentation.pages()) {
             Matcher block = JAVA_BLOCK.matcher(Files.readString(page));
             while (block.find()) {
                 examples++;
@@ -44,14 +45,6 @@ class DocumentationExamplesTest {
         }
         assertThat(examples).as("Java examples found on the pages").isGreaterThan(10);
         assertThat(missing).as("examples no test has between README-START and README-END, as they are").isEmpty();
-    }
-
-    private static List<Path> pages() throws IOException {
-        List<Path> pages = new ArrayList<>(List.of(ROOT.resolve("README.md")));
-        try (Stream<Path> docs = Files.list(ROOT.resolve("docs"))) {
-            docs.filter(path -> path.toString().endsWith(".md")).sorted().forEach(pages::add);
-        }
-        return pages;
     }
 
     private static List<String> regionsOfTests() throws IOException {

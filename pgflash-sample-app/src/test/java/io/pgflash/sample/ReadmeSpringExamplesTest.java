@@ -2,6 +2,7 @@ package io.pgflash.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgflash.test.Documentation;
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Recoverer;
 import io.pgflash.core.SubscriptionSpec;
@@ -40,7 +41,7 @@ class ReadmeSpringExamplesTest {
                 examples.put(matcher.group(1), matcher.group(2).stripIndent());
             }
         }
-        String readme = Files.readString(Path.of("..", "README.md"));
+        String readme = Documentation.all();
 
         assertThat(examples).containsOnlyKeys("beans", "configurer", "tracing", "testing");
         examples.forEach((name, code) -> assertThat(readme).as("README example '%s'", name).contains(code));

@@ -2,6 +2,7 @@ package io.pgflash.sample;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.pgflash.test.Documentation;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,7 +24,7 @@ import org.junit.jupiter.api.Test;
  */
 class TroubleshootingReferenceTest {
 
-    private static final Path ROOT = Path.of("..");
+    private static final Path ROOT = Documentation.projectRoot();
     private static final Pattern THROWN = Pattern.compile("new (PgFlashException|WalPreconditionException"
             + "|SlotTakenException|OldRowsUnavailableException|InvalidListenerException|KafkaPublishException)\\(");
     private static final Pattern QUOTED = Pattern.compile("^> `(.+)`$", Pattern.MULTILINE);

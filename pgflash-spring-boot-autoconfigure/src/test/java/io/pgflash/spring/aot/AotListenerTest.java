@@ -3,6 +3,7 @@ package io.pgflash.spring.aot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.test.Documentation;
 import io.pgflash.core.Operation;
 import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.spring.boot.autoconfigure.PgFlashAutoConfiguration;
@@ -92,7 +93,7 @@ class AotListenerTest {
         String source = Files.readString(Path.of("src/test/java/io/pgflash/spring/aot/AotListenerTest.java"));
         int start = source.indexOf("// README-START\n") + "// README-START\n".length();
         String example = source.substring(start, source.indexOf("// README-END", start)).stripIndent();
-        assertThat(Files.readString(Path.of("..", "README.md"))).contains(example);
+        assertThat(Documentation.all()).contains(example);
     }
 
     // README-START

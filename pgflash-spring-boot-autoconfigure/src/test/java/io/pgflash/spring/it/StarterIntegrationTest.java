@@ -3,6 +3,7 @@ package io.pgflash.spring.it;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.test.Documentation;
 import io.pgflash.core.Operation;
 import io.pgflash.spring.listener.ListenerEndpointRegistry;
 import io.pgflash.test.TestDatabase;
@@ -168,7 +169,7 @@ abstract class StarterIntegrationTest {
 
     @Test
     void readmeQuickStartIsThisApplication() throws Exception {
-        String readme = Files.readString(Path.of("..", "README.md"));
+        String readme = Documentation.all();
         String source = Files.readString(Path.of("src/test/java/io/pgflash/spring/it/PostListeners.java"));
         String listeners = source.substring(source.indexOf("// README-START\n") + "// README-START\n".length(),
                 source.indexOf("// README-END")).stripIndent();

@@ -3,6 +3,7 @@ package io.pgflash.spring.kafka;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.pgflash.test.Documentation;
 import io.pgflash.kafka.KafkaBridge;
 import io.pgflash.spring.boot.autoconfigure.PgFlashAutoConfiguration;
 import io.pgflash.spring.boot.autoconfigure.kafka.PgFlashKafkaAutoConfiguration;
@@ -95,7 +96,7 @@ class KafkaBridgeAutoConfigurationTest {
     }
 
     private static PropertySource<?> readmeApplicationYml() throws IOException {
-        String readme = Files.readString(Path.of("..", "README.md"));
+        String readme = Documentation.all();
         int block = readme.indexOf("```yaml\n", readme.indexOf("<!-- kafka-application-yml -->")) + 8;
         String yaml = readme.substring(block, readme.indexOf("```", block));
         return new YamlPropertySourceLoader().load("README.md application.yml",
