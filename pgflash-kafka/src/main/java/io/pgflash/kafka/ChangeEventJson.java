@@ -28,7 +28,7 @@ import tools.jackson.core.util.JsonRecyclerPools;
 
 /**
  * Writes an event as the JSON of a Kafka record's value, and its key as the record's key (format version
- * {@value #VERSION}; the README's "Scaling out" section documents both). Equal keys give equal bytes: the key's columns
+ * {@value #VERSION}; docs/KAFKA.md documents both). Equal keys give equal bytes: the key's columns
  * come in the table's order and every value has one spelling.
  */
 public final class ChangeEventJson {

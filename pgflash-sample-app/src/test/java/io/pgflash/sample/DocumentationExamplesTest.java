@@ -8,6 +8,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
@@ -25,6 +26,9 @@ class DocumentationExamplesTest {
             Pattern.DOTALL | Pattern.MULTILINE);
     private static final Pattern REGION = Pattern.compile(
             "^[ \\t]*// README-START[^\\n]*\\n(.*?^[ \\t]*)// README-END", Pattern.DOTALL | Pattern.MULTILINE);
+    private static final Pattern CODE_BLOCK = Pattern.compile("^```.*?^```$", Pattern.DOTALL | Pattern.MULTILINE);
+    private static final Pattern LINK = Pattern.compile("\\]\\(((?!https?:)[^)\\s]+)\\)");
+    private static final Pattern HEADING = Pattern.compile("^#+ (.*)$", Pattern.MULTILINE);
     /** A page's example may close the braces its region leaves open: the test goes on inside them. */
     private static final Pattern CLOSING_LINES = Pattern.compile("(\\n[ \\t]*[})]+;?[ \\t]*)+\\s*$");
 
@@ -45,6 +49,38 @@ class DocumentationExamplesTest {
         }
         assertThat(examples).as("Java examples found on the pages").isGreaterThan(10);
         assertThat(missing).as("examples no test has between README-START and README-END, as they are").isEmpty();
+    }
+
+    @Test
+    void everyLinkBetweenThePagesLeadsToAFileAndHeadingThatExist() throws IOException {
+        List<String> broken = new ArrayList<>();
+        for (Path page : Documentation.pages()) {
+            String text = CODE_BLOCK.matcher(Files.readString(page)).replaceAll("");
+            Matcher link = LINK.matcher(text);
+            while (link.find()) {
+                String target = link.group(1);
+                String file = target.contains("#") ? target.substring(0, target.indexOf('#')) : target;
+                Path linked = file.isEmpty() ? page : page.getParent().resolve(file).normalize();
+                if (!Files.exists(linked)) {
+                    broken.add(ROOT.relativize(page) + ": " + target);
+                } else if (target.contains("#") && linked.toString().endsWith(".md")
+                        && !anchors(linked).contains(target.substring(target.indexOf('#') + 1))) {
+                    broken.add(ROOT.relativize(page) + ": " + target + " (no such heading)");
+                }
+            }
+        }
+        assertThat(broken).as("links to files or headings that do not exist").isEmpty();
+    }
+
+    /** The anchors GitHub gives a page's headings: lower case, spaces as dashes, other punctuation dropped. */
+    private static List<String> anchors(Path page) throws IOException {
+        List<String> anchors = new ArrayList<>();
+        Matcher heading = HEADING.matcher(CODE_BLOCK.matcher(Files.readString(page)).replaceAll(""));
+        while (heading.find()) {
+            anchors.add(heading.group(1).strip().toLowerCase(Locale.ROOT)
+                    .replaceAll("[^\\p{L}\\p{N}_\\- ]", "").replace(' ', '-'));
+        }
+        return anchors;
     }
 
     private static List<String> regionsOfTests() throws IOException {
