@@ -70,15 +70,28 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
     /**
      * Parses the PostgREST/Supabase form {@code column=operator.value}: {@code status=eq.published},
      * {@code id=in.(1,2,3)}, {@code title=in.("a,b",c)}, {@code deleted_at=is.null}, {@code deleted_at=not.is.null}.
-     * The column name is taken verbatim; in a list, double quotes keep commas and {@code \"} is a quote.
+     * The column name is taken verbatim, or between double quotes (a quote in it doubled, as in SQL), which a name
+     * with {@code =} in it needs: {@code "a=b"=eq.1}. In a list, double quotes keep commas and {@code \"} is a quote.
      */
     public static Condition parse(String filter) {
         Objects.requireNonNull(filter, "filter");
-        int equals = filter.indexOf('=');
-        if (equals <= 0) {
-            throw invalid(filter, "expected column=operator.value, e.g. status=eq.published");
+        String column;
+        int equals;
+        if (filter.startsWith("\"")) {
+            StringBuilder name = new StringBuilder();
+            int end = quotedName(filter, name);
+            column = name.toString();
+            equals = end + 1;
+            if (equals >= filter.length() || filter.charAt(equals) != '=' || column.isEmpty()) {
+                throw invalid(filter, "expected \"column\"=operator.value after the quoted column name");
+            }
+        } else {
+            equals = filter.indexOf('=');
+            if (equals <= 0) {
+                throw invalid(filter, "expected column=operator.value, e.g. status=eq.published");
+            }
+            column = filter.substring(0, equals);
         }
-        String column = filter.substring(0, equals);
         String rest = filter.substring(equals + 1);
         if (rest.equalsIgnoreCase("is.null")) {
             return isNull(column);
@@ -89,13 +102,30 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
         int dot = rest.indexOf('.');
         Operator operator = dot < 0 ? null : Operator.fromToken(rest.substring(0, dot));
         if (operator == null || operator == Operator.IS_NULL || operator == Operator.IS_NOT_NULL) {
-            throw invalid(filter, "unknown operator; use eq, neq, lt, lte, gt, gte, in, is.null or not.is.null");
+            throw invalid(filter, "unknown operator; use eq, neq, lt, lte, gt, gte, in, is.null or not.is.null"
+                    + " (a column name with = in it goes in double quotes: \"a=b\"=eq.1)");
         }
         String value = rest.substring(dot + 1);
         if (operator == Operator.IN) {
             return new Condition(column, operator, List.copyOf(parseList(filter, value)));
         }
         return new Condition(column, operator, List.of(value));
+    }
+
+    /** Reads the double-quoted name at the start of the filter into {@code name}; returns its closing quote. */
+    private static int quotedName(String filter, StringBuilder name) {
+        for (int i = 1; i < filter.length(); i++) {
+            char c = filter.charAt(i);
+            if (c != '"') {
+                name.append(c);
+            } else if (i + 1 < filter.length() && filter.charAt(i + 1) == '"') {
+                name.append('"');
+                i++;
+            } else {
+                return i;
+            }
+        }
+        throw invalid(filter, "the quoted column name is not closed");
     }
 
     private static List<String> parseList(String filter, String text) {
@@ -150,11 +180,13 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
 
     @Override
     public String toString() {
+        String name = column.contains("=") || column.startsWith("\"")
+                ? "\"" + column.replace("\"", "\"\"") + "\"" : column;
         return switch (operator) {
-            case IS_NULL, IS_NOT_NULL -> column + "=" + operator.token();
-            case IN -> column + "=in." + values.stream().map(String::valueOf).toList().toString()
+            case IS_NULL, IS_NOT_NULL -> name + "=" + operator.token();
+            case IN -> name + "=in." + values.stream().map(String::valueOf).toList().toString()
                     .replace('[', '(').replace(']', ')');
-            default -> column + "=" + operator.token() + "." + values.get(0);
+            default -> name + "=" + operator.token() + "." + values.get(0);
         };
     }
 }

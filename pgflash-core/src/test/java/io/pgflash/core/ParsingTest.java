@@ -1,6 +1,7 @@
 package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,6 +29,21 @@ class ParsingTest {
         assertThat(Condition.parse("d=not.is.null")).isEqualTo(Condition.isNotNull("d"));
         assertThat(Condition.parse("s=neq.")).isEqualTo(Condition.neq("s", ""));
         assertThat(Condition.parse("id=in.(1,2)").toString()).isEqualTo("id=in.(1, 2)");
+    }
+
+    @Test
+    void filterColumnNamesAreVerbatimOrDoubleQuoted() {
+        assertThat(Condition.parse("Author Id=eq.1")).isEqualTo(Condition.eq("Author Id", "1"));
+        assertThat(Condition.parse("x.y=eq.1")).isEqualTo(Condition.eq("x.y", "1"));
+        assertThat(Condition.parse("\"a=b\"=eq.1")).isEqualTo(Condition.eq("a=b", "1"));
+        assertThat(Condition.parse("\"AuthorId\"=is.null")).isEqualTo(Condition.isNull("AuthorId"));
+        assertThat(Condition.parse("\"say \"\"hi\"\"\"=in.(1,2)")).isEqualTo(Condition.in("say \"hi\"", "1", "2"));
+        assertThat(Condition.parse("\"a=b\"=eq.1").toString()).isEqualTo("\"a=b\"=eq.1");
+        assertThat(Condition.parse(Condition.eq("\"q", "v").toString())).isEqualTo(Condition.eq("\"q", "v"));
+        assertThatThrownBy(() -> Condition.parse("a=b=eq.1")).hasMessageContaining("\"a=b\"=eq.1");
+        assertThatThrownBy(() -> Condition.parse("\"a=b=eq.1")).hasMessageContaining("not closed");
+        assertThatThrownBy(() -> Condition.parse("\"a\"b=eq.1")).hasMessageContaining("after the quoted column name");
+        assertThatThrownBy(() -> Condition.parse("\"\"=eq.1")).hasMessageContaining("after the quoted column name");
     }
 
     @Test

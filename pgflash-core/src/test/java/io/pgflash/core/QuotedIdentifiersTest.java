@@ -35,6 +35,27 @@ class QuotedIdentifiersTest extends FlashTestBase {
     }
 
     @Test
+    void filtersWorkOnAnyColumnName() {
+        List<String> columns = List.of("Author Id", "order", "userId", "größe", "a=b", "x.y", "say \"hi\"");
+        db.execute("CREATE TABLE odd (id int PRIMARY KEY, \"Author Id\" int, \"order\" int, \"userId\" int,"
+                + " \"größe\" int, \"a=b\" int, \"x.y\" int, \"say \"\"hi\"\"\" int)");
+        PgFlash flash = startFlash();
+        List<Recorder> recorders = columns.stream().map(column -> {
+            Recorder recorder = new Recorder();
+            String name = column.contains("=") || column.contains("\"")
+                    ? "\"" + column.replace("\"", "\"\"") + "\"" : column;
+            flash.subscribe(SubscriptionSpec.table("odd").filter(name + "=eq.1").build(), recorder);
+            return recorder;
+        }).toList();
+
+        db.execute("INSERT INTO odd VALUES (2, 2, 2, 2, 2, 2, 2, 2)", "INSERT INTO odd VALUES (1, 1, 1, 1, 1, 1, 1, 1)");
+
+        for (Recorder recorder : recorders) {
+            assertThat(recorder.awaitEvents(1)).extracting(e -> e.newRow().get("id")).containsExactly(1);
+        }
+    }
+
+    @Test
     void columnNamesAreVerbatimWhileUnquotedTableNamesFold() {
         db.execute("CREATE TABLE \"Folded\" (\"Id\" int PRIMARY KEY, \"Title\" text)",
                 "CREATE TABLE folded (id int PRIMARY KEY)");
