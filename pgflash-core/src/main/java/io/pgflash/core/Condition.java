@@ -71,7 +71,8 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
      * Parses the PostgREST/Supabase form {@code column=operator.value}: {@code status=eq.published},
      * {@code id=in.(1,2,3)}, {@code title=in.("a,b",c)}, {@code deleted_at=is.null}, {@code deleted_at=not.is.null}.
      * The column name is taken verbatim, or between double quotes (a quote in it doubled, as in SQL), which a name
-     * with {@code =} in it needs: {@code "a=b"=eq.1}. In a list, double quotes keep commas and {@code \"} is a quote.
+     * with {@code =} in it needs: {@code "a=b"=eq.1}. In a list, spaces around an item are dropped, and double quotes
+     * keep commas and spaces, with {@code \"} for a quote.
      */
     public static Condition parse(String filter) {
         Objects.requireNonNull(filter, "filter");
@@ -101,6 +102,10 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
         }
         int dot = rest.indexOf('.');
         Operator operator = dot < 0 ? null : Operator.fromToken(rest.substring(0, dot));
+        if (operator == null && (!rest.equals(rest.stripLeading()) || !column.equals(column.stripTrailing()))) {
+            throw invalid(filter, "no spaces around '=': a column name is taken as written, spaces included,"
+                    + " so write it as " + column.strip() + "=" + rest.strip());
+        }
         if (operator == null || operator == Operator.IS_NULL || operator == Operator.IS_NOT_NULL) {
             throw invalid(filter, "unknown operator; use eq, neq, lt, lte, gt, gte, in, is.null or not.is.null"
                     + " (a column name with = in it goes in double quotes: \"a=b\"=eq.1)");
@@ -147,13 +152,16 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
                 } else {
                     item.append(c);
                 }
-            } else if (c == '"' && item.isEmpty() && !wasQuoted) {
+            } else if (c == '"' && item.toString().isBlank() && !wasQuoted) {
+                item.setLength(0);
                 quoted = true;
                 wasQuoted = true;
             } else if (c == ',') {
                 items.add(finishItem(filter, item, wasQuoted));
                 item.setLength(0);
                 wasQuoted = false;
+            } else if (wasQuoted && Character.isWhitespace(c)) {
+                continue;
             } else if (wasQuoted) {
                 throw invalid(filter, "text after a closing quote in the list");
             } else {
@@ -167,11 +175,13 @@ public record Condition(String column, Operator operator, List<@Nullable Object>
         return items;
     }
 
+    /** An unquoted item loses the spaces around it ({@code in.(1, 2)}); a quoted one is kept as written. */
     private static String finishItem(String filter, StringBuilder item, boolean wasQuoted) {
-        if (item.isEmpty() && !wasQuoted) {
+        String text = wasQuoted ? item.toString() : item.toString().strip();
+        if (text.isEmpty() && !wasQuoted) {
             throw invalid(filter, "the list has an empty item; quote it (\"\") if you mean the empty string");
         }
-        return item.toString();
+        return text;
     }
 
     private static IllegalArgumentException invalid(String filter, String reason) {

@@ -25,6 +25,8 @@ class ParsingTest {
         assertThat(Condition.parse("title=eq.a=b.c")).isEqualTo(Condition.eq("title", "a=b.c"));
         assertThat(Condition.parse("id=in.(1,2,3)")).isEqualTo(Condition.in("id", "1", "2", "3"));
         assertThat(Condition.parse("t=in.(\"a,b\",\"q\\\"x\",\"\")").values()).isEqualTo(List.of("a,b", "q\"x", ""));
+        assertThat(Condition.parse("id=in.(1, 2 ,3)")).isEqualTo(Condition.in("id", "1", "2", "3"));
+        assertThat(Condition.parse("t=in.( \" a\" , b )").values()).isEqualTo(List.of(" a", "b"));
         assertThat(Condition.parse("d=is.null")).isEqualTo(Condition.isNull("d"));
         assertThat(Condition.parse("d=not.is.null")).isEqualTo(Condition.isNotNull("d"));
         assertThat(Condition.parse("s=neq.")).isEqualTo(Condition.neq("s", ""));
@@ -41,6 +43,8 @@ class ParsingTest {
         assertThat(Condition.parse("\"a=b\"=eq.1").toString()).isEqualTo("\"a=b\"=eq.1");
         assertThat(Condition.parse(Condition.eq("\"q", "v").toString())).isEqualTo(Condition.eq("\"q", "v"));
         assertThatThrownBy(() -> Condition.parse("a=b=eq.1")).hasMessageContaining("\"a=b\"=eq.1");
+        assertThatThrownBy(() -> Condition.parse("Author Id = eq.1")).hasMessageContaining("no spaces around '='")
+                .hasMessageContaining("write it as Author Id=eq.1");
         assertThatThrownBy(() -> Condition.parse("\"a=b=eq.1")).hasMessageContaining("not closed");
         assertThatThrownBy(() -> Condition.parse("\"a\"b=eq.1")).hasMessageContaining("after the quoted column name");
         assertThatThrownBy(() -> Condition.parse("\"\"=eq.1")).hasMessageContaining("after the quoted column name");

@@ -3,45 +3,48 @@ package io.pgflash.core;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import io.pgflash.test.Documentation;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import io.pgflash.core.driver.trigger.DurableDriver;
 import io.pgflash.core.driver.wal.WalDriver;
+import io.pgflash.readme.PrintPublishedPosts;
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** The README's Java example is this code, compiled and run against a real server. */
+/** The Java examples of the README and getting-started.md, compiled and run against a real server. */
 class ReadmeExampleTest extends FlashTestBase {
 
     @Test
-    void readmeExampleCompilesAndRuns() throws Exception {
+    void theGettingStartedProgramPrintsPublishedPostsUntilStopped() throws Exception {
         db.execute("DROP TABLE IF EXISTS posts",
                 "CREATE TABLE posts (id bigserial PRIMARY KEY, title text, status text)");
-        String url = db.jdbcUrl();
-        String user = db.user();
-        String password = db.password();
-        Recorder recorder = new Recorder();
-
-        // README-START
-        try (PgFlash flash = PgFlash.builder().jdbcUrl(url, user, password).build()) {
-            flash.start();
-            flash.subscribe(
-                    SubscriptionSpec.table("posts")
-                            .operations(Operation.INSERT, Operation.UPDATE)
-                            .filter("status=eq.published")
-                            .build(),
-                    event -> System.out.println(event.operation() + " " + event.newRow().get("title")));
-            // events arrive one at a time, in commit order, on pgflash's delivery threads, until close()
-            // README-END
-            flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT, Operation.UPDATE)
-                    .filter("status=eq.published").build(), recorder);
+        ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp", System.getProperty("java.class.path"), PrintPublishedPosts.class.getName())
+                .redirectErrorStream(true);
+        builder.environment().putAll(Map.of("PG_URL", db.jdbcUrl(), "PG_USER", db.user(), "PG_PASSWORD", db.password()));
+        Process program = builder.start();
+        List<String> output = new CopyOnWriteArrayList<>();
+        Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(program.getInputStream(),
+                StandardCharsets.UTF_8)).lines().forEach(output::add));
+        reader.start();
+        try {
+            // the program has subscribed once its trigger is on the table
+            await().atMost(Duration.ofSeconds(60)).until(() -> triggerCount("posts") > 0);
             db.execute("INSERT INTO posts (title, status) VALUES ('Draft', 'draft'), ('Hello', 'published')");
-            assertThat(recorder.awaitSingle().newRow().get("title")).isEqualTo("Hello");
+            await().untilAsserted(() -> assertThat(output).contains("INSERT Hello").doesNotContain("INSERT Draft"));
+        } finally {
+            program.destroy(); // SIGTERM runs the shutdown hook, as Ctrl-C does
         }
-
-        assertThat(readme()).contains(exampleFromThisFile());
+        assertThat(program.waitFor(30, TimeUnit.SECONDS)).as("the program stops on SIGTERM").isTrue();
+        reader.join();
+        await().untilAsserted(() -> assertThat(triggerCount("posts")).as("close() removed its trigger").isZero());
     }
 
     @Test
@@ -105,17 +108,5 @@ class ReadmeExampleTest extends FlashTestBase {
 
         await().untilAsserted(() -> assertThat(cache.values()).extracting(row -> row.get("title"))
                 .containsExactlyInAnyOrder("Old", "New"));
-    }
-
-    private static String readme() throws Exception {
-        return Documentation.all();
-    }
-
-    /** The lines between the markers, de-indented as the README shows them. */
-    private static String exampleFromThisFile() throws Exception {
-        String source = Files.readString(Path.of("src/test/java/io/pgflash/core/ReadmeExampleTest.java"));
-        String between = source.substring(source.indexOf("// README-START\n") + "// README-START\n".length(),
-                source.indexOf("// README-END"));
-        return between.stripIndent();
     }
 }

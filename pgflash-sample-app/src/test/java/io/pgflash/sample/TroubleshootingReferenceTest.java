@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Test;
 /**
  * docs/troubleshooting.md has an entry for every message of pgflash's own exceptions (the ones a failure analysis
  * shows at start-up, and those of a running client), quoted as the code writes it with {@code …} where the code puts
- * a value in, and quotes no message the code no longer has. A message that only wraps another (a name, then the
+ * a value in, and a filter's syntax errors, and quotes no message the code no longer has. A message that only wraps another (a name, then the
  * cause's message) is covered by the cause's entry.
  */
 class TroubleshootingReferenceTest {
@@ -27,6 +27,8 @@ class TroubleshootingReferenceTest {
     private static final Path ROOT = Documentation.projectRoot();
     private static final Pattern THROWN = Pattern.compile("new (PgFlashException|WalPreconditionException"
             + "|SlotTakenException|OldRowsUnavailableException|InvalidListenerException|KafkaPublishException)\\(");
+    /** A filter's syntax error, which {@code Condition.invalid} prefixes with the filter. */
+    private static final Pattern INVALID_FILTER = Pattern.compile("invalid\\(filter,");
     private static final Pattern QUOTED = Pattern.compile("^> `(.+)`$", Pattern.MULTILINE);
     private static final Pattern STRING = Pattern.compile("\"((?:[^\"\\\\]|\\\\.)*)\"");
 
@@ -57,19 +59,23 @@ class TroubleshootingReferenceTest {
             for (Path file : files.filter(path -> path.toString().endsWith(".java")
                     && path.toString().contains("/src/main/java/")).toList()) {
                 String source = Files.readString(file);
-                Matcher thrown = THROWN.matcher(source);
-                while (thrown.find()) {
-                    String arguments = source.substring(thrown.end(), closing(source, thrown.end()));
-                    String message = message(splitTopLevel(arguments, ',').stream()
-                            .filter(argument -> argument.contains("\"")).findFirst().orElse(""));
-                    if (message.replaceAll("[…:;,.\\s]", "").length() >= 3) { // else it only wraps another
-                        messages.putIfAbsent(message, ROOT.relativize(file) + ":"
-                                + source.substring(0, thrown.start()).lines().count());
-                    }
-                }
+                collect(messages, file, source, THROWN.matcher(source), "");
+                collect(messages, file, source, INVALID_FILTER.matcher(source), "Filter '…' is not valid: ");
             }
         }
         return messages;
+    }
+
+    private static void collect(Map<String, String> messages, Path file, String source, Matcher thrown, String prefix) {
+        while (thrown.find()) {
+            String arguments = source.substring(thrown.end(), closing(source, thrown.end()));
+            String message = message(splitTopLevel(arguments, ',').stream()
+                    .filter(argument -> argument.contains("\"")).findFirst().orElse(""));
+            if (message.replaceAll("[…:;,.\\s]", "").length() >= 3) { // else it only wraps another
+                messages.putIfAbsent(prefix + message, ROOT.relativize(file) + ":"
+                        + source.substring(0, thrown.start()).lines().count());
+            }
+        }
     }
 
     /** The text of a concatenation: its string literals as they are, each other operand as {@code …}. */

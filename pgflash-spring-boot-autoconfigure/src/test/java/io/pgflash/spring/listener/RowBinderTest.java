@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.pgflash.core.NonRetryable;
 import io.pgflash.core.Row;
+import io.pgflash.spring.annotation.PgColumn;
 import java.math.BigDecimal;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,6 +71,43 @@ class RowBinderTest {
         values.put("unrelated", "ignored");
         values.put("views", null);
         return new Row(values);
+    }
+
+    record OddNames(int id, @PgColumn("Author Id") Integer authorId, @PgColumn("a=b") String ab) {
+    }
+
+    public static class OddNamesBean {
+        @PgColumn("Author Id")
+        private Integer authorId;
+
+        public Integer getAuthorId() {
+            return authorId;
+        }
+
+        public void setAuthorId(Integer authorId) {
+            this.authorId = authorId;
+        }
+    }
+
+    record Tags(int id, int[] tags) {
+    }
+
+    @Test
+    void pgColumnBindsAnyColumnName() {
+        Row row = new Row(Map.of("id", 1, "Author Id", 7, "a=b", "x", "author_id", 99), Set.of());
+
+        assertThat(binder.bind(row, OddNames.class)).isEqualTo(new OddNames(1, 7, "x"));
+        assertThat(binder.bind(row, OddNamesBean.class).getAuthorId()).isEqualTo(7);
+    }
+
+    @Test
+    void aValueThatCannotBeConvertedNamesItsPropertyAndColumn() {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("id", 1);
+        values.put("tags", java.util.Arrays.asList(1, null, 3));
+
+        assertThatThrownBy(() -> binder.bind(new Row(values, Set.of()), Tags.class))
+                .isInstanceOf(RowBindingException.class).hasMessageContaining("'tags' (int[], from column 'tags')");
     }
 
     @Test

@@ -2,8 +2,11 @@ package io.pgflash.spring.listener;
 
 import io.pgflash.core.NonRetryable;
 import io.pgflash.core.Row;
+import io.pgflash.spring.annotation.PgColumn;
+import java.beans.PropertyDescriptor;
 import java.lang.reflect.Array;
 import java.lang.reflect.Constructor;
+import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
 import java.util.ArrayList;
@@ -17,10 +20,12 @@ import org.springframework.beans.PropertyAccessorFactory;
 import org.springframework.core.MethodParameter;
 import org.springframework.core.convert.ConversionService;
 import org.springframework.core.convert.TypeDescriptor;
+import org.springframework.util.ReflectionUtils;
 
 /**
  * Binds a row to a record (through its canonical constructor) or a JavaBean (through its setters), matching each
- * component or property by name or by its snake_case form ({@code authorId} reads column {@code author_id}), and
+ * component or property by name or by its snake_case form ({@code authorId} reads column {@code author_id}), or by
+ * the column its {@link PgColumn} names, and
  * converting values with a {@link ConversionService}. Columns without a matching property are ignored; properties
  * without a column, or whose column is NULL, keep their default. The reflective work is done once per type.
  */
@@ -83,16 +88,16 @@ final class RowBinder {
         }
         List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < components.length; i++) {
-            slots.add(new Slot(components[i].getName(), snakeCase(components[i].getName()), parameterTypes[i],
-                    new TypeDescriptor(new MethodParameter(constructor, i))));
+            PgColumn column = components[i].getAnnotation(PgColumn.class);
+            slots.add(new Slot(components[i].getName(), column != null ? column.value() : snakeCase(components[i].getName()),
+                    column != null, parameterTypes[i], new TypeDescriptor(new MethodParameter(constructor, i))));
         }
         return row -> {
             Object[] arguments = new Object[slots.size()];
             for (int i = 0; i < arguments.length; i++) {
                 Slot slot = slots.get(i);
                 Object value = slot.value(row);
-                arguments[i] = value == null ? defaultValue(slot.type)
-                        : conversionService.convert(value, TypeDescriptor.forObject(value), slot.target);
+                arguments[i] = value == null ? defaultValue(slot.type) : slot.convert(value, conversionService);
             }
             return BeanUtils.instantiateClass(constructor, arguments);
         };
@@ -103,8 +108,9 @@ final class RowBinder {
         BeanWrapper probe = PropertyAccessorFactory.forBeanPropertyAccess(BeanUtils.instantiateClass(type));
         for (var descriptor : probe.getPropertyDescriptors()) {
             if (probe.isWritableProperty(descriptor.getName())) {
-                slots.add(new Slot(descriptor.getName(), snakeCase(descriptor.getName()), descriptor.getPropertyType(),
-                        null));
+                PgColumn column = beanColumn(type, descriptor);
+                slots.add(new Slot(descriptor.getName(), column != null ? column.value() : snakeCase(descriptor.getName()),
+                        column != null, descriptor.getPropertyType(), null));
             }
         }
         return row -> {
@@ -114,11 +120,25 @@ final class RowBinder {
             for (Slot slot : slots) {
                 Object value = slot.value(row);
                 if (value != null) {
-                    wrapper.setPropertyValue(slot.name, value);
+                    try {
+                        wrapper.setPropertyValue(slot.name, value);
+                    } catch (RuntimeException e) {
+                        throw slot.notConverted(e);
+                    }
                 }
             }
             return bean;
         };
+    }
+
+    /** The property's {@link PgColumn}, on its setter or on a field of its name. */
+    private static PgColumn beanColumn(Class<?> type, PropertyDescriptor descriptor) {
+        PgColumn onSetter = descriptor.getWriteMethod().getAnnotation(PgColumn.class);
+        if (onSetter != null) {
+            return onSetter;
+        }
+        Field field = ReflectionUtils.findField(type, descriptor.getName());
+        return field == null ? null : field.getAnnotation(PgColumn.class);
     }
 
     private static String snakeCase(String property) {
@@ -136,15 +156,30 @@ final class RowBinder {
     }
 
     /**
-     * A property or component: its name, its snake_case column name, its type. A column whose value was not sent
+     * A property or component: its name, its column ({@link PgColumn}'s, read only, or its snake_case form, read when
+     * no column has the name itself), its type. A column whose value was not sent
      * (unchanged TOAST) is not bound as null: {@link Row#get} refuses it, saying why and what to change.
      */
-    private record Slot(String name, String column, Class<?> type, TypeDescriptor target) {
+    private record Slot(String name, String column, boolean named, Class<?> type, TypeDescriptor target) {
         Object value(Row row) {
-            if (row.contains(name) || row.isUnchanged(name)) {
+            if (!named && (row.contains(name) || row.isUnchanged(name))) {
                 return row.get(name);
             }
             return row.contains(column) || row.isUnchanged(column) ? row.get(column) : null;
+        }
+
+        Object convert(Object value, ConversionService conversionService) {
+            try {
+                return conversionService.convert(value, TypeDescriptor.forObject(value), target);
+            } catch (RuntimeException e) {
+                throw notConverted(e);
+            }
+        }
+
+        /** The conversion's failure, naming the property and its column, which Spring's message does not. */
+        IllegalArgumentException notConverted(RuntimeException e) {
+            return new IllegalArgumentException("'" + name + "' (" + type.getSimpleName() + ", from column '" + column
+                    + "'): " + e.getMessage(), e);
         }
     }
 }
