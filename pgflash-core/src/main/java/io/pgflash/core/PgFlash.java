@@ -62,6 +62,8 @@ public final class PgFlash implements AutoCloseable {
     private int unnamed;
     private boolean started;
     private boolean closed;
+    /** Whether the driver's server check passed once (on the first table definition read). */
+    private volatile boolean serverChecked;
 
     private PgFlash(Builder builder) {
         this.connections = Objects.requireNonNull(builder.connections, "connection settings: call jdbcUrl(...)");
@@ -445,6 +447,10 @@ public final class PgFlash implements AutoCloseable {
 
     private TableMetadata describe(TableName name) {
         try (Connection connection = connections.open()) {
+            if (!serverChecked) {
+                driver.checkServer(connection);
+                serverChecked = true;
+            }
             return catalog.describe(connection, catalog.resolve(connection, name));
         } catch (SQLException e) {
             throw new PgFlashException("Could not read the definition of table " + name + ": " + e.getMessage(), e);

@@ -33,6 +33,14 @@ public interface ChangeDriver {
     void capture(TableMetadata table, Set<Operation> operations);
 
     /**
+     * Checks what this driver needs of the server (settings, the role's rights), on the connection that reads the first
+     * subscribed table's definition: a server that start would refuse is named before a subscription's own refusal,
+     * so the fixes come in the order they are needed. Start checks again. The default needs nothing.
+     */
+    default void checkServer(Connection connection) throws SQLException {
+    }
+
+    /**
      * Checks a new subscription against what this driver can deliver for the table; fails or warns (naming the
      * table and the fix) before anything is installed. The default accepts everything.
      */

@@ -152,6 +152,11 @@ public final class WalDriver implements ChangeDriver {
     }
 
     @Override
+    public void checkServer(Connection connection) throws SQLException {
+        setup.checkPreconditions(connection);
+    }
+
+    @Override
     public void validate(SubscriptionSpec spec, TableMetadata table) {
         WalSubscriptions.check(spec, table, replicaIdentityFull);
     }

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.pgflash.core.FlashTestBase;
 import io.pgflash.core.PgFlash;
+import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
@@ -43,6 +44,23 @@ class WalPreconditionsTest extends FlashTestBase {
         assertThatThrownBy(flash::start).isInstanceOf(WalPreconditionException.class)
                 .hasMessageContaining("app_no_replication lacks the REPLICATION attribute")
                 .hasMessageContaining("ALTER ROLE \"app_no_replication\" REPLICATION");
+    }
+
+    /**
+     * The server's refusal comes before a subscription's: the fixes arrive in the order they are needed, not a
+     * replica identity first and the REPLICATION right at the next try.
+     */
+    @Test
+    void aRoleWithoutReplicationIsNamedAtTheFirstSubscribeBeforeTheTablesReplicaIdentity() {
+        db.execute("DROP ROLE IF EXISTS app_subscriber_no_replication",
+                "CREATE ROLE app_subscriber_no_replication LOGIN PASSWORD 'secret'",
+                "CREATE TABLE IF NOT EXISTS filtered (id int PRIMARY KEY, status text)");
+        PgFlash flash = PgFlash.builder().jdbcUrl(db.jdbcUrl(), "app_subscriber_no_replication", "secret")
+                .driver(walDriver().build()).build();
+
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("filtered").filter("status=eq.x").build(),
+                event -> { })).isInstanceOf(WalPreconditionException.class)
+                .hasMessageContaining("app_subscriber_no_replication lacks the REPLICATION attribute");
     }
 
     /** Another process than pgflash (here a bare replication stream) reads the slot: pgflash does not compete. */

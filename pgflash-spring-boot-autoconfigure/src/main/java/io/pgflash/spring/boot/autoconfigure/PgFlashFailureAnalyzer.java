@@ -27,6 +27,11 @@ class PgFlashFailureAnalyzer extends AbstractFailureAnalyzer<PgFlashException> {
                             + " spring.datasource.username and spring.datasource.password (or pgflash.connection.*"
                             + " when set). Make sure PostgreSQL runs and accepts this login there.", cause);
         }
+        // a server the WAL driver cannot use may be found when the first listener subscribes: it is not the listener's
+        WalPreconditionException precondition = findCause(rootFailure, WalPreconditionException.class);
+        if (precondition != null) {
+            cause = precondition;
+        }
         String action;
         OldRowsUnavailableException oldRows = findCause(rootFailure, OldRowsUnavailableException.class);
         if (oldRows != null) {

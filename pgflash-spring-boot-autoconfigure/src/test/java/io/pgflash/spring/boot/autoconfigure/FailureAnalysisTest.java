@@ -70,6 +70,21 @@ class FailureAnalysisTest {
                 .run(context -> assertThat(context).hasNotFailed());
     }
 
+    /** The server's refusal comes first, not the listener's, and is not blamed on the listener. */
+    @Test
+    void aRoleWithoutReplicationIsToldSoBeforeAListenersNeedForOldRows() {
+        String role = "analysis_no_replication";
+        db.execute("DROP ROLE IF EXISTS " + role, "CREATE ROLE " + role + " LOGIN PASSWORD '" + db.password() + "'");
+        withDatabase(db.jdbcUrl(), role).withPropertyValues("pgflash.driver=wal")
+                .withUserConfiguration(TitleChanges.class).run(context -> {
+                    FailureAnalysis analysis = analysis(context);
+                    assertThat(analysis.getDescription()).startsWith("pgflash could not start: Role " + role
+                            + " lacks the REPLICATION attribute").doesNotContain("REPLICA IDENTITY");
+                    assertThat(analysis.getAction()).contains("pgflash.driver=trigger")
+                            .doesNotContain("@PgChangeListener");
+                });
+    }
+
     @Test
     void aGroupWhoseSlotNameAnotherDatabaseUsesIsToldToNameItsOwnSlot() {
         String group = db.name() + "_shared_name";
