@@ -66,6 +66,42 @@ class LeastPrivilegeTest extends FlashTestBase {
     }
 
     @Test
+    void walDriverWithoutCreateOnTheDatabaseIsToldHowToGetAPublication() {
+        db.execute("ALTER ROLE " + app + " REPLICATION", "REVOKE CREATE ON DATABASE " + db.name() + " FROM " + app);
+        try {
+            assertThatThrownBy(flashAs(app, walDriver().build())::start)
+                    .hasMessageContaining("Could not create publication")
+                    .hasMessageContaining("GRANT CREATE ON DATABASE").hasMessageContaining("pgflash.wal.publication-name");
+        } finally {
+            db.execute("GRANT CREATE ON DATABASE " + db.name() + " TO " + app, "ALTER ROLE " + app + " NOREPLICATION");
+        }
+    }
+
+    @Test
+    void aTriggerSchemaOfAnotherApplicationsRoleIsNamedWithItsOwner() {
+        db.execute("CREATE SCHEMA lp_foreign AUTHORIZATION " + stranger);
+        try {
+            assertThatThrownBy(flashAs(app, DurableDriver.builder().schema("lp_foreign").group("lp").build())::start)
+                    .hasMessageContaining("schema lp_foreign belongs to role " + stranger)
+                    .hasMessageContaining("pgflash.trigger.schema");
+        } finally {
+            db.execute("DROP SCHEMA lp_foreign CASCADE");
+        }
+    }
+
+    /** Another application's role owns the schema where snapshot checkpoints would go: no snapshot, no need of it. */
+    @Test
+    void walDriverWithoutSnapshotsStartsWhileAnotherRoleOwnsItsStateSchema() {
+        db.execute("ALTER ROLE " + app + " REPLICATION",
+                "CREATE SCHEMA lp_foreign_state AUTHORIZATION " + stranger);
+        try {
+            deliversAs(app, walDriver().stateSchema("lp_foreign_state").build());
+        } finally {
+            db.execute("DROP SCHEMA lp_foreign_state", "ALTER ROLE " + app + " NOREPLICATION");
+        }
+    }
+
+    @Test
     void membershipInTheOwnerRoleIsEnough() {
         String owner = "lp_owner_" + db.name();
         db.execute("CREATE ROLE " + owner, "ALTER TABLE posts OWNER TO " + owner, "GRANT " + owner + " TO " + app);

@@ -101,9 +101,12 @@ public final class SnapshotCheckpoints {
         commit(connection);
     }
 
+    /** From the catalog, which any role reads: to_regclass would fail in a schema this role may not use. */
     private boolean exists(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
-            statement.setString(1, table());
+        try (PreparedStatement statement = connection.prepareStatement("SELECT EXISTS (SELECT FROM pg_catalog.pg_class c"
+                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = ? AND c.relname = 'snapshot_checkpoints')")) {
+            statement.setString(1, schema);
             try (ResultSet rs = statement.executeQuery()) {
                 rs.next();
                 return rs.getBoolean(1);

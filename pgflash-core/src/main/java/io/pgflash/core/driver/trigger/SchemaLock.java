@@ -4,6 +4,7 @@ import io.pgflash.core.PgFlashException;
 import io.pgflash.core.driver.ConnectionFactory;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
 
 /**
@@ -35,17 +36,30 @@ final class SchemaLock {
                 connection.commit();
             } catch (SQLException | RuntimeException e) {
                 connection.rollback();
+                if (e instanceof SQLException denied && "42501".equals(denied.getSQLState())) {
+                    throw new PgFlashException("Could not " + what + ": " + denied.getMessage()
+                            + privilegeHint(connection, schema), denied);
+                }
                 throw e;
             }
         } catch (SQLException e) {
-            throw new PgFlashException("Could not " + what + ": " + e.getMessage() + hint(e), e);
+            throw new PgFlashException("Could not " + what + ": " + e.getMessage(), e);
         }
     }
 
-    private static String hint(SQLException e) {
-        if ("42501".equals(e.getSQLState())) {
-            return " (pgflash's role needs CREATE on the database for its schema and must own the tables it watches)";
+    /** What the role lacks: the schema of another application's role, or the rights pgflash always needs. */
+    private static String privilegeHint(Connection connection, String schema) throws SQLException {
+        try (PreparedStatement owner = connection.prepareStatement("SELECT pg_get_userbyid(nspowner),"
+                + " pg_has_role(nspowner, 'USAGE') FROM pg_catalog.pg_namespace WHERE nspname = ?")) {
+            owner.setString(1, schema);
+            try (ResultSet rs = owner.executeQuery()) {
+                if (rs.next() && !rs.getBoolean(2)) {
+                    return " (schema " + schema + " belongs to role " + rs.getString(1) + ": run pgflash as that role"
+                            + " or a member of it, or give this application a schema of its own with"
+                            + " pgflash.trigger.schema)";
+                }
+            }
         }
-        return "";
+        return " (pgflash's role needs CREATE on the database for its schema and must own the tables it watches)";
     }
 }

@@ -187,7 +187,8 @@ public final class WalDriver implements ChangeDriver {
             String hint = "42501".equals(e.getSQLState())
                     ? " (adding a table to a publication, or setting its REPLICA IDENTITY, takes its owner: make"
                             + " pgflash's role a member of the table's owner role, or create a publication listing the"
-                            + " tables as their owner and give its name to pgflash with publicationName)"
+                            + " tables as their owner and give its name to pgflash: publicationName, in Spring"
+                            + " pgflash.wal.publication-name)"
                     : "";
             throw new PgFlashException("Could not " + (operations.isEmpty() ? "remove " : "add ") + table.name()
                     + (operations.isEmpty() ? " from" : " to") + " publication " + setup.publication() + ": "

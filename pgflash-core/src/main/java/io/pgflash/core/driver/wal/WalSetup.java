@@ -110,6 +110,14 @@ final class WalSetup {
             statement.execute("CREATE PUBLICATION " + TableName.quote(publication)
                     + " WITH (publish_via_partition_root = true)");
             statement.execute("COMMENT ON PUBLICATION " + TableName.quote(publication) + " IS '" + MANAGED_COMMENT + "'");
+        } catch (SQLException e) {
+            if (!"42501".equals(e.getSQLState())) {
+                throw e;
+            }
+            throw new WalPreconditionException("Could not create publication " + publication + ": " + e.getMessage()
+                    + " (pgflash's role needs CREATE on the database to create it: GRANT CREATE ON DATABASE ... TO"
+                    + " the role; or have the tables' owner create a publication of them and give its name to"
+                    + " pgflash: publicationName, in Spring pgflash.wal.publication-name)", e);
         }
         log.info("Created publication {}", publication);
         return true;

@@ -15,12 +15,6 @@ class PgFlashFailureAnalyzer extends AbstractFailureAnalyzer<PgFlashException> {
     @Override
     protected FailureAnalysis analyze(Throwable rootFailure, PgFlashException cause) {
         SQLException unreachable = connectionFailure(rootFailure);
-        if (unreachable != null && String.valueOf(unreachable.getMessage()).contains("replication connection")) {
-            return new FailureAnalysis("pgflash could not open its replication connection: "
-                    + unreachable.getMessage(), "The WAL driver also logs in for replication, which pg_hba.conf"
-                            + " allows apart (its database column must say replication, not only the database): add"
-                            + " such a line for this role and host, or set pgflash.driver=trigger.", cause);
-        }
         if (unreachable != null) {
             return new FailureAnalysis("pgflash could not connect to the database: " + unreachable.getMessage(),
                     "Check the connection pgflash uses, which it opens on its own: spring.datasource.url,"
