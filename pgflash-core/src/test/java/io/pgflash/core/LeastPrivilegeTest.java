@@ -71,7 +71,8 @@ class LeastPrivilegeTest extends FlashTestBase {
         try {
             assertThatThrownBy(flashAs(app, walDriver().build())::start)
                     .hasMessageContaining("Could not create publication")
-                    .hasMessageContaining("GRANT CREATE ON DATABASE").hasMessageContaining("pgflash.wal.publication-name");
+                    .hasMessageContaining("GRANT CREATE ON DATABASE")
+                    .hasMessageContaining("pgflash.wal.publication-name");
         } finally {
             db.execute("GRANT CREATE ON DATABASE " + db.name() + " TO " + app, "ALTER ROLE " + app + " NOREPLICATION");
         }

@@ -48,7 +48,8 @@ class QuotedIdentifiersTest extends FlashTestBase {
             return recorder;
         }).toList();
 
-        db.execute("INSERT INTO odd VALUES (2, 2, 2, 2, 2, 2, 2, 2)", "INSERT INTO odd VALUES (1, 1, 1, 1, 1, 1, 1, 1)");
+        db.execute("INSERT INTO odd VALUES (2, 2, 2, 2, 2, 2, 2, 2)",
+                "INSERT INTO odd VALUES (1, 1, 1, 1, 1, 1, 1, 1)");
 
         for (Recorder recorder : recorders) {
             assertThat(recorder.awaitEvents(1)).extracting(e -> e.newRow().get("id")).containsExactly(1);

@@ -28,7 +28,8 @@ class ReadmeExampleTest extends FlashTestBase {
         ProcessBuilder builder = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"), PrintPublishedPosts.class.getName())
                 .redirectErrorStream(true);
-        builder.environment().putAll(Map.of("PG_URL", db.jdbcUrl(), "PG_USER", db.user(), "PG_PASSWORD", db.password()));
+        builder.environment().putAll(
+                Map.of("PG_URL", db.jdbcUrl(), "PG_USER", db.user(), "PG_PASSWORD", db.password()));
         Process program = builder.start();
         List<String> output = new CopyOnWriteArrayList<>();
         Thread reader = new Thread(() -> new BufferedReader(new InputStreamReader(program.getInputStream(),

@@ -18,9 +18,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * docs/troubleshooting.md has an entry for every message of pgflash's own exceptions (the ones a failure analysis
- * shows at start-up, and those of a running client), quoted as the code writes it with {@code …} where the code puts
- * a value in, and a filter's syntax errors, and quotes no message the code no longer has. A message that only wraps another (a name, then the
- * cause's message) is covered by the cause's entry.
+ * shows at start-up, and those of a running client) and of a filter's syntax errors, quoted as the code writes it with
+ * {@code …} where the code puts a value in, and quotes no message the code no longer has. A message that only wraps
+ * another (a name, then the cause's message) is covered by the cause's entry.
  */
 class TroubleshootingReferenceTest {
 

@@ -103,8 +103,8 @@ public final class SnapshotCheckpoints {
 
     /** From the catalog, which any role reads: to_regclass would fail in a schema this role may not use. */
     private boolean exists(Connection connection) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT EXISTS (SELECT FROM pg_catalog.pg_class c"
-                + " JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
+        try (PreparedStatement statement = connection.prepareStatement("SELECT EXISTS (SELECT FROM"
+                + " pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace"
                 + " WHERE n.nspname = ? AND c.relname = 'snapshot_checkpoints')")) {
             statement.setString(1, schema);
             try (ResultSet rs = statement.executeQuery()) {

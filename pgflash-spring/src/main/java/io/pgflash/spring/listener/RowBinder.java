@@ -88,9 +88,8 @@ final class RowBinder {
         }
         List<Slot> slots = new ArrayList<>();
         for (int i = 0; i < components.length; i++) {
-            PgColumn column = components[i].getAnnotation(PgColumn.class);
-            slots.add(new Slot(components[i].getName(), column != null ? column.value() : snakeCase(components[i].getName()),
-                    column != null, parameterTypes[i], new TypeDescriptor(new MethodParameter(constructor, i))));
+            slots.add(Slot.of(components[i].getName(), components[i].getAnnotation(PgColumn.class), parameterTypes[i],
+                    new TypeDescriptor(new MethodParameter(constructor, i))));
         }
         return row -> {
             Object[] arguments = new Object[slots.size()];
@@ -108,9 +107,8 @@ final class RowBinder {
         BeanWrapper probe = PropertyAccessorFactory.forBeanPropertyAccess(BeanUtils.instantiateClass(type));
         for (var descriptor : probe.getPropertyDescriptors()) {
             if (probe.isWritableProperty(descriptor.getName())) {
-                PgColumn column = beanColumn(type, descriptor);
-                slots.add(new Slot(descriptor.getName(), column != null ? column.value() : snakeCase(descriptor.getName()),
-                        column != null, descriptor.getPropertyType(), null));
+                slots.add(Slot.of(descriptor.getName(), beanColumn(type, descriptor), descriptor.getPropertyType(),
+                        null));
             }
         }
         return row -> {
@@ -161,6 +159,11 @@ final class RowBinder {
      * (unchanged TOAST) is not bound as null: {@link Row#get} refuses it, saying why and what to change.
      */
     private record Slot(String name, String column, boolean named, Class<?> type, TypeDescriptor target) {
+
+        static Slot of(String name, PgColumn column, Class<?> type, TypeDescriptor target) {
+            return column != null ? new Slot(name, column.value(), true, type, target)
+                    : new Slot(name, snakeCase(name), false, type, target);
+        }
         Object value(Row row) {
             if (!named && (row.contains(name) || row.isUnchanged(name))) {
                 return row.get(name);
