@@ -112,7 +112,7 @@ public record SubscriptionSpec(
         boolean updates = operations.contains(Operation.UPDATE);
         List<String> uses = new ArrayList<>();
         if (!conditions.isEmpty()) {
-            uses.add("a filter");
+            uses.add("a filter, whose rows may enter or leave it through an UPDATE: they arrive as INSERT or DELETE");
         }
         if (!columns.isEmpty() && updates) {
             uses.add("partial fields");

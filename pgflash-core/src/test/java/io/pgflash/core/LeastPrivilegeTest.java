@@ -70,8 +70,8 @@ class LeastPrivilegeTest extends FlashTestBase {
         db.execute("ALTER ROLE " + app + " REPLICATION", "REVOKE CREATE ON DATABASE " + db.name() + " FROM " + app);
         try {
             assertThatThrownBy(flashAs(app, walDriver().build())::start)
-                    .hasMessageContaining("Could not create publication")
-                    .hasMessageContaining("GRANT CREATE ON DATABASE")
+                    .hasMessageContaining("may not create publication")
+                    .hasMessageContaining("GRANT CREATE ON DATABASE \"" + db.name() + "\" TO \"" + app + "\"")
                     .hasMessageContaining("pgflash.wal.publication-name");
         } finally {
             db.execute("GRANT CREATE ON DATABASE " + db.name() + " TO " + app, "ALTER ROLE " + app + " NOREPLICATION");

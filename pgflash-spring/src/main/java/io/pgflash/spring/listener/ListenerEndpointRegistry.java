@@ -10,6 +10,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
 import org.springframework.context.SmartLifecycle;
 
 /**
@@ -19,6 +20,10 @@ import org.springframework.context.SmartLifecycle;
  */
 public class ListenerEndpointRegistry implements SmartLifecycle {
 
+    /** The name of the thread that keeps the JVM running while the listeners run. */
+    public static final String KEEP_ALIVE_THREAD = "pgflash-keep-alive";
+
+
     /** Start after everything else, stop before it. */
     public static final int PHASE = Integer.MAX_VALUE - 1000;
 
@@ -26,6 +31,7 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     private final Map<String, ListenerEndpoint> endpoints = new LinkedHashMap<>();
     private final Map<String, Subscription> running = new LinkedHashMap<>();
     private boolean started;
+    private Thread keepAlive;
     /** Whether the auto-start listeners were subscribed; subscriptions outlive stop() and start() again with it. */
     private boolean initialized;
 
@@ -111,6 +117,24 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         }
         flash.start();
         started = true;
+        keepAlive = keepAlive();
+    }
+
+    /**
+     * A thread that is not a daemon, from start to stop: the client's threads are daemons, and an application that
+     * only listens (no web server) must not end once started, as one with a Kafka listener does not.
+     */
+    private static Thread keepAlive() {
+        Thread thread = new Thread(() -> {
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException stopped) {
+                Thread.currentThread().interrupt();
+            }
+        }, KEEP_ALIVE_THREAD);
+        thread.setDaemon(false);
+        thread.start();
+        return thread;
     }
 
     /**
@@ -124,6 +148,8 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
             return;
         }
         started = false;
+        keepAlive.interrupt();
+        keepAlive = null;
         flash.stop();
     }
 

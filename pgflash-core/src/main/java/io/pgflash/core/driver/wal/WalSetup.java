@@ -77,25 +77,42 @@ final class WalSetup {
         return TableName.quote(publication).replace("'", "''");
     }
 
-    /** wal_level and the REPLICATION attribute, each with the fix in the message. */
+    /**
+     * wal_level, the REPLICATION attribute and, while the publication is still to be made, CREATE on the database:
+     * each with the fix in the message, all before anything is made.
+     */
     void checkPreconditions(Connection connection) throws SQLException {
-        try (Statement statement = connection.createStatement();
-                ResultSet rs = statement.executeQuery("SELECT current_setting('wal_level'), current_user,"
-                        // managed services grant replication through a role (Amazon RDS: rds_replication)
-                        + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)"
-                        + " OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'rds_replication'"
-                        + " AND pg_has_role(current_user, r.oid, 'member')),"
-                        + " current_setting('max_replication_slots')")) {
-            rs.next();
-            if (!rs.getString(1).equals("logical")) {
-                throw new WalPreconditionException("wal_level is '" + rs.getString(1) + "' but the WAL driver needs"
-                        + " 'logical': run ALTER SYSTEM SET wal_level = logical and restart PostgreSQL (on a managed"
-                        + " service, enable logical replication in its settings), or use the trigger driver");
-            }
-            if (!rs.getBoolean(3)) {
-                throw new WalPreconditionException("Role " + rs.getString(2) + " lacks the REPLICATION attribute the"
-                        + " WAL driver needs: run ALTER ROLE " + TableName.quote(rs.getString(2)) + " REPLICATION (on a"
-                        + " managed service, grant its replication role), or use the trigger driver");
+        try (PreparedStatement statement = connection.prepareStatement("SELECT current_setting('wal_level'),"
+                + " current_user,"
+                // managed services grant replication through a role (Amazon RDS: rds_replication)
+                + " (SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user)"
+                + " OR EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = 'rds_replication'"
+                + " AND pg_has_role(current_user, r.oid, 'member')),"
+                + " current_database(), has_database_privilege(current_database(), 'CREATE')"
+                + " OR EXISTS (SELECT 1 FROM pg_publication WHERE pubname = ?)")) {
+            statement.setString(1, publication);
+            try (ResultSet rs = statement.executeQuery()) {
+                rs.next();
+                String role = rs.getString(2);
+                if (!rs.getString(1).equals("logical")) {
+                    throw new WalPreconditionException("wal_level is '" + rs.getString(1) + "' but the WAL driver"
+                            + " needs 'logical': run ALTER SYSTEM SET wal_level = logical and restart PostgreSQL (on"
+                            + " a managed service, enable logical replication in its settings), or use the trigger"
+                            + " driver");
+                }
+                if (!rs.getBoolean(3)) {
+                    throw new WalPreconditionException("Role " + role + " lacks the REPLICATION attribute the WAL"
+                            + " driver needs: run ALTER ROLE " + TableName.quote(role) + " REPLICATION (on a managed"
+                            + " service, grant its replication role), or use the trigger driver");
+                }
+                if (!rs.getBoolean(5)) {
+                    String database = rs.getString(4);
+                    throw new WalPreconditionException("Role " + role + " may not create publication " + publication
+                            + ": creating one takes CREATE on database " + database + ". Run GRANT CREATE ON DATABASE "
+                            + TableName.quote(database) + " TO " + TableName.quote(role) + ", or have a role with that"
+                            + " right that owns the tables (or a superuser) create a publication of them and name it in"
+                            + " publicationName (in Spring pgflash.wal.publication-name)");
+                }
             }
         }
     }
@@ -110,14 +127,6 @@ final class WalSetup {
             statement.execute("CREATE PUBLICATION " + TableName.quote(publication)
                     + " WITH (publish_via_partition_root = true)");
             statement.execute("COMMENT ON PUBLICATION " + TableName.quote(publication) + " IS '" + MANAGED_COMMENT + "'");
-        } catch (SQLException e) {
-            if (!"42501".equals(e.getSQLState())) {
-                throw e;
-            }
-            throw new WalPreconditionException("Could not create publication " + publication + ": " + e.getMessage()
-                    + " (pgflash's role needs CREATE on the database to create it: GRANT CREATE ON DATABASE ... TO"
-                    + " the role; or have the tables' owner create a publication of them and give its name to"
-                    + " pgflash: publicationName, in Spring pgflash.wal.publication-name)", e);
         }
         log.info("Created publication {}", publication);
         return true;

@@ -38,8 +38,9 @@ class PgFlashFailureAnalyzer extends AbstractFailureAnalyzer<PgFlashException> {
                     + " slot is then pgflash_<group>) or pgflash.wal.slot-name to a name no other database or consumer"
                     + " of this server uses.";
         } else if (cause instanceof WalPreconditionException) {
-            action = "Do as the description says (a server setting, a role attribute, a slot), or set"
-                    + " pgflash.driver=trigger, which needs no replication rights.";
+            action = "Do as the description says (a server setting, a right of the role, a slot), or set"
+                    + " pgflash.driver=trigger, which needs no replication rights (it needs CREATE on the database and"
+                    + " ownership of the tables).";
         } else if (cause instanceof InvalidListenerException) {
             action = "Fix the @PgChangeListener annotation or method named in the description.";
         } else {

@@ -75,6 +75,19 @@ class PgFlashAutoConfigurationTest {
         });
     }
 
+    /** An application that only listens keeps running: pgflash's own threads are daemons. */
+    @Test
+    void aThreadThatIsNoDaemonKeepsTheApplicationRunningWhileTheListenersRun() {
+        long before = keepAliveThreads();
+        withDatabase().run(context -> assertThat(keepAliveThreads()).isEqualTo(before + 1));
+        await().untilAsserted(() -> assertThat(keepAliveThreads()).isEqualTo(before));
+    }
+
+    private static long keepAliveThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(thread -> !thread.isDaemon() && thread.isAlive()
+                && thread.getName().equals(ListenerEndpointRegistry.KEEP_ALIVE_THREAD)).count();
+    }
+
     @Test
     void ownConnectionSettingsNeedNoDataSource() {
         withoutDataSource.withPropertyValues("pgflash.connection.url=" + db.jdbcUrl(), "pgflash.connection.username=" + db.user(),
