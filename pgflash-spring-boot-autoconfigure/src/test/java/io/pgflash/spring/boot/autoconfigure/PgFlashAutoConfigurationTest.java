@@ -31,6 +31,7 @@ import org.springframework.boot.health.contributor.Status;
 import org.springframework.boot.jdbc.autoconfigure.DataSourceAutoConfiguration;
 import org.springframework.boot.test.context.FilteredClassLoader;
 import org.springframework.boot.test.context.runner.ApplicationContextRunner;
+import org.springframework.context.SmartLifecycle;
 import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 
@@ -81,6 +82,38 @@ class PgFlashAutoConfigurationTest {
         long before = keepAliveThreads();
         withDatabase().run(context -> assertThat(keepAliveThreads()).isEqualTo(before + 1));
         await().untilAsserted(() -> assertThat(keepAliveThreads()).isEqualTo(before));
+    }
+
+    /** A start-up that fails after the listeners started must end the JVM, not leave it held by that thread. */
+    @Test
+    void noThreadHoldsTheJvmAfterAStartUpThatFailedLater() {
+        long before = keepAliveThreads();
+        withDatabase().withBean("failsAfterTheListeners", SmartLifecycle.class, FailingLifecycle::new)
+                .run(context -> assertThat(context).hasFailed());
+        await().untilAsserted(() -> assertThat(keepAliveThreads()).isEqualTo(before));
+    }
+
+    /** A lifecycle bean started after pgflash's registry that fails to start. */
+    static class FailingLifecycle implements SmartLifecycle {
+
+        @Override
+        public void start() {
+            throw new IllegalStateException("fails after the listeners started");
+        }
+
+        @Override
+        public void stop() {
+        }
+
+        @Override
+        public boolean isRunning() {
+            return false;
+        }
+
+        @Override
+        public int getPhase() {
+            return ListenerEndpointRegistry.PHASE + 1;
+        }
     }
 
     private static long keepAliveThreads() {
