@@ -23,7 +23,6 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
     /** The name of the thread that keeps the JVM running while the listeners run. */
     public static final String KEEP_ALIVE_THREAD = "pgflash-keep-alive";
 
-
     /** Start after everything else, stop before it. */
     public static final int PHASE = Integer.MAX_VALUE - 1000;
 

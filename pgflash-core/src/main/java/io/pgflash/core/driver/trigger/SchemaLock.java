@@ -47,8 +47,11 @@ final class SchemaLock {
         }
     }
 
-    /** What the role lacks: the schema of another application's role, or the rights pgflash always needs. */
-    private static String privilegeHint(Connection connection, String schema) throws SQLException {
+    /**
+     * What the role lacks: the schema of another application's role, or the rights pgflash always needs. A failure to
+     * find out gives the latter, so that it never hides the refusal it explains.
+     */
+    private static String privilegeHint(Connection connection, String schema) {
         try (PreparedStatement owner = connection.prepareStatement("SELECT pg_get_userbyid(nspowner),"
                 + " pg_has_role(nspowner, 'USAGE') FROM pg_catalog.pg_namespace WHERE nspname = ?")) {
             owner.setString(1, schema);
@@ -59,6 +62,8 @@ final class SchemaLock {
                             + " pgflash.trigger.schema)";
                 }
             }
+        } catch (SQLException unknown) {
+            // the rights pgflash always needs, below
         }
         return " (pgflash's role needs CREATE on the database for its schema and must own the tables it watches)";
     }
