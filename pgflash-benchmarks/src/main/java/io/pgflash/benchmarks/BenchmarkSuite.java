@@ -160,6 +160,10 @@ public final class BenchmarkSuite {
                         if (consumerSelected(Consumers.WAL)) {
                             results.put(Report.SNAPSHOT_WITH_WRITER, snapshot.run(Consumers.WAL, true));
                         }
+                        for (SnapshotRead.Floor floor : SnapshotRead.Floor.values()) {
+                            results.put(floor.label, snapshot.run(floor));
+                            copy.add(snapshot.copyRowsPerSecond());
+                        }
                         report.snapshot(results, copy, snapshotRows);
                     } finally {
                         snapshot.dropTable();

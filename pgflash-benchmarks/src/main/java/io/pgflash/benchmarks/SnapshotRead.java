@@ -80,8 +80,38 @@ final class SnapshotRead {
         return new Result(f[0], f[1], f[2], f[3], f[4], null);
     }
 
+    /**
+     * What a JVM just started can read at most in chunks of 1,024 rows in key order, each in a transaction of its own
+     * as a snapshot reads them, doing nothing with the rows: the floor under any client that decodes them.
+     */
+    enum Floor {
+        QUERY("floor: a new JVM reads the chunks with a query through pgjdbc, the texts only"),
+        COPY("floor: a new JVM reads the chunks with COPY, the bytes only");
+
+        static final int CHUNK = 1024;
+
+        final String label;
+
+        Floor(String label) {
+            this.label = label;
+        }
+    }
+
+    /** The floor's rows per second, in a JVM of its own with the same heap (only the first field is set). */
+    Result run(Floor floor) throws Exception {
+        ChildJvm.Run child = ChildJvm.run(SnapshotRead.class, HEAP, server, "FLOOR", floor.name());
+        if (child.failure() != null) {
+            return new Result(0, 0, -1, -1, -1, child.failure());
+        }
+        return new Result(child.fields()[0], child.fields()[1], -1, -1, -1, null);
+    }
+
     /** The child JVM: the consumer kind and whether writers run; the server comes from bench.url, the table exists. */
     public static void main(String[] args) throws Exception {
+        if (args[0].equals("FLOOR")) {
+            measureFloor(Floor.valueOf(args[1]));
+            System.exit(0);
+        }
         Consumers kind = Consumers.valueOf(args[0]);
         boolean writers = Boolean.parseBoolean(args[1]);
         try (BenchServer server = BenchServer.start()) {
@@ -153,6 +183,54 @@ final class SnapshotRead {
                 + walAtStart + "') / 1048576.0"));
         System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0 + " "
                 + retainedWalMb + " " + writtenWalMb + " " + unconfirmedWalMb);
+    }
+
+    private static void measureFloor(Floor floor) throws Exception {
+        HeapSampler heap = new HeapSampler();
+        heap.start();
+        long start = System.nanoTime();
+        long rows = 0;
+        try (BenchServer server = BenchServer.start(); Connection connection = server.connect()) {
+            connection.setAutoCommit(false);
+            // the key again as text, as a snapshot reads it for the next chunk's start
+            String chunk = "SELECT t.id, t.title, t.n, t.at, t.id::text FROM " + TABLE + " t WHERE t.id > %s ORDER BY"
+                    + " t.id LIMIT " + Floor.CHUNK;
+            String last = "0";
+            for (long read = Floor.CHUNK; read == Floor.CHUNK; rows += read) {
+                read = 0;
+                if (floor == Floor.QUERY) {
+                    try (java.sql.PreparedStatement query = connection.prepareStatement(chunk.formatted("?::int"))) {
+                        query.unwrap(org.postgresql.PGStatement.class).setPrepareThreshold(0); // text, as pgflash
+                        query.setString(1, last);
+                        try (java.sql.ResultSet rs = query.executeQuery()) {
+                            while (rs.next()) {
+                                for (int i = 1; i <= 4; i++) {
+                                    rs.getString(i);
+                                }
+                                last = rs.getString(5);
+                                read++;
+                            }
+                        }
+                    }
+                } else {
+                    org.postgresql.copy.CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
+                            .copyOut("COPY (" + chunk.formatted(last) + ") TO STDOUT");
+                    byte[] lastRow = null;
+                    for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
+                        lastRow = row;
+                        read++;
+                    }
+                    if (lastRow != null) {
+                        String text = new String(lastRow, java.nio.charset.StandardCharsets.UTF_8).strip();
+                        last = text.substring(text.lastIndexOf('\t') + 1);
+                    }
+                }
+                connection.commit();
+            }
+        }
+        double rowsPerSecond = rows / ((System.nanoTime() - start) / 1e9);
+        heap.interrupt();
+        System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0);
     }
 
     /** Updates random rows of the table, a transaction each, until the snapshot completed. */

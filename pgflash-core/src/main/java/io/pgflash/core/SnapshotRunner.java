@@ -8,6 +8,7 @@ import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.driver.SnapshotCheckpoints.Checkpoint;
 import io.pgflash.core.internal.dispatch.Dispatcher;
 import io.pgflash.core.internal.dispatch.SnapshotWindow;
+import io.pgflash.core.internal.value.CopyTextRow;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -15,7 +16,6 @@ import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.Deque;
 import java.util.Comparator;
 import java.util.List;
@@ -30,7 +30,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
-import org.postgresql.PGStatement;
+import org.jspecify.annotations.Nullable;
+import org.postgresql.PGConnection;
+import org.postgresql.copy.CopyOut;
+import org.postgresql.core.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -46,9 +49,11 @@ final class SnapshotRunner {
     private static final int MAX_TRIES = 10;
     /**
      * Chunks read ahead while the stream brings the earlier ones' watermarks: the snapshot moves at the reading's
-     * pace, not one stream round trip per chunk. Memory holds this many chunks.
+     * pace, not one stream round trip per chunk (the durable mode's rounds take milliseconds to bring one). Memory
+     * holds at most this many chunks, and past {@link #IN_FLIGHT_BYTES} of their rows' text no more are read.
      */
-    private static final int IN_FLIGHT = 4;
+    private static final int IN_FLIGHT = 16;
+    private static final long IN_FLIGHT_BYTES = 8L << 20;
 
     private final ConnectionFactory connections;
     private final ChangeDriver driver;
@@ -217,7 +222,7 @@ final class SnapshotRunner {
         Deque<Chunk> inFlight = new ArrayDeque<>();
         try {
             requireUniqueKey(connection, job);
-            ChunkQueries queries = ChunkQueries.of(job, keyTypes(connection, job));
+            ChunkQuery query = ChunkQuery.of(job.table(), job.keyColumns(), keyTypes(connection, job));
             tally.started(estimatedRows(connection, job));
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
@@ -231,8 +236,9 @@ final class SnapshotRunner {
                 }
                 requireRunning(job, submittedIn);
                 checkpoints.saveHandled(connection, false);
-                if (!allRead && inFlight.size() < IN_FLIGHT) {
-                    Chunk chunk = readChunk(connection, job, queries, after, endKey, true);
+                if (!allRead && inFlight.size() < IN_FLIGHT
+                        && inFlight.stream().mapToLong(Chunk::bytes).sum() < IN_FLIGHT_BYTES) {
+                    Chunk chunk = readChunk(connection, job, query, after, endKey, true);
                     tally.read(chunk.rows());
                     allRead = chunk.rows() < chunkSize;
                     after = chunk.lastKey();
@@ -255,7 +261,7 @@ final class SnapshotRunner {
                                 + " changed meanwhile (gaps, or a key outside the table's replica identity)");
                     }
                     // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
-                    Chunk again = readChunk(connection, job, queries, oldest.after(), oldest.lastKey(), false);
+                    Chunk again = readChunk(connection, job, query, oldest.after(), oldest.lastKey(), false);
                     tally.read(again.rows());
                     if (again.rows() > 0) {
                         inFlight.addFirst(again);
@@ -457,8 +463,11 @@ final class SnapshotRunner {
         }
     }
 
-    /** One chunk read and marked in the stream: the keys after {@code after} up to {@code lastKey}. */
-    private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey) {
+    /**
+     * One chunk read and marked in the stream: the keys after {@code after} up to {@code lastKey}, {@code rows} rows
+     * of {@code bytes} of text.
+     */
+    private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey, long bytes) {
     }
 
     /** The texts of the table's greatest key now, or null when it is empty. */
@@ -491,40 +500,34 @@ final class SnapshotRunner {
      * change committed after the rows were read is handed over after the window opened, and the watermark after every
      * change committed before.
      */
-    private Chunk readChunk(Connection connection, Job job, ChunkQueries queries, List<String> after,
+    private Chunk readChunk(Connection connection, Job job, ChunkQuery query, List<String> after,
             List<String> upTo, boolean limited) throws SQLException {
         SnapshotWindow window = dispatcher.openWindow(job.route());
         try {
             List<Row> rows = new ArrayList<>(chunkSize);
-            List<String> lastKey = after;
             TableMetadata table = job.table();
-            try (PreparedStatement statement = connection.prepareStatement(queries.sql(after != null, limited))) {
-                statement.unwrap(PGStatement.class).setPrepareThreshold(0); // text results: the output functions'
-                int parameter = 1;
-                for (List<String> bound : Arrays.asList(after, upTo)) {
-                    if (bound != null) {
-                        for (String text : bound) {
-                            statement.setString(parameter++, text);
-                        }
-                    }
+            int columns = table.columns().size();
+            byte[] last = null;
+            long bytes = 0;
+            // COPY rather than a query: the texts of the output functions, as a text result would give them, at
+            // about 1.5 times the rate pgjdbc reads a result's rows
+            CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
+                    .copyOut(query.sql(after, upTo, limited ? chunkSize : 0));
+            try {
+                for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
+                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row).subList(0, columns), true));
+                    last = row;
+                    bytes += row.length;
                 }
-                if (limited) {
-                    statement.setInt(parameter, chunkSize);
+            } finally {
+                if (copy.isActive()) {
+                    copy.cancelCopy();
                 }
-                try (ResultSet rs = statement.executeQuery()) {
-                    int columns = table.columns().size();
-                    while (rs.next()) {
-                        List<String> texts = new ArrayList<>(columns);
-                        for (int i = 1; i <= columns; i++) {
-                            texts.add(rs.getString(i));
-                        }
-                        rows.add(RowDecoder.decode(table, texts, true));
-                        lastKey = new ArrayList<>(job.keyColumns().size());
-                        for (int i = 1; i <= job.keyColumns().size(); i++) {
-                            lastKey.add(rs.getString(columns + i));
-                        }
-                    }
-                }
+            }
+            List<String> lastKey = after;
+            if (last != null) {
+                List<String> texts = CopyTextRow.split(last);
+                lastKey = new ArrayList<>(texts.subList(columns, texts.size()));
             }
             window.attach(rows);
             if (!rows.isEmpty()) {
@@ -534,7 +537,7 @@ final class SnapshotRunner {
             if (rows.isEmpty()) {
                 dispatcher.closeWindow(window);
             }
-            return new Chunk(window, after, rows.size(), limited ? lastKey : upTo);
+            return new Chunk(window, after, rows.size(), limited ? lastKey : upTo, bytes);
         } catch (SQLException | RuntimeException e) {
             dispatcher.closeWindow(window);
             connection.rollback();
@@ -542,35 +545,39 @@ final class SnapshotRunner {
         }
     }
 
-    /** A snapshot's four chunk queries (from the start or after a key; a chunk, or all up to a key), built once. */
-    private record ChunkQueries(String first, String next, String againFromStart, String again) {
+    /**
+     * A snapshot's chunk query: every column (as the table is described), then the key columns again as text for the
+     * next chunk's start, in key order, from the start or after a key, up to a key, a number of rows or all.
+     */
+    private record ChunkQuery(String select, String key, List<String> keyTypes, String order) {
 
-        static ChunkQueries of(Job job, List<String> keyTypes) {
-            TableMetadata table = job.table();
-            List<String> key = job.keyColumns();
-            return new ChunkQueries(chunkQuery(table, key, keyTypes, false, true),
-                    chunkQuery(table, key, keyTypes, true, true), chunkQuery(table, key, keyTypes, false, false),
-                    chunkQuery(table, key, keyTypes, true, false));
+        static ChunkQuery of(TableMetadata table, List<String> keyColumns, List<String> keyTypes) {
+            String columns = table.columns().stream().map(column -> "t." + TableName.quote(column.name()))
+                    .collect(Collectors.joining(", "));
+            String keyTexts = keyColumns.stream().map(column -> "t." + TableName.quote(column) + "::pg_catalog.text")
+                    .collect(Collectors.joining(", "));
+            String key = keyColumns.stream().map(column -> "t." + TableName.quote(column))
+                    .collect(Collectors.joining(", "));
+            return new ChunkQuery("SELECT " + columns + ", " + keyTexts + " FROM " + table.name().quoted() + " t",
+                    "(" + key + ")", keyTypes, key);
         }
 
-        String sql(boolean after, boolean limited) {
-            return limited ? (after ? next : first) : (after ? again : againFromStart);
+        /** The {@code COPY} of the rows after {@code after} (null: from the start) up to {@code upTo}, at most
+         * {@code limit} of them (0: all). Bounds are literals: a {@code COPY} takes no parameters. */
+        String sql(@Nullable List<String> after, List<String> upTo, int limit) throws SQLException {
+            return "COPY (" + select + " WHERE " + (after == null ? "" : key + " > " + bound(after) + " AND ") + key
+                    + " <= " + bound(upTo) + " ORDER BY " + order + (limit > 0 ? " LIMIT " + limit : "")
+                    + ") TO STDOUT";
         }
-    }
 
-    /** Every column (as the table is described), then the key columns again as text for the next chunk's start. */
-    static String chunkQuery(TableMetadata table, List<String> keyColumns, List<String> keyTypes, boolean after,
-            boolean limited) {
-        String columns = table.columns().stream().map(column -> "t." + TableName.quote(column.name()))
-                .collect(Collectors.joining(", "));
-        String key = "(" + keyColumns.stream().map(column -> "t." + TableName.quote(column))
-                .collect(Collectors.joining(", ")) + ")";
-        String keyTexts = keyColumns.stream().map(column -> "t." + TableName.quote(column) + "::pg_catalog.text")
-                .collect(Collectors.joining(", "));
-        String bound = "(" + keyTypes.stream().map(type -> "?::" + type).collect(Collectors.joining(", ")) + ")";
-        return "SELECT " + columns + ", " + keyTexts + " FROM " + table.name().quoted() + " t WHERE "
-                + (after ? key + " > " + bound + " AND " : "") + key + " <= " + bound
-                + " ORDER BY " + key.substring(1, key.length() - 1) + (limited ? " LIMIT ?" : "");
+        private String bound(List<String> texts) throws SQLException {
+            StringBuilder bound = new StringBuilder("(");
+            for (int i = 0; i < texts.size(); i++) {
+                bound.append(i == 0 ? "" : ", ").append("E'");
+                Utils.escapeLiteral(bound, texts.get(i), false).append("'::").append(keyTypes.get(i));
+            }
+            return bound.append(')').toString();
+        }
     }
 
     /** Waits for the window's watermark, saving meanwhile how far the listener handled the chunks before. */

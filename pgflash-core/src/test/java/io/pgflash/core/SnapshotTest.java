@@ -31,6 +31,22 @@ class SnapshotTest extends FlashTestBase {
     }
 
     @Test
+    void keysWithQuotesBackslashesAndTabsBoundTheChunksExactly() throws Exception {
+        db.execute("DROP TABLE IF EXISTS odd_keys", "CREATE TABLE odd_keys (name text PRIMARY KEY, n int)",
+                "INSERT INTO odd_keys VALUES ('it''s', 1), (E'back\\\\slash', 2), (E'tab\\there', 3), ('\\N', 4),"
+                        + " (E'line\\nbreak', 5), ('é ✓', 6), ('''); DROP TABLE odd_keys; --', 7)");
+        PgFlash flash = client(2);
+        flash.start();
+        Notices listener = new Notices();
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("odd_keys").build(), listener);
+
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(7);
+        await().until(() -> listener.notices.size() == 2);
+        assertThat(listener.events).extracting(event -> event.newRow().get("name")).containsExactlyInAnyOrder(
+                "it's", "back\\slash", "tab\there", "\\N", "line\nbreak", "é ✓", "'); DROP TABLE odd_keys; --");
+    }
+
+    @Test
     void whatASnapshotCannotKeepItsMeaningWithIsRefusedNamingTheFix() {
         assertThatThrownBy(() -> SubscriptionSpec.table("posts").resumeAfter("an id").snapshot(SnapshotMode.INITIAL)
                 .build()).hasMessageContaining("a resumable subscription cannot take a snapshot");

@@ -130,7 +130,7 @@ public final class SnapshotWindow {
         if (!spoiled && !truncated) {
             Instant now = Instant.now();
             for (Row row : rows) {
-                if (!touched.contains(keyOf(row))) {
+                if (touched.isEmpty() || !touched.contains(keyOf(row))) { // mostly empty: no key to build
                     events.add(new ChangeEvent(Operation.READ, Operation.READ, route.table(), row, null, null,
                             Set.of(), 0, now, position));
                 }
