@@ -231,12 +231,17 @@ final class SnapshotRunner {
             boolean allRead = endKey == null;
             int tries = 1;
             while (!allRead || !inFlight.isEmpty()) {
-                if (!running(job, submittedIn)) {
-                    checkpoints.saveHandled(connection, true); // the next start goes on from what was handled
+                // a chunk whose watermark has passed is counted before another is read, and before a stop saves
+                // how far the listener got: its rows may be handled already
+                boolean oldestPassed = !inFlight.isEmpty() && inFlight.peekFirst().window().closed().isDone();
+                if (!oldestPassed) {
+                    if (!running(job, submittedIn)) {
+                        checkpoints.saveHandled(connection, true); // the next start goes on from what was handled
+                    }
+                    requireRunning(job, submittedIn);
                 }
-                requireRunning(job, submittedIn);
                 checkpoints.saveHandled(connection, false);
-                if (!allRead && inFlight.size() < IN_FLIGHT
+                if (!oldestPassed && !allRead && inFlight.size() < IN_FLIGHT
                         && inFlight.stream().mapToLong(Chunk::bytes).sum() < IN_FLIGHT_BYTES) {
                     Chunk chunk = readChunk(connection, job, query, after, endKey, true);
                     tally.read(chunk.rows());
