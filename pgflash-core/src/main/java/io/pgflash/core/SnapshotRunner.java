@@ -235,10 +235,7 @@ final class SnapshotRunner {
                 // how far the listener got: its rows may be handled already
                 boolean oldestPassed = !inFlight.isEmpty() && inFlight.peekFirst().window().closed().isDone();
                 if (!oldestPassed) {
-                    if (!running(job, submittedIn)) {
-                        checkpoints.saveHandled(connection, true); // the next start goes on from what was handled
-                    }
-                    requireRunning(job, submittedIn);
+                    endIfStopped(connection, job, submittedIn, checkpoints);
                 }
                 checkpoints.saveHandled(connection, false);
                 if (!oldestPassed && !allRead && inFlight.size() < IN_FLIGHT
@@ -278,6 +275,8 @@ final class SnapshotRunner {
                 tally.delivered(outcome.delivered());
                 checkpoints.delivered(oldest.window(), oldest.lastKey(), delivered);
             }
+            // a stop that gave up the last chunks ends the loop too: the snapshot did not complete
+            endIfStopped(connection, job, submittedIn, checkpoints);
             checkpoints.complete(connection, delivered, () -> requireRunning(job, submittedIn));
         } finally {
             inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
@@ -287,6 +286,15 @@ final class SnapshotRunner {
 
     private boolean running(Job job, long submittedIn) {
         return run == submittedIn && job.active().getAsBoolean();
+    }
+
+    /** Ends the snapshot if the client or the subscription stops, saving how far the listener handled it first. */
+    private void endIfStopped(Connection connection, Job job, long submittedIn, ChunkCheckpoints checkpoints)
+            throws SQLException {
+        if (!running(job, submittedIn)) {
+            checkpoints.saveHandled(connection, true); // the next start goes on from what was handled
+        }
+        requireRunning(job, submittedIn);
     }
 
     private void requireRunning(Job job, long submittedIn) {
@@ -524,10 +532,9 @@ final class SnapshotRunner {
                     last = row;
                     bytes += row.length;
                 }
-            } finally {
-                if (copy.isActive()) {
-                    copy.cancelCopy();
-                }
+            } catch (RuntimeException e) {
+                readRest(copy, e);
+                throw e;
             }
             List<String> lastKey = after;
             if (last != null) {
@@ -547,6 +554,20 @@ final class SnapshotRunner {
             dispatcher.closeWindow(window);
             connection.rollback();
             throw e;
+        }
+    }
+
+    /**
+     * Reads what is left of a {@code COPY} a failure interrupted, so the connection is in step with the server for the
+     * rollback (cancelling it would leave its rows unread on the connection).
+     */
+    private static void readRest(CopyOut copy, RuntimeException failure) {
+        try {
+            while (copy.isActive() && copy.readFromCopy() != null) {
+                // dropped
+            }
+        } catch (SQLException e) {
+            failure.addSuppressed(e);
         }
     }
 

@@ -91,6 +91,31 @@ class SnapshotTest extends FlashTestBase {
     }
 
     @Test
+    void aStopWhileTheLastChunkWaitsForItsWatermarkLeavesTheSnapshotUnfinished() throws Exception {
+        db.execute("DROP TABLE IF EXISTS waiting", "CREATE TABLE waiting (id int PRIMARY KEY)",
+                "INSERT INTO waiting SELECT g FROM generate_series(1, 5) g");
+        try (TcpProxy proxy = TcpProxy.inFrontOf(db.jdbcUrl())) {
+            PgFlash flash = PgFlash.builder().jdbcUrl(proxy.rewrite(db.jdbcUrl()), db.user(), db.password())
+                    .driver(NotifyDriver.builder().connectionCheckInterval(Duration.ofMinutes(5)).build())
+                    .snapshotChunkSize(10).build();
+            closeAfterTest(flash);
+            Notices listener = new Notices();
+            Subscription subscription = flash.subscribe(SubscriptionSpec.table("waiting").build(), listener);
+            flash.start();
+            db.execute("INSERT INTO waiting VALUES (0)");
+            await().until(() -> listener.events.size() == 1); // the listening session is up
+
+            proxy.freeze(); // the one chunk's watermark never arrives
+            var snapshot = flash.snapshot(subscription);
+            await().until(() -> flash.snapshots().stream().anyMatch(progress -> progress.rowsRead() == 6));
+            flash.stop();
+
+            assertThatThrownBy(() -> snapshot.get(1, TimeUnit.MINUTES)).hasMessageContaining("stopped");
+            assertThat(listener.notices).noneMatch(notice -> notice.startsWith("COMPLETED"));
+        }
+    }
+
+    @Test
     void aSnapshotThatFailsTellsItsListenerInOrderAfterItsRows() throws Exception {
         db.execute("DROP TABLE IF EXISTS unkeyed", "CREATE TABLE unkeyed (code text, body text)",
                 "INSERT INTO unkeyed VALUES ('a', 'one')");
