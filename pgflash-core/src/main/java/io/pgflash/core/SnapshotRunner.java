@@ -588,8 +588,10 @@ final class SnapshotRunner {
                     "(" + key + ")", keyTypes, key);
         }
 
-        /** The {@code COPY} of the rows after {@code after} (null: from the start) up to {@code upTo}, at most
-         * {@code limit} of them (0: all). Bounds are literals: a {@code COPY} takes no parameters. */
+        /**
+         * The {@code COPY} of the rows after {@code after} (null: from the start) up to {@code upTo}, at most
+         * {@code limit} of them (0: all). Bounds are literals: a {@code COPY} takes no parameters.
+         */
         String sql(@Nullable List<String> after, List<String> upTo, int limit) throws SQLException {
             return "COPY (" + select + " WHERE " + (after == null ? "" : key + " > " + bound(after) + " AND ") + key
                     + " <= " + bound(upTo) + " ORDER BY " + order + (limit > 0 ? " LIMIT " + limit : "")

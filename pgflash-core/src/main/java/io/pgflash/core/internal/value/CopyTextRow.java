@@ -35,7 +35,7 @@ public final class CopyTextRow {
         return texts;
     }
 
-    private static @Nullable String text(byte[] row, int start, int end) {
+    private static String text(byte[] row, int start, int end) {
         return new String(row, start, end - start, StandardCharsets.UTF_8);
     }
 
