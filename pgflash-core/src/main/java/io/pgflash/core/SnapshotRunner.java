@@ -520,7 +520,7 @@ final class SnapshotRunner {
             List<Row> rows = new ArrayList<>(chunkSize);
             TableMetadata table = job.table();
             int columns = table.columns().size();
-            byte[] last = null;
+            List<String> lastTexts = null;
             long bytes = 0;
             // COPY rather than a query: the texts of the output functions, as a text result would give them, at
             // about 1.5 times the rate pgjdbc reads a result's rows
@@ -528,19 +528,16 @@ final class SnapshotRunner {
                     .copyOut(query.sql(after, upTo, limited ? chunkSize : 0));
             try {
                 for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
-                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row).subList(0, columns), true));
-                    last = row;
+                    lastTexts = CopyTextRow.split(row);
+                    rows.add(RowDecoder.decode(table, lastTexts.subList(0, columns), true));
                     bytes += row.length;
                 }
             } catch (RuntimeException e) {
                 readRest(copy, e);
                 throw e;
             }
-            List<String> lastKey = after;
-            if (last != null) {
-                List<String> texts = CopyTextRow.split(last);
-                lastKey = new ArrayList<>(texts.subList(columns, texts.size()));
-            }
+            List<String> lastKey = lastTexts == null ? after : new ArrayList<>(lastTexts.subList(columns,
+                    lastTexts.size()));
             window.attach(rows);
             if (!rows.isEmpty()) {
                 driver.emitWatermark(connection, window.token());
