@@ -1,5 +1,6 @@
 package io.pgflash.core;
 
+import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
@@ -509,17 +510,18 @@ final class SnapshotRunner {
 
     /**
      * Opens a window, reads the rows after {@code after} (a key's texts, null from the start) up to {@code upTo}
-     * (a chunk of them when {@code limited}), attaches them and writes the watermark, in one transaction: every
-     * change committed after the rows were read is handed over after the window opened, and the watermark after every
-     * change committed before.
+     * (a chunk of them when {@code limited}), attaches them, then writes the watermark: every change committed after
+     * the rows were read is handed over after the window opened, and the watermark, committed after the read, after
+     * every change committed before. The read and the watermark commit on their own, in two round trips (in one
+     * transaction they took four: BEGIN, the read, the watermark, COMMIT).
      */
     private Chunk readChunk(Connection connection, Job job, ChunkQuery query, List<String> after,
             List<String> upTo, boolean limited) throws SQLException {
         SnapshotWindow window = dispatcher.openWindow(job.route());
+        connection.setAutoCommit(true);
         try {
             List<Row> rows = new ArrayList<>(chunkSize);
             TableMetadata table = job.table();
-            int columns = table.columns().size();
             List<String> lastTexts = null;
             long bytes = 0;
             // COPY rather than a query: the texts of the output functions, as a text result would give them, at
@@ -529,28 +531,28 @@ final class SnapshotRunner {
             try {
                 for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
                     lastTexts = CopyTextRow.split(row);
-                    rows.add(RowDecoder.decode(table, lastTexts.subList(0, columns), true));
+                    rows.add(RowDecoder.decode(table, lastTexts, true));
                     bytes += row.length;
                 }
             } catch (RuntimeException e) {
                 readRest(copy, e);
                 throw e;
             }
-            List<String> lastKey = lastTexts == null ? after : new ArrayList<>(lastTexts.subList(columns,
-                    lastTexts.size()));
+            List<String> lastKey = lastTexts == null ? after : query.keyOf(lastTexts);
             window.attach(rows);
-            if (!rows.isEmpty()) {
-                driver.emitWatermark(connection, window.token());
-            }
-            connection.commit();
             if (rows.isEmpty()) {
                 dispatcher.closeWindow(window);
+            } else {
+                driver.emitWatermark(connection, window.token());
             }
             return new Chunk(window, after, rows.size(), limited ? lastKey : upTo, bytes);
         } catch (SQLException | RuntimeException e) {
             dispatcher.closeWindow(window);
-            connection.rollback();
             throw e;
+        } finally {
+            if (!connection.isClosed()) { // a broken connection's failure is the one to report
+                connection.setAutoCommit(false);
+            }
         }
     }
 
@@ -569,20 +571,29 @@ final class SnapshotRunner {
     }
 
     /**
-     * A snapshot's chunk query: every column (as the table is described), then the key columns again as text for the
-     * next chunk's start, in key order, from the start or after a key, up to a key, a number of rows or all.
+     * A snapshot's chunk query: every column (as the table is described), in key order, from the start or after a key,
+     * up to a key, a number of rows or all. A row's key texts, the next chunk's start, are its key columns' texts: the
+     * output function's, which the key type's input function reads back as the same value.
      */
-    private record ChunkQuery(String select, String key, List<String> keyTypes, String order) {
+    private record ChunkQuery(String select, String key, List<String> keyTypes, String order, int[] keyPositions) {
 
         static ChunkQuery of(TableMetadata table, List<String> keyColumns, List<String> keyTypes) {
-            String columns = table.columns().stream().map(column -> "t." + TableName.quote(column.name()))
-                    .collect(Collectors.joining(", "));
-            String keyTexts = keyColumns.stream().map(column -> "t." + TableName.quote(column) + "::pg_catalog.text")
-                    .collect(Collectors.joining(", "));
+            List<String> names = table.columns().stream().map(Column::name).toList();
+            String columns = names.stream().map(name -> "t." + TableName.quote(name)).collect(Collectors.joining(", "));
             String key = keyColumns.stream().map(column -> "t." + TableName.quote(column))
                     .collect(Collectors.joining(", "));
-            return new ChunkQuery("SELECT " + columns + ", " + keyTexts + " FROM " + table.name().quoted() + " t",
-                    "(" + key + ")", keyTypes, key);
+            int[] keyPositions = keyColumns.stream().mapToInt(names::indexOf).toArray(); // key columns are columns
+            return new ChunkQuery("SELECT " + columns + " FROM " + table.name().quoted() + " t", "(" + key + ")",
+                    keyTypes, key, keyPositions);
+        }
+
+        /** The key texts of a row's texts. */
+        List<String> keyOf(List<String> texts) {
+            List<String> key = new ArrayList<>(keyPositions.length);
+            for (int position : keyPositions) {
+                key.add(texts.get(position));
+            }
+            return key;
         }
 
         /**

@@ -55,10 +55,10 @@ public interface ChangeDriver {
     }
 
     /**
-     * Writes the watermark of a snapshot chunk into the stream, in the transaction on {@code connection} that read the
-     * chunk (uncommitted): once it commits, the driver's reader hands {@code token} to the sink's
-     * {@link EventSink#watermark} at its place in commit order, after every change committed before it. The default
-     * refuses: a driver without it cannot take snapshots.
+     * Writes the watermark of a snapshot chunk into the stream, on {@code connection} in autocommit after the chunk was
+     * read, in one statement (one transaction, one round trip): once it commits, the driver's reader hands
+     * {@code token} to the sink's {@link EventSink#watermark} at its place in commit order, after every change committed
+     * before it. The default refuses: a driver without it cannot take snapshots.
      */
     default void emitWatermark(Connection connection, String token) throws SQLException {
         throw new PgFlashException("The " + name() + " driver cannot take snapshots");

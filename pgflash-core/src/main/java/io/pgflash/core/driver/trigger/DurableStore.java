@@ -499,15 +499,16 @@ final class DurableStore {
 
     /**
      * Appends a snapshot chunk's watermark to the event table (relation 0, operation {@code W}, the token as its
-     * body), in the caller's transaction, and wakes the consumers: it is read in commit order with the events.
+     * body), and wakes the consumers, in one statement: it is read in commit order with the events.
      */
     void insertWatermark(Connection c, String token) throws SQLException {
-        try (PreparedStatement statement = c.prepareStatement("INSERT INTO " + s + ".events (xid, relid, op, stamp, body) VALUES (pg_catalog.pg_current_xact_id(), 0, '"
-                + WATERMARK_OP + "', pg_catalog.statement_timestamp(), ?)")) {
+        try (PreparedStatement statement = c.prepareStatement("WITH watermark AS (INSERT INTO " + s + ".events (xid,"
+                + " relid, op, stamp, body) VALUES (pg_catalog.pg_current_xact_id(), 0, '" + WATERMARK_OP + "',"
+                + " pg_catalog.statement_timestamp(), ?)) SELECT pg_catalog.pg_notify(?, '')")) {
             statement.setString(1, token);
+            statement.setString(2, schema.channel());
             statement.execute();
         }
-        wakeUp(c);
     }
 
     /** Wakes the other groups' consumers of this schema. */
