@@ -78,7 +78,7 @@ public final class PgFlash implements AutoCloseable {
     }
 
     /** Rows a snapshot reads at a time unless {@link Builder#snapshotChunkSize(int)} says otherwise. */
-    public static final int DEFAULT_SNAPSHOT_CHUNK_SIZE = 1024;
+    public static final int DEFAULT_SNAPSHOT_CHUNK_SIZE = 8192;
 
     /** Events of a table kept for resuming subscriptions unless {@link Builder#history(int)} says otherwise. */
     public static final int DEFAULT_HISTORY = 1000;

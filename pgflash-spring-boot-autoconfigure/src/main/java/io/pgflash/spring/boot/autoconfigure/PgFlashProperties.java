@@ -442,7 +442,7 @@ public class PgFlashProperties {
 
         public void setChunkSize(int chunkSize) {
             if (chunkSize < 1) {
-                throw new IllegalArgumentException("chunk-size must be at least 1 row, e.g. 1024");
+                throw new IllegalArgumentException("chunk-size must be at least 1 row, e.g. 8192");
             }
             this.chunkSize = chunkSize;
         }
