@@ -6,6 +6,7 @@ import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlash;
 import io.pgflash.core.SnapshotMode;
 import io.pgflash.core.SnapshotNotice;
+import io.pgflash.core.Subscription;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.trigger.DurableDriver;
@@ -13,6 +14,9 @@ import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.core.driver.wal.WalDriver;
 import java.io.OutputStream;
 import java.sql.Connection;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -20,22 +24,29 @@ import org.postgresql.PGConnection;
 
 /**
  * Snapshots: a table of N rows read by an initial snapshot of one subscription, in a client JVM of its own
- * ({@value #HEAP}, the issue's memory bound), against {@code COPY ... TO STDOUT} of the same table (the server's
- * limit) and Debezium embedded with {@code snapshot.mode=initial} in the same run. Reported with the peak heap, and for
- * the WAL driver the WAL its slot kept at the end, also with writers updating the table throughout.
+ * ({@value #HEAP}, the issue's memory bound), then again on demand in the same client, against {@code COPY ... TO
+ * STDOUT} of the same table (the server's limit) and Debezium embedded with {@code snapshot.mode=initial} in the same
+ * run. Reported with the peak heap, and for the WAL driver the WAL its slot kept at the end, also with writers updating
+ * the table throughout.
  */
 final class SnapshotRead {
 
     static final String HEAP = "-Xmx256m";
     static final String TABLE = "snap";
 
+    /** Snapshots taken on demand after the initial one, in the running client: the median is reported. */
+    static final int ON_DEMAND_RUNS = 3;
+
     /**
+     * @param rowsPerSecond the initial snapshot's, from the client's start
+     * @param onDemandRowsPerSecond the median of {@value #ON_DEMAND_RUNS} snapshots on demand in the running client,
+     *        from the call to its completion (-1: not measured)
      * @param retainedWalMb the WAL the slot kept at the end (-1: no slot)
      * @param writtenWalMb the WAL written while the snapshot ran (-1: not measured)
      * @param unconfirmedWalMb the WAL past the slot's confirmed position at the end (-1: no slot)
      */
-    record Result(double rowsPerSecond, double peakHeapMb, double retainedWalMb, double writtenWalMb,
-            double unconfirmedWalMb, String failure) {
+    record Result(double rowsPerSecond, double onDemandRowsPerSecond, double peakHeapMb, double retainedWalMb,
+            double writtenWalMb, double unconfirmedWalMb, String failure) {
 
         boolean finished() {
             return failure == null;
@@ -74,21 +85,21 @@ final class SnapshotRead {
     Result run(Consumers kind, boolean writers) throws Exception {
         ChildJvm.Run child = ChildJvm.run(SnapshotRead.class, HEAP, server, kind.name(), String.valueOf(writers));
         if (child.failure() != null) {
-            return new Result(0, 0, -1, -1, -1, child.failure());
+            return new Result(0, -1, 0, -1, -1, -1, child.failure());
         }
         double[] f = child.fields();
-        return new Result(f[0], f[1], f[2], f[3], f[4], null);
+        return new Result(f[0], f[1], f[2], f[3], f[4], f[5], null);
     }
 
     /**
-     * What a JVM just started can read at most in chunks of 1,024 rows in key order, each in a transaction of its own
-     * as a snapshot reads them, doing nothing with the rows: the floor under any client that decodes them.
+     * What a JVM just started can read at most in chunks of pgflash's default size in key order, each a statement of
+     * its own as a snapshot reads them, doing nothing with the rows: the floor under any client that decodes them.
      */
     enum Floor {
         QUERY("floor: a new JVM reads the chunks with a query through pgjdbc, the texts only"),
         COPY("floor: a new JVM reads the chunks with COPY, the bytes only");
 
-        static final int CHUNK = 1024;
+        static final int CHUNK = PgFlash.DEFAULT_SNAPSHOT_CHUNK_SIZE;
 
         final String label;
 
@@ -101,9 +112,9 @@ final class SnapshotRead {
     Result run(Floor floor) throws Exception {
         ChildJvm.Run child = ChildJvm.run(SnapshotRead.class, HEAP, server, "FLOOR", floor.name());
         if (child.failure() != null) {
-            return new Result(0, 0, -1, -1, -1, child.failure());
+            return new Result(0, -1, 0, -1, -1, -1, child.failure());
         }
-        return new Result(child.fields()[0], child.fields()[1], -1, -1, -1, null);
+        return new Result(child.fields()[0], -1, child.fields()[1], -1, -1, -1, null);
     }
 
     /** The child JVM: the consumer kind and whether writers run; the server comes from bench.url, the table exists. */
@@ -143,7 +154,8 @@ final class SnapshotRead {
     private static void measure(BenchServer server, PgFlash flash, String slot, boolean writers) throws Exception {
         AtomicLong rows = new AtomicLong();
         CountDownLatch completed = new CountDownLatch(1);
-        flash.subscribe(SubscriptionSpec.table(TABLE).snapshot(SnapshotMode.INITIAL).build(), new ChangeListener() {
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table(TABLE).snapshot(SnapshotMode.INITIAL)
+                .build(), new ChangeListener() {
             @Override
             public void onChange(ChangeEvent event) {
                 if (event.operation() == Operation.READ) {
@@ -169,10 +181,11 @@ final class SnapshotRead {
             throw new IllegalStateException("the snapshot did not complete in 10 minutes: " + flash.snapshots());
         }
         double rowsPerSecond = rows.get() / ((System.nanoTime() - start) / 1e9);
-        heap.interrupt();
         if (writer != null) {
             writer.join();
         }
+        double onDemandRowsPerSecond = writers ? -1 : onDemandRowsPerSecond(flash, subscription);
+        heap.interrupt();
         double retainedWalMb = slot == null ? -1 : Double.parseDouble(server.queryString(
                 "SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn) / 1048576.0 FROM pg_replication_slots"
                         + " WHERE slot_name = '" + slot + "'"));
@@ -181,8 +194,20 @@ final class SnapshotRead {
                         + " pg_replication_slots WHERE slot_name = '" + slot + "'"));
         double writtenWalMb = Double.parseDouble(server.queryString("SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), '"
                 + walAtStart + "') / 1048576.0"));
-        System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0 + " "
-                + retainedWalMb + " " + writtenWalMb + " " + unconfirmedWalMb);
+        System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + onDemandRowsPerSecond + " "
+                + heap.peakUsed.get() / 1048576.0 + " " + retainedWalMb + " " + writtenWalMb + " " + unconfirmedWalMb);
+    }
+
+    /** The median rate of snapshots asked for in the running client, each from the call to its completion. */
+    private static double onDemandRowsPerSecond(PgFlash flash, Subscription subscription) throws Exception {
+        List<Double> runs = new ArrayList<>();
+        for (int i = 0; i < ON_DEMAND_RUNS; i++) {
+            long start = System.nanoTime();
+            long rows = flash.snapshot(subscription).get(10, TimeUnit.MINUTES);
+            runs.add(rows / ((System.nanoTime() - start) / 1e9));
+        }
+        Collections.sort(runs);
+        return runs.get(runs.size() / 2);
     }
 
     private static void measureFloor(Floor floor) throws Exception {
@@ -191,10 +216,8 @@ final class SnapshotRead {
         long start = System.nanoTime();
         long rows = 0;
         try (BenchServer server = BenchServer.start(); Connection connection = server.connect()) {
-            connection.setAutoCommit(false);
-            // the key again as text, as a snapshot reads it for the next chunk's start
-            String chunk = "SELECT t.id, t.title, t.n, t.at, t.id::text FROM " + TABLE + " t WHERE t.id > %s ORDER BY"
-                    + " t.id LIMIT " + Floor.CHUNK;
+            String chunk = "SELECT t.id, t.title, t.n, t.at FROM " + TABLE + " t WHERE t.id > %s ORDER BY t.id LIMIT "
+                    + Floor.CHUNK;
             String last = "0";
             for (long read = Floor.CHUNK; read == Floor.CHUNK; rows += read) {
                 read = 0;
@@ -204,10 +227,10 @@ final class SnapshotRead {
                         query.setString(1, last);
                         try (java.sql.ResultSet rs = query.executeQuery()) {
                             while (rs.next()) {
-                                for (int i = 1; i <= 4; i++) {
+                                for (int i = 2; i <= 4; i++) {
                                     rs.getString(i);
                                 }
-                                last = rs.getString(5);
+                                last = rs.getString(1); // the key's text, as a snapshot reads it for the next start
                                 read++;
                             }
                         }
@@ -222,10 +245,9 @@ final class SnapshotRead {
                     }
                     if (lastRow != null) {
                         String text = new String(lastRow, java.nio.charset.StandardCharsets.UTF_8).strip();
-                        last = text.substring(text.lastIndexOf('\t') + 1);
+                        last = text.substring(0, text.indexOf('\t'));
                     }
                 }
-                connection.commit();
             }
         }
         double rowsPerSecond = rows / ((System.nanoTime() - start) / 1e9);
@@ -287,7 +309,8 @@ final class SnapshotRead {
             }
             double rowsPerSecond = rows.get() / ((System.nanoTime() - start) / 1e9);
             heap.interrupt();
-            System.out.println(ChildJvm.RESULT + rowsPerSecond + " " + heap.peakUsed.get() / 1048576.0 + " -1 -1 -1");
+            System.out.println(ChildJvm.RESULT + rowsPerSecond + " -1 " + heap.peakUsed.get() / 1048576.0
+                    + " -1 -1 -1");
             executor.shutdown();
         } finally {
             server.dropSlotWhenInactive(slot);
