@@ -35,15 +35,9 @@ class SnapshotTest extends FlashTestBase {
         db.execute("DROP TABLE IF EXISTS odd_keys", "CREATE TABLE odd_keys (name text PRIMARY KEY, n int)",
                 "INSERT INTO odd_keys VALUES ('it''s', 1), (E'back\\\\slash', 2), (E'tab\\there', 3), ('\\N', 4),"
                         + " (E'line\\nbreak', 5), ('é ✓', 6), ('''); DROP TABLE odd_keys; --', 7)");
-        PgFlash flash = client(2);
-        flash.start();
-        Notices listener = new Notices();
-        Subscription subscription = flash.subscribe(SubscriptionSpec.table("odd_keys").build(), listener);
-
-        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(7);
-        await().until(() -> listener.notices.size() == 2);
-        assertThat(listener.events).extracting(event -> event.newRow().get("name")).containsExactlyInAnyOrder(
-                "it's", "back\\slash", "tab\there", "\\N", "line\nbreak", "é ✓", "'); DROP TABLE odd_keys; --");
+        assertThat(snapshotInChunksOfTwo("odd_keys", 7)).extracting(event -> event.newRow().get("name"))
+                .containsExactlyInAnyOrder("it's", "back\\slash", "tab\there", "\\N", "line\nbreak", "é ✓",
+                        "'); DROP TABLE odd_keys; --");
     }
 
     @Test
@@ -55,16 +49,20 @@ class SnapshotTest extends FlashTestBase {
                 "INSERT INTO typed_keys SELECT c, a::inet, t, row_number() OVER () FROM unnest(ARRAY['a', 'ab', 'ab c'])"
                         + " c, unnest(ARRAY['10.0.0.1', '10.0.0.1/24', '::1']) a,"
                         + " unnest(ARRAY['2026-01-01 00:00:00.5+00', '2026-06-30 23:59:59+02']::timestamptz[]) t");
+        assertThat(snapshotInChunksOfTwo("typed_keys", 18)).extracting(event -> event.newRow().get("n"))
+                .map(Number.class::cast).map(Number::intValue)
+                .containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1, 18).boxed().toList());
+    }
+
+    /** The rows a snapshot on demand of {@code table} delivers, read in chunks of two; it must deliver {@code rows}. */
+    private List<ChangeEvent> snapshotInChunksOfTwo(String table, long rows) throws Exception {
         PgFlash flash = client(2);
         flash.start();
         Notices listener = new Notices();
-        Subscription subscription = flash.subscribe(SubscriptionSpec.table("typed_keys").build(), listener);
-
-        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(18);
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table(table).build(), listener);
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(rows);
         await().until(() -> listener.notices.size() == 2);
-        assertThat(listener.events).extracting(event -> event.newRow().get("n")).map(Number.class::cast)
-                .map(Number::intValue).containsExactlyInAnyOrderElementsOf(java.util.stream.IntStream.rangeClosed(1,
-                        18).boxed().toList());
+        return listener.events;
     }
 
     @Test
