@@ -1,7 +1,6 @@
 package io.pgflash.benchmarks;
 
 import io.pgflash.core.PgFlash;
-
 import io.pgflash.core.internal.dispatch.DeliveryPool;
 import java.io.IOException;
 import java.time.LocalDate;
@@ -449,7 +448,8 @@ final class Report {
                 + " (confirmed every second as the listener handles events), and from its restart position (which"
                 + " the server moves at its running-transactions records, every 15 s while it is busy: a snapshot"
                 + " shorter than that keeps what was written meanwhile).", rows, SnapshotRead.HEAP,
-                PgFlash.DEFAULT_SNAPSHOT_CHUNK_SIZE, SnapshotRead.ON_DEMAND_RUNS, sorted.size(), sorted.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList());
+                PgFlash.DEFAULT_SNAPSHOT_CHUNK_SIZE, SnapshotRead.ON_DEMAND_RUNS, sorted.size(),
+                sorted.stream().map(r -> String.format(Locale.ROOT, "%,.0f", r)).toList());
         line("");
         line("| consumer | rows per s | ratio to COPY | on demand, rows per s | ratio to COPY | peak heap used | WAL"
                 + " written meanwhile | slot: WAL past its confirmed position | slot: WAL from its restart position |"
