@@ -557,8 +557,8 @@ final class SnapshotRunner {
     }
 
     /**
-     * Reads what is left of a {@code COPY} a failure interrupted, so the connection is in step with the server for the
-     * rollback (cancelling it would leave its rows unread on the connection).
+     * Reads what is left of a {@code COPY} a failure interrupted, so the connection is in step with the server for its
+     * next statement (cancelling it would leave its rows unread on the connection).
      */
     private static void readRest(CopyOut copy, RuntimeException failure) {
         try {
