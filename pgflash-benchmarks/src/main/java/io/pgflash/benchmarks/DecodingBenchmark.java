@@ -3,7 +3,9 @@ package io.pgflash.benchmarks;
 import io.pgflash.core.Row;
 import io.pgflash.core.internal.pgoutput.PgOutputDecoder;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage;
+import io.pgflash.core.TableName;
 import io.pgflash.core.catalog.Column;
+import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.catalog.PgType;
 import java.io.ByteArrayOutputStream;
@@ -33,12 +35,13 @@ public class DecodingBenchmark {
 
     private static final List<String> VALUES = List.of("123456", "Hello, pgflash: a typical title", "published",
             "42", "2026-11-22 10:15:30.123456+00", "1234.50", "t", "3f1c2d4e-5a6b-4c7d-8e9f-0a1b2c3d4e5f");
-    private static final List<Column> COLUMNS = List.of(
+    /** As the drivers hold them: a table's described columns, which know each name's place. */
+    private static final List<Column> COLUMNS = new TableMetadata(16384, TableName.of("public", "posts"), List.of(
             new Column("id", scalar(20, "bigint")), new Column("title", scalar(25, "text")),
             new Column("status", scalar(25, "text")), new Column("n", scalar(23, "integer")),
             new Column("created_at", scalar(1184, "timestamp with time zone")),
             new Column("price", scalar(1700, "numeric")), new Column("flag", scalar(16, "boolean")),
-            new Column("uid", scalar(2950, "uuid")));
+            new Column("uid", scalar(2950, "uuid"))), List.of("id"), 'd').columns();
 
     private final PgOutputDecoder decoder = new PgOutputDecoder();
     private byte[] insertMessage;

@@ -38,7 +38,7 @@ public record ChangeEvent(
         Position position) {
 
     public ChangeEvent {
-        changedColumns = Set.copyOf(changedColumns);
+        changedColumns = changedColumns.isEmpty() ? Set.of() : Set.copyOf(changedColumns); // mostly empty: no copy
     }
 
     /** The same event seen as another operation with other rows (used when filters and keys reshape an event). */

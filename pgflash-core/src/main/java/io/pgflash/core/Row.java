@@ -23,6 +23,9 @@ import java.util.stream.Collectors;
  */
 public final class Row {
 
+    /** What {@link #get} finds for a column the row does not carry (compared by identity). */
+    private static final Object MISSING = new Object();
+
     private final Map<String, Object> values;
     private final Set<String> unchanged;
 
@@ -31,30 +34,34 @@ public final class Row {
     }
 
     public Row(Map<String, ? extends @Nullable Object> values, Set<String> unchanged) {
-        this(values instanceof RowValues built && built.take() ? built : new LinkedHashMap<>(values),
-                unchanged.isEmpty() ? Set.of() : Set.copyOf(unchanged));
+        this(unchanged.isEmpty() ? Set.of() : Set.copyOf(unchanged), kept(values));
     }
 
-    /** Takes a new map and an immutable set as they are: no copies on the path of every event. */
-    private Row(LinkedHashMap<String, @Nullable Object> owned, Set<String> immutableUnchanged) {
-        this(immutableUnchanged, Collections.unmodifiableMap(owned));
-    }
-
+    /** Takes an unmodifiable map and an immutable set as they are: no copies on the path of every event. */
     private Row(Set<String> immutableUnchanged, Map<String, @Nullable Object> unmodifiable) {
         this.values = unmodifiable;
         this.unchanged = immutableUnchanged;
     }
 
+    /** A decoder's values as they are (filled for this row, unmodifiable once taken), or else a read-only copy. */
+    private static Map<String, @Nullable Object> kept(Map<String, ? extends @Nullable Object> values) {
+        if (values instanceof RowValues built && built.take()) {
+            return built;
+        }
+        return Collections.unmodifiableMap(new LinkedHashMap<>(values));
+    }
+
     /** The value of {@code column}; fails for a column this row does not carry, so typos do not read as NULL. */
     public @Nullable Object get(String column) {
-        if (!values.containsKey(column)) {
+        Object value = values.getOrDefault(column, MISSING); // one look, for a value that may be null
+        if (value == MISSING) {
             if (unchanged.contains(column)) {
                 throw new UnchangedValueException("Column '" + column + "' is an unchanged TOASTed value the driver did"
                         + " not receive; use REPLICA IDENTITY FULL on the table to get it");
             }
             throw new IllegalArgumentException("Row has no column '" + column + "'; it has " + values.keySet());
         }
-        return values.get(column);
+        return value;
     }
 
     /** The value of {@code column} cast to {@code type}. */
@@ -101,7 +108,7 @@ public final class Row {
         }
         Set<String> keptUnchanged = unchanged.isEmpty() ? Set.of()
                 : unchanged.stream().filter(columns::contains).collect(Collectors.toUnmodifiableSet());
-        return new Row(kept, keptUnchanged);
+        return new Row(keptUnchanged, Collections.unmodifiableMap(kept));
     }
 
     @Override

@@ -1,6 +1,7 @@
 package io.pgflash.core.catalog;
 
 import io.pgflash.core.TableName;
+import io.pgflash.core.internal.value.ColumnList;
 import java.util.List;
 import java.util.Optional;
 
@@ -13,7 +14,7 @@ public record TableMetadata(long oid, TableName name, List<Column> columns, List
         char replicaIdentity) {
 
     public TableMetadata {
-        columns = List.copyOf(columns);
+        columns = ColumnList.copyOf(columns); // knows each column's place, for the rows decoded with it
         primaryKey = List.copyOf(primaryKey);
     }
 

@@ -4,6 +4,7 @@ import org.jspecify.annotations.Nullable;
 import io.pgflash.core.Row;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.internal.value.ColumnList;
 import io.pgflash.core.internal.value.RowValues;
 import io.pgflash.core.internal.value.ValueDecoder;
 import java.util.HashSet;
@@ -50,19 +51,24 @@ public final class RowDecoder {
      * that was not sent) into a row of {@code columns}; {@code keepUnreadable} as above.
      */
     public static Row decode(List<Column> columns, List<@Nullable String> texts, boolean keepUnreadable) {
-        RowValues values = new RowValues(texts.size());
+        ColumnList places = ColumnList.copyOf(columns);
+        RowValues values = new RowValues(places);
         Set<String> unchanged = Set.of();
         for (int i = 0; i < texts.size(); i++) {
             String text = texts.get(i);
-            Column column = columns.get(i);
+            Column column = places.get(i);
             if (text == UNCHANGED) {
                 if (unchanged.isEmpty()) {
                     unchanged = new HashSet<>();
                 }
                 unchanged.add(column.name());
-            } else {
-                values.put(column.name(), text == null ? null : value(column, text, keepUnreadable));
+                values.markAbsent(i);
+            } else if (text != null) {
+                values.set(i, value(column, text, keepUnreadable));
             }
+        }
+        for (int i = texts.size(); i < places.size(); i++) {
+            values.markAbsent(i); // columns of which no text came are not in the row
         }
         return new Row(values, unchanged);
     }

@@ -10,6 +10,7 @@ import io.pgflash.core.catalog.Catalog;
 import io.pgflash.core.catalog.Column;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.RowDecoder;
+import io.pgflash.core.internal.value.ColumnList;
 import io.pgflash.core.catalog.PgType;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Delete;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Insert;
@@ -172,6 +173,10 @@ final class WalEvents {
     }
 
     record RelationInfo(TableName name, List<Column> columns, List<String> key) {
+        RelationInfo {
+            columns = ColumnList.copyOf(columns); // knows each column's place, for the rows decoded with it
+        }
+
         List<String> columnNames() {
             return columns.stream().map(Column::name).toList();
         }

@@ -1,0 +1,65 @@
+package io.pgflash.core.internal.value;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.pgflash.core.Row;
+import io.pgflash.core.TableName;
+import io.pgflash.core.UnchangedValueException;
+import io.pgflash.core.catalog.Column;
+import io.pgflash.core.catalog.PgType;
+import io.pgflash.core.catalog.TableMetadata;
+import io.pgflash.core.driver.RowDecoder;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** A decoded row keeps its values in an array by the columns' places, and reads as the map it stands for. */
+class RowValuesTest {
+
+    private static final PgType INTEGER = new PgType(23, 23, null, ',', "integer");
+    private static final PgType TEXT = new PgType(25, 25, null, ',', "text");
+    private static final TableMetadata POSTS = new TableMetadata(1, TableName.of("public", "posts"), List.of(
+            new Column("id", INTEGER), new Column("title", TEXT), new Column("body", TEXT),
+            new Column("note", TEXT)), List.of("id"), 'd');
+
+    @Test
+    void aDecodedRowReadsAsAMapInTableOrderWithoutItsUnchangedColumns() {
+        Row row = RowDecoder.decode(POSTS, Arrays.asList("7", "hello", RowDecoder.UNCHANGED, null), true);
+
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("id", 7);
+        expected.put("title", "hello");
+        expected.put("note", null);
+        assertThat(row.asMap()).isEqualTo(expected).containsExactlyEntriesOf(expected);
+        assertThat(row.asMap().hashCode()).isEqualTo(expected.hashCode());
+        assertThat(row).isEqualTo(new Row(expected, java.util.Set.of("body")));
+        assertThat(row.columns()).containsExactly("id", "title", "note");
+        assertThat(row.get("note")).isNull();
+        assertThat(row.contains("body")).isFalse();
+        assertThat(row.isUnchanged("body")).isTrue();
+        assertThatThrownBy(() -> row.get("body")).isInstanceOf(UnchangedValueException.class);
+        assertThatThrownBy(() -> row.get("nope")).hasMessageContaining("Row has no column 'nope'")
+                .hasMessageContaining("[id, title, note]");
+        assertThat(row.asMap().getOrDefault("body", "none")).isEqualTo("none");
+        assertThat(row.asMap().getOrDefault("note", "none")).isNull();
+        assertThat(row.only(List.of("id", "body", "note")).asMap()).containsOnlyKeys("id", "note");
+    }
+
+    @Test
+    void aRowsValuesDoNotChangeOnceItHasThem() {
+        RowValues values = new RowValues(ColumnList.copyOf(POSTS.columns()));
+        values.set(0, 1);
+        Row row = new Row(values);
+
+        assertThatThrownBy(() -> values.set(1, "later")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> row.asMap().put("title", "x")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> row.asMap().entrySet().iterator().next().setValue(2))
+                .isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> row.asMap().clear()).isInstanceOf(UnsupportedOperationException.class);
+        Row second = new Row(values); // the values are the first row's: a second one copies them
+        assertThat(second.asMap()).isNotInstanceOf(RowValues.class).isEqualTo(row.asMap());
+    }
+}
