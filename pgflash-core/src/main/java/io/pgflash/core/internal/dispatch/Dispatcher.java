@@ -7,6 +7,7 @@ import io.pgflash.core.PgFlashException;
 import io.pgflash.core.PgFlashObserver;
 import io.pgflash.core.SnapshotNotice;
 import io.pgflash.core.Position;
+import io.pgflash.core.Row;
 import io.pgflash.core.StreamGap;
 import io.pgflash.core.TableName;
 import io.pgflash.core.driver.EventSink;
@@ -19,6 +20,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.Consumer;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -312,6 +314,16 @@ public final class Dispatcher implements EventSink {
         }
     }
 
+    private static @Nullable ChangeEvent read(Route route, Row row, Instant timestamp, Position position) {
+        try {
+            return route.matcher.read(route.table, row, timestamp, position);
+        } catch (RuntimeException e) {
+            log.error("Subscription {} cannot match a snapshot row at {} on {}: {}; skipping it for this subscription",
+                    route.id, position, route.table, e.getMessage());
+            return null;
+        }
+    }
+
     @Override
     public void gap(StreamGap gap) throws InterruptedException {
         // what touched their chunks' keys may be among what was missed, and so may their watermarks: read them again
@@ -361,9 +373,11 @@ public final class Dispatcher implements EventSink {
         ReadyLanes ready = new ReadyLanes(pool);
         int delivered = 0;
         try {
-            for (ChangeEvent row : window.passedAt(position)) {
-                for (ChangeEvent matched : match(route, row)) {
-                    route.worker.offer(matched, batch, ready);
+            Instant now = Instant.now();
+            for (Row row : window.passed()) {
+                ChangeEvent read = read(route, row, now, position);
+                if (read != null) {
+                    route.worker.offer(read, batch, ready);
                     delivered++;
                 }
             }

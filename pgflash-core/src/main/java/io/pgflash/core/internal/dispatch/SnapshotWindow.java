@@ -2,9 +2,7 @@ package io.pgflash.core.internal.dispatch;
 
 import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Operation;
-import io.pgflash.core.Position;
 import io.pgflash.core.Row;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
@@ -124,21 +122,22 @@ public final class SnapshotWindow {
         return key;
     }
 
-    /** The chunk's rows that no change touched, as READ events at {@code position}; the window is then closed. */
-    synchronized List<ChangeEvent> passedAt(Position position) {
-        List<ChangeEvent> events = new ArrayList<>();
-        if (!spoiled && !truncated) {
-            Instant now = Instant.now();
+    /** The chunk's rows that no change touched; the window is then closed. */
+    synchronized List<Row> passed() {
+        List<Row> untouched = rows;
+        if (spoiled || truncated) {
+            untouched = List.of();
+        } else if (!touched.isEmpty()) { // mostly empty: no key to build
+            untouched = new ArrayList<>(rows.size());
             for (Row row : rows) {
-                if (touched.isEmpty() || !touched.contains(keyOf(row))) { // mostly empty: no key to build
-                    events.add(new ChangeEvent(Operation.READ, Operation.READ, route.table(), row, null, null,
-                            Set.of(), 0, now, position));
+                if (!touched.contains(keyOf(row))) {
+                    untouched.add(row);
                 }
             }
         }
         rows = List.of();
         touched.clear();
-        return events;
+        return untouched;
     }
 
     void complete(int delivered) {

@@ -4,15 +4,19 @@ import io.pgflash.core.ChangeEvent;
 import io.pgflash.core.Condition;
 import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
+import io.pgflash.core.Position;
 import io.pgflash.core.Row;
 import io.pgflash.core.SubscriptionSpec;
+import io.pgflash.core.TableName;
 import io.pgflash.core.catalog.TableMetadata;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.EnumSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * Turns a table's change into what one subscription sees: applies the filter (with enter/leave semantics for
@@ -121,9 +125,23 @@ public final class SubscriptionMatcher {
                     ? deliver(change, Operation.DELETE, null, change.oldRow()) : List.of();
             case TRUNCATE -> operations.contains(Operation.TRUNCATE) ? List.of(change) : List.of();
             case UPDATE -> matchUpdate(change);
-            // a snapshot row: asked for by this subscription, so delivered whatever its operations
-            case READ -> matches(change.newRow()) ? deliver(change, Operation.READ, change.newRow(), null) : List.of();
+            case READ -> {
+                ChangeEvent read = read(change.table(), change.newRow(), change.timestamp(), change.position());
+                yield read == null ? List.of() : List.of(read);
+            }
         };
+    }
+
+    /**
+     * A snapshot's row as this subscription sees it, a {@code READ} event at {@code position}, or null when its filter
+     * leaves the row out. Asked for by this subscription, so delivered whatever its operations.
+     */
+    public @Nullable ChangeEvent read(TableName table, Row row, Instant timestamp, Position position) {
+        if (!matches(row)) {
+            return null;
+        }
+        return new ChangeEvent(Operation.READ, Operation.READ, table, projection == null ? row : row.only(projection),
+                null, row.only(keyColumns), Set.of(), 0, timestamp, position);
     }
 
     private List<ChangeEvent> matchUpdate(ChangeEvent change) {
