@@ -22,6 +22,7 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -221,6 +222,7 @@ final class SnapshotRunner {
         TableName table = job.table().name();
         long delivered = start.rows();
         Deque<Chunk> inFlight = new ArrayDeque<>();
+        ChunkMarker marker = new ChunkMarker(connections.open(), job.table());
         try {
             requireUniqueKey(connection, job);
             ChunkQuery query = ChunkQuery.of(job.table(), job.keyColumns(), keyTypes(connection, job));
@@ -241,7 +243,7 @@ final class SnapshotRunner {
                 checkpoints.saveHandled(connection, false);
                 if (!oldestPassed && !allRead && inFlight.size() < IN_FLIGHT
                         && inFlight.stream().mapToLong(Chunk::bytes).sum() < IN_FLIGHT_BYTES) {
-                    Chunk chunk = readChunk(connection, job, query, after, endKey, true);
+                    Chunk chunk = readChunk(connection, marker, job, query, after, endKey, true);
                     tally.read(chunk.rows());
                     allRead = chunk.rows() < chunkSize;
                     after = chunk.lastKey();
@@ -251,6 +253,7 @@ final class SnapshotRunner {
                     continue;
                 }
                 Chunk oldest = inFlight.removeFirst();
+                awaitMarked(oldest);
                 SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job, () -> checkpoints
                         .saveHandled(connection, false));
                 if (outcome.spoiled()) {
@@ -264,7 +267,7 @@ final class SnapshotRunner {
                                 + " changed meanwhile (gaps, or a key outside the table's replica identity)");
                     }
                     // the same keys again, between the bounds it had (the chunks after it hold the keys past them)
-                    Chunk again = readChunk(connection, job, query, oldest.after(), oldest.lastKey(), false);
+                    Chunk again = readChunk(connection, marker, job, query, oldest.after(), oldest.lastKey(), false);
                     tally.read(again.rows());
                     if (again.rows() > 0) {
                         inFlight.addFirst(again);
@@ -281,8 +284,25 @@ final class SnapshotRunner {
             checkpoints.complete(connection, delivered, () -> requireRunning(job, submittedIn));
         } finally {
             inFlight.forEach(chunk -> dispatcher.closeWindow(chunk.window()));
+            marker.close();
         }
         return delivered;
+    }
+
+    /** Waits until the chunk's rows are decoded and its watermark written, failing as that failed. */
+    private void awaitMarked(Chunk chunk) throws SQLException, InterruptedException {
+        try {
+            chunk.marked().get();
+        } catch (ExecutionException e) {
+            dispatcher.closeWindow(chunk.window());
+            if (e.getCause() instanceof SQLException failure) {
+                throw failure;
+            }
+            if (e.getCause() instanceof RuntimeException failure) {
+                throw failure;
+            }
+            throw (Error) e.getCause(); // what else a task throws
+        }
     }
 
     private boolean running(Job job, long submittedIn) {
@@ -478,10 +498,11 @@ final class SnapshotRunner {
     }
 
     /**
-     * One chunk read and marked in the stream: the keys after {@code after} up to {@code lastKey}, {@code rows} rows
-     * of {@code bytes} of text.
+     * One chunk read: the keys after {@code after} up to {@code lastKey}, {@code rows} rows of {@code bytes} of text,
+     * marked in the stream once {@code marked} completes.
      */
-    private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey, long bytes) {
+    private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey, long bytes,
+            CompletableFuture<Void> marked) {
     }
 
     /** The texts of the table's greatest key now, or null when it is empty. */
@@ -509,43 +530,33 @@ final class SnapshotRunner {
     }
 
     /**
-     * Opens a window, reads the rows after {@code after} (a key's texts, null from the start) up to {@code upTo}
-     * (a chunk of them when {@code limited}), attaches them, then writes the watermark: every change committed after
-     * the rows were read is handed over after the window opened, and the watermark, committed after the read, after
-     * every change committed before. The read and the watermark commit on their own, in two round trips (in one
-     * transaction they took four: BEGIN, the read, the watermark, COMMIT).
+     * Opens a window and reads the rows after {@code after} (a key's texts, null from the start) up to {@code upTo} (a
+     * chunk of them when {@code limited}) as their texts, then hands them to the marker: every change committed after
+     * the rows were read is handed over after the window opened, and the watermark, which the marker writes once the
+     * rows are attached, commits after the read and so after every change committed before it. The read commits on
+     * its own; while the marker decodes this chunk, the next one streams in.
      */
-    private Chunk readChunk(Connection connection, Job job, ChunkQuery query, List<String> after,
+    private Chunk readChunk(Connection connection, ChunkMarker marker, Job job, ChunkQuery query, List<String> after,
             List<String> upTo, boolean limited) throws SQLException {
         SnapshotWindow window = dispatcher.openWindow(job.route());
         connection.setAutoCommit(true);
         try {
-            List<Row> rows = new ArrayList<>(chunkSize);
-            TableMetadata table = job.table();
-            List<String> lastTexts = null;
+            List<byte[]> rows = new ArrayList<>(chunkSize);
             long bytes = 0;
             // COPY rather than a query: the texts of the output functions, as a text result would give them, at
             // about 1.5 times the rate pgjdbc reads a result's rows
             CopyOut copy = connection.unwrap(PGConnection.class).getCopyAPI()
                     .copyOut(query.sql(after, upTo, limited ? chunkSize : 0));
-            try {
-                for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
-                    lastTexts = CopyTextRow.split(row);
-                    rows.add(RowDecoder.decode(table, lastTexts, true));
-                    bytes += row.length;
-                }
-            } catch (RuntimeException e) {
-                readRest(copy, e);
-                throw e;
+            for (byte[] row = copy.readFromCopy(); row != null; row = copy.readFromCopy()) {
+                rows.add(row);
+                bytes += row.length;
             }
-            List<String> lastKey = lastTexts == null ? after : query.keyOf(lastTexts);
-            window.attach(rows);
             if (rows.isEmpty()) {
                 dispatcher.closeWindow(window);
-            } else {
-                driver.emitWatermark(connection, window.token());
+                return new Chunk(window, after, 0, limited ? after : upTo, 0, CompletableFuture.completedFuture(null));
             }
-            return new Chunk(window, after, rows.size(), limited ? lastKey : upTo, bytes);
+            List<String> lastKey = query.keyOf(CopyTextRow.split(rows.get(rows.size() - 1)));
+            return new Chunk(window, after, rows.size(), limited ? lastKey : upTo, bytes, marker.mark(window, rows));
         } catch (SQLException | RuntimeException e) {
             dispatcher.closeWindow(window);
             throw e;
@@ -557,16 +568,59 @@ final class SnapshotRunner {
     }
 
     /**
-     * Reads what is left of a {@code COPY} a failure interrupted, so the connection is in step with the server for its
-     * next statement (cancelling it would leave its rows unread on the connection).
+     * Decodes chunks and writes their watermarks, one after another in the order read, on a thread and a connection of
+     * its own: the snapshot's connection reads the next chunk meanwhile (read then decoded on one thread, a chunk
+     * kept both the server and the client waiting on each other).
      */
-    private static void readRest(CopyOut copy, RuntimeException failure) {
-        try {
-            while (copy.isActive() && copy.readFromCopy() != null) {
-                // dropped
+    private final class ChunkMarker {
+        private final Connection connection;
+        private final TableMetadata table;
+        private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
+            Thread marker = new Thread(task, "pgflash-snapshot-marker");
+            marker.setDaemon(true);
+            return marker;
+        });
+
+        ChunkMarker(Connection connection, TableMetadata table) throws SQLException {
+            this.connection = connection;
+            this.table = table;
+            connection.setAutoCommit(true);
+        }
+
+        /** Decodes the chunk's rows, attaches them to its window, then writes its watermark. */
+        CompletableFuture<Void> mark(SnapshotWindow window, List<byte[]> texts) {
+            return CompletableFuture.runAsync(() -> {
+                if (window.closed().isDone()) {
+                    return; // given up: the snapshot ends
+                }
+                List<Row> rows = new ArrayList<>(texts.size());
+                for (byte[] row : texts) {
+                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row), true));
+                }
+                window.attach(rows);
+                try {
+                    driver.emitWatermark(connection, window.token());
+                } catch (SQLException e) {
+                    throw new CompletionException(e);
+                }
+            }, thread);
+        }
+
+        /** Ends the thread, then the connection; chunks not marked yet are not. */
+        void close() {
+            thread.shutdownNow();
+            try {
+                if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
+                    log.warn("Snapshot of {}: its marker did not end in 10 s", table.name());
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
             }
-        } catch (SQLException e) {
-            failure.addSuppressed(e);
+            try {
+                connection.close();
+            } catch (SQLException e) {
+                log.debug("Snapshot of {}: closing the marker's connection failed: {}", table.name(), e.toString());
+            }
         }
     }
 

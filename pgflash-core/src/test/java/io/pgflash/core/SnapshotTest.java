@@ -153,6 +153,45 @@ class SnapshotTest extends FlashTestBase {
     }
 
     /**
+     * A chunk's watermark is written on a second connection while the next chunk is read: when that connection dies,
+     * the snapshot fails as a failed read does, telling its listener after the rows it delivered, and the next snapshot
+     * opens a new one.
+     */
+    @Test
+    void aSnapshotWhoseWatermarkConnectionDiesFailsAndTheNextOneReadsTheTable() throws Exception {
+        db.execute("DROP TABLE IF EXISTS marked", "CREATE TABLE marked (id int PRIMARY KEY)",
+                "INSERT INTO marked SELECT g FROM generate_series(1, 3000) g");
+        PgFlash flash = client(2);
+        java.util.concurrent.CountDownLatch release = new java.util.concurrent.CountDownLatch(1);
+        Notices listener = new Notices() {
+            @Override
+            public void onChange(ChangeEvent event) {
+                super.onChange(event);
+                try {
+                    release.await(); // the stream, then the snapshot, wait behind the subscription's full buffer
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        };
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("marked").build(), listener);
+        flash.start();
+        var snapshot = flash.snapshot(subscription);
+        await().until(() -> queryLong("SELECT count(*) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND state = 'idle' AND query = 'SELECT pg_notify($1, $2)'") == 1);
+
+        db.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = current_database()"
+                + " AND query = 'SELECT pg_notify($1, $2)'");
+        release.countDown();
+
+        assertThatThrownBy(() -> snapshot.get(1, TimeUnit.MINUTES)).hasMessageContaining("Snapshot of")
+                .hasMessageContaining("marked");
+        await().until(() -> listener.notices.size() == 2);
+        assertThat(listener.notices.get(1)).startsWith("FAILED");
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(3000);
+    }
+
+    /**
      * An initial snapshot is taken once per slot: a client of the group that keeps its slot takes none, one after the
      * slot was dropped (a new copy) takes it again, and so does one whose subscription reads through another filter.
      */
@@ -240,7 +279,7 @@ class SnapshotTest extends FlashTestBase {
     }
 
     /** Events, notices and gaps as they came. */
-    private static final class Notices implements ChangeListener {
+    private static class Notices implements ChangeListener {
         final List<ChangeEvent> events = new CopyOnWriteArrayList<>();
         final List<String> notices = new CopyOnWriteArrayList<>();
         final List<StreamGap> gaps = new CopyOnWriteArrayList<>();
