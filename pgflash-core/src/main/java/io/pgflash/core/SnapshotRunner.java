@@ -222,7 +222,7 @@ final class SnapshotRunner {
         TableName table = job.table().name();
         long delivered = start.rows();
         Deque<Chunk> inFlight = new ArrayDeque<>();
-        ChunkMarker marker = new ChunkMarker(connections.open(), job.table());
+        ChunkMarker marker = new ChunkMarker(job.table());
         try {
             requireUniqueKey(connection, job);
             ChunkQuery query = ChunkQuery.of(job.table(), job.keyColumns(), keyTypes(connection, job));
@@ -581,10 +581,15 @@ final class SnapshotRunner {
             return marker;
         });
 
-        ChunkMarker(Connection connection, TableMetadata table) throws SQLException {
-            this.connection = connection;
+        ChunkMarker(TableMetadata table) throws SQLException {
             this.table = table;
-            connection.setAutoCommit(true);
+            this.connection = connections.open();
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException e) {
+                connection.close();
+                throw e;
+            }
         }
 
         /** Decodes the chunk's rows, attaches them to its window, then writes its watermark. */

@@ -54,6 +54,7 @@ public final class RowValues extends AbstractMap<String, @Nullable Object> {
             throw new UnsupportedOperationException("a row's values do not change");
         }
     }
+
     /** True for the first caller only: that row keeps this map, and no one may change it after. */
     public boolean take() {
         if (taken) {
