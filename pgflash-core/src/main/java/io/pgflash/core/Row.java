@@ -43,12 +43,10 @@ public final class Row {
         this.unchanged = immutableUnchanged;
     }
 
-    /** A decoder's values as they are (filled for this row, unmodifiable once taken), or else a read-only copy. */
+    /** A decoder's values as they are (filled for this row), or else a copy; read-only either way. */
     private static Map<String, @Nullable Object> kept(Map<String, ? extends @Nullable Object> values) {
-        if (values instanceof RowValues built && built.take()) {
-            return built;
-        }
-        return Collections.unmodifiableMap(new LinkedHashMap<>(values));
+        return Collections.unmodifiableMap(values instanceof RowValues built && built.take() ? built
+                : new LinkedHashMap<>(values));
     }
 
     /** The value of {@code column}; fails for a column this row does not carry, so typos do not read as NULL. */

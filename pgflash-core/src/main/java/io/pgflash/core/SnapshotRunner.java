@@ -252,10 +252,12 @@ final class SnapshotRunner {
                     }
                     continue;
                 }
-                Chunk oldest = inFlight.removeFirst();
+                // kept in flight while it is waited for: whatever ends the wait, the finally below closes its window
+                Chunk oldest = inFlight.peekFirst();
                 awaitMarked(oldest);
                 SnapshotWindow.Outcome outcome = await(oldest.window(), submittedIn, job, () -> checkpoints
                         .saveHandled(connection, false));
+                inFlight.removeFirst();
                 if (outcome.spoiled()) {
                     if (!running(job, submittedIn)) {
                         continue; // given up because the client or the subscription stops: nothing to read again
@@ -294,7 +296,6 @@ final class SnapshotRunner {
         try {
             chunk.marked().get();
         } catch (ExecutionException e) {
-            dispatcher.closeWindow(chunk.window());
             if (e.getCause() instanceof SQLException failure) {
                 throw failure;
             }

@@ -1,8 +1,11 @@
 package io.pgflash.core.internal.value;
 
+import java.io.Serial;
+import java.io.Serializable;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.Set;
@@ -14,12 +17,14 @@ import org.jspecify.annotations.Nullable;
  * before the first row made from it takes it, and unmodifiable after. Every column has a value (null until set) but
  * those marked absent (unchanged TOASTed ones), which are not in the map.
  */
-public final class RowValues extends AbstractMap<String, @Nullable Object> {
+public final class RowValues extends AbstractMap<String, @Nullable Object> implements Serializable {
+
+    private static final long serialVersionUID = 1L;
 
     /** The value of a column the row does not carry (compared by identity). */
     private static final Object ABSENT = new Object();
 
-    private final ColumnList columns;
+    private final transient ColumnList columns;
     private final @Nullable Object[] values;
     private int size;
     private boolean taken;
@@ -86,6 +91,12 @@ public final class RowValues extends AbstractMap<String, @Nullable Object> {
     @Override
     public int size() {
         return size;
+    }
+
+    /** Serialized as the map it stands for, as a row's values were before they were an array. */
+    @Serial
+    private Object writeReplace() {
+        return new LinkedHashMap<>(this);
     }
 
     @Override

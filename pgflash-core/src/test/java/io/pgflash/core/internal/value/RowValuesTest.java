@@ -10,6 +10,10 @@ import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.PgType;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.RowDecoder;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.io.ObjectInputStream;
+import java.io.ObjectOutputStream;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -56,10 +60,27 @@ class RowValuesTest {
 
         assertThatThrownBy(() -> values.set(1, "later")).isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> row.asMap().put("title", "x")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> row.asMap().remove("nope")).isInstanceOf(UnsupportedOperationException.class);
+        assertThatThrownBy(() -> row.asMap().keySet().remove("nope"))
+                .isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> row.asMap().entrySet().iterator().next().setValue(2))
                 .isInstanceOf(UnsupportedOperationException.class);
         assertThatThrownBy(() -> row.asMap().clear()).isInstanceOf(UnsupportedOperationException.class);
-        Row second = new Row(values); // the values are the first row's: a second one copies them
-        assertThat(second.asMap()).isNotInstanceOf(RowValues.class).isEqualTo(row.asMap());
+        assertThat(new Row(values)).isEqualTo(row); // a second row of the same values copies them
+    }
+
+    @Test
+    void aDecodedRowsValuesSerializeAsTheMapTheyStandFor() throws Exception {
+        Row row = RowDecoder.decode(POSTS, Arrays.asList("7", "hello", RowDecoder.UNCHANGED, null), true);
+
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream();
+        try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
+            out.writeObject(row.asMap());
+        }
+        try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+            @SuppressWarnings("unchecked")
+            Map<String, Object> read = (Map<String, Object>) in.readObject();
+            assertThat(read).containsExactlyEntriesOf(row.asMap());
+        }
     }
 }
