@@ -18,8 +18,16 @@ public final class CopyTextRow {
 
     /** The row's column texts, {@code null} for NULL. */
     public static List<@Nullable String> split(byte[] row) {
+        return split(row, 10);
+    }
+
+    /**
+     * The same, for a row of about {@code columns} columns: the list is sized once (grown on a row's first column, it
+     * was 3 % of a snapshot row's garbage).
+     */
+    public static List<@Nullable String> split(byte[] row, int columns) {
         int end = row.length > 0 && row[row.length - 1] == '\n' ? row.length - 1 : row.length;
-        List<@Nullable String> texts = new ArrayList<>();
+        List<@Nullable String> texts = new ArrayList<>(columns);
         int start = 0;
         boolean escaped = false;
         for (int i = 0; i <= end; i++) {
