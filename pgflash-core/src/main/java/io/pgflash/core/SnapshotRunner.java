@@ -574,23 +574,17 @@ final class SnapshotRunner {
      * kept both the server and the client waiting on each other).
      */
     private final class ChunkMarker {
-        private final Connection connection;
         private final TableMetadata table;
         private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
             Thread marker = new Thread(task, "pgflash-snapshot-marker");
             marker.setDaemon(true);
             return marker;
         });
+        /** Opened by the marker's thread for the first chunk: a table without rows is read on one connection. */
+        private volatile @Nullable Connection connection;
 
-        ChunkMarker(TableMetadata table) throws SQLException {
+        ChunkMarker(TableMetadata table) {
             this.table = table;
-            this.connection = connections.open();
-            try {
-                connection.setAutoCommit(true);
-            } catch (SQLException e) {
-                connection.close();
-                throw e;
-            }
         }
 
         /** Decodes the chunk's rows, attaches them to its window, then writes its watermark. */
@@ -601,15 +595,30 @@ final class SnapshotRunner {
                 }
                 List<Row> rows = new ArrayList<>(texts.size());
                 for (byte[] row : texts) {
-                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row), true));
+                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row, table.columns().size()), true));
                 }
                 window.attach(rows);
                 try {
-                    driver.emitWatermark(connection, window.token());
+                    driver.emitWatermark(connection(), window.token());
                 } catch (SQLException e) {
                     throw new CompletionException(e);
                 }
             }, thread);
+        }
+
+        private Connection connection() throws SQLException {
+            Connection open = connection;
+            if (open == null) {
+                open = connections.open();
+                try {
+                    open.setAutoCommit(true);
+                } catch (SQLException e) {
+                    open.close();
+                    throw e;
+                }
+                connection = open;
+            }
+            return open;
         }
 
         /** Ends the thread, then the connection; chunks not marked yet are not. */
@@ -622,8 +631,12 @@ final class SnapshotRunner {
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
+            Connection open = connection;
+            if (open == null) {
+                return;
+            }
             try {
-                connection.close();
+                open.close();
             } catch (SQLException e) {
                 log.debug("Snapshot of {}: closing the marker's connection failed: {}", table.name(), e.toString());
             }

@@ -5,12 +5,14 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import io.pgflash.core.driver.ChangeDriver;
+import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.trigger.NotifyDriver;
 import io.pgflash.test.TcpProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 
 /** Snapshots beyond the contract suite: odd keys, policies they refuse, a lost watermark, a failure's notice. */
@@ -189,6 +191,30 @@ class SnapshotTest extends FlashTestBase {
         await().until(() -> listener.notices.size() == 2);
         assertThat(listener.notices.get(1)).startsWith("FAILED");
         assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(3000);
+    }
+
+    /** The watermarks' connection opens with the first chunk: a table without rows is read on one connection. */
+    @Test
+    void aSnapshotOfAnEmptyTableOpensOneConnection() throws Exception {
+        db.execute("DROP TABLE IF EXISTS vacant", "CREATE TABLE vacant (id int PRIMARY KEY)");
+        ConnectionFactory url = ConnectionFactory.of(db.jdbcUrl(), db.user(), db.password());
+        AtomicInteger opened = new AtomicInteger();
+        PgFlash flash = PgFlash.builder().connections(() -> {
+            opened.incrementAndGet();
+            return url.open();
+        }).driver(NotifyDriver.builder().build()).build();
+        closeAfterTest(flash);
+        Subscription subscription = flash.subscribe(SubscriptionSpec.table("vacant").build(), new Notices());
+        flash.start();
+
+        int before = opened.get();
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isZero();
+        assertThat(opened.get() - before).isEqualTo(1);
+
+        db.execute("INSERT INTO vacant VALUES (1)");
+        before = opened.get();
+        assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(1);
+        assertThat(opened.get() - before).isEqualTo(2);
     }
 
     /**
