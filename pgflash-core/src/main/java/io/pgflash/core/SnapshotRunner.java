@@ -617,6 +617,10 @@ final class SnapshotRunner {
                     throw e;
                 }
                 connection = open;
+                if (thread.isShutdown()) { // closed while it connected: close() may not have seen it
+                    open.close();
+                    throw new SQLException("Snapshot of " + table.name() + " ended while its marker connected");
+                }
             }
             return open;
         }
