@@ -1,13 +1,20 @@
 package io.pgflash.core.internal.value;
 
+import java.io.InvalidObjectException;
+import java.io.ObjectInputStream;
 import java.io.Serial;
 import java.io.Serializable;
+import java.util.AbstractCollection;
 import java.util.AbstractMap;
 import java.util.AbstractSet;
+import java.util.Collection;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.NoSuchElementException;
 import java.util.Set;
+import java.util.Spliterator;
+import java.util.Spliterators;
+import java.util.function.IntFunction;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -98,35 +105,89 @@ public final class RowValues extends AbstractMap<String, @Nullable Object> imple
         return new LinkedHashMap<>(this);
     }
 
+    /** Never read: a row's values are written as a {@code LinkedHashMap} (a stream made by hand is refused). */
+    @Serial
+    private void readObject(ObjectInputStream in) throws InvalidObjectException {
+        throw new InvalidObjectException("a row's values are serialized as a LinkedHashMap");
+    }
+
     @Override
     public Set<Entry<String, @Nullable Object>> entrySet() {
-        return new AbstractSet<>() {
+        return new OrderedSet<>(place -> new SimpleImmutableEntry<>(columns.nameAt(place), values[place]));
+    }
+
+    @Override
+    public Set<String> keySet() {
+        return new OrderedSet<>(columns::nameAt) {
             @Override
-            public Iterator<Entry<String, @Nullable Object>> iterator() {
-                return new Iterator<>() {
-                    private int next = skipAbsent(0);
+            public boolean contains(Object column) {
+                return containsKey(column);
+            }
+        };
+    }
 
-                    @Override
-                    public boolean hasNext() {
-                        return next < values.length;
-                    }
-
-                    @Override
-                    public Entry<String, @Nullable Object> next() {
-                        if (!hasNext()) {
-                            throw new NoSuchElementException();
-                        }
-                        Entry<String, @Nullable Object> entry = new SimpleImmutableEntry<>(columns.nameAt(next),
-                                values[next]);
-                        next = skipAbsent(next + 1);
-                        return entry;
-                    }
-                };
+    @Override
+    public Collection<@Nullable Object> values() {
+        return new AbstractCollection<>() {
+            @Override
+            public Iterator<@Nullable Object> iterator() {
+                return inOrder(place -> values[place]);
             }
 
             @Override
             public int size() {
                 return size;
+            }
+
+            @Override
+            public Spliterator<@Nullable Object> spliterator() {
+                return Spliterators.spliterator(this, Spliterator.ORDERED);
+            }
+        };
+    }
+
+    /** A view in the columns' order, ordered for streams too, as a {@code LinkedHashMap}'s views are. */
+    private class OrderedSet<T> extends AbstractSet<T> {
+        private final IntFunction<T> at;
+
+        OrderedSet(IntFunction<T> at) {
+            this.at = at;
+        }
+
+        @Override
+        public Iterator<T> iterator() {
+            return inOrder(at);
+        }
+
+        @Override
+        public int size() {
+            return size;
+        }
+
+        @Override
+        public Spliterator<T> spliterator() {
+            return Spliterators.spliterator(this, Spliterator.ORDERED | Spliterator.DISTINCT);
+        }
+    }
+
+    /** What {@code at} gives for each column the row carries, in the columns' order. */
+    private <T> Iterator<T> inOrder(IntFunction<T> at) {
+        return new Iterator<>() {
+            private int next = skipAbsent(0);
+
+            @Override
+            public boolean hasNext() {
+                return next < values.length;
+            }
+
+            @Override
+            public T next() {
+                if (!hasNext()) {
+                    throw new NoSuchElementException();
+                }
+                T item = at.apply(next);
+                next = skipAbsent(next + 1);
+                return item;
             }
         };
     }

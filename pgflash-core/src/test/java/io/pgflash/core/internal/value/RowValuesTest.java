@@ -18,6 +18,8 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Spliterator;
+import java.util.stream.IntStream;
 import org.junit.jupiter.api.Test;
 
 /** A decoded row keeps its values in an array by the columns' places, and reads as the map it stands for. */
@@ -50,6 +52,40 @@ class RowValuesTest {
         assertThat(row.asMap().getOrDefault("body", "none")).isEqualTo("none");
         assertThat(row.asMap().getOrDefault("note", "none")).isNull();
         assertThat(row.only(List.of("id", "body", "note")).asMap()).containsOnlyKeys("id", "note");
+    }
+
+    /** As a LinkedHashMap's, a row's views keep the table's order in streams too, parallel ones included. */
+    @Test
+    void aDecodedRowsViewsAreOrderedForStreams() {
+        List<Column> many = IntStream.range(0, 200).mapToObj(i -> new Column("c" + i, INTEGER)).toList();
+        TableMetadata wide = new TableMetadata(2, TableName.of("public", "wide"), many, List.of("c0"), 'd');
+        Row row = RowDecoder.decode(wide, IntStream.range(0, 200).mapToObj(String::valueOf).toList(), true);
+
+        assertThat(row.columns().spliterator().hasCharacteristics(Spliterator.ORDERED)).isTrue();
+        assertThat(row.asMap().values().spliterator().hasCharacteristics(Spliterator.ORDERED)).isTrue();
+        assertThat(row.asMap().entrySet().spliterator().hasCharacteristics(Spliterator.ORDERED)).isTrue();
+        assertThat(row.columns().parallelStream().skip(100).findFirst()).contains("c100");
+        assertThat(row.asMap().values().parallelStream().limit(3).toList()).containsExactly(0, 1, 2);
+        assertThat(row.asMap().values()).hasSize(200).contains(199);
+        assertThat(row.asMap().containsValue(199)).isTrue();
+        assertThat(row.columns().contains("c199")).isTrue();
+        assertThat(row.columns().contains("c200")).isFalse();
+    }
+
+    @Test
+    void aRowsValuesEqualALinkedHashMapFromEitherSide() {
+        Row row = RowDecoder.decode(POSTS, Arrays.asList("7", null, RowDecoder.UNCHANGED, "x"), true);
+        Map<String, Object> expected = new LinkedHashMap<>();
+        expected.put("id", 7);
+        expected.put("title", null);
+        expected.put("note", "x");
+
+        assertThat(expected.equals(row.asMap())).isTrue();
+        assertThat(row.asMap().toString()).isEqualTo(expected.toString());
+        assertThat(row.asMap().containsValue(null)).isTrue();
+        Row none = RowDecoder.decode(new TableMetadata(3, TableName.of("public", "none"), List.of(), List.of(), 'd'),
+                List.of(), true);
+        assertThat(none.asMap()).isEqualTo(Map.of()).hasSameHashCodeAs(Map.of());
     }
 
     @Test
