@@ -23,6 +23,7 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -198,9 +199,15 @@ public final class PgFlash implements AutoCloseable {
     private void snapshotLogged(Active active, boolean byMode) {
         try {
             snapshot(active.subscription, byMode).whenComplete((rows, error) -> {
-                if (error != null) {
+                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
+                        : error;
+                if (cause instanceof SnapshotRunner.Stopped) {
+                    // an application shutting down during a snapshot is not an error to alert on
+                    log.info("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
+                            active.subscription.id(), cause.getMessage());
+                } else if (cause != null) {
                     log.error("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
-                            active.subscription.id(), error.getMessage());
+                            active.subscription.id(), cause.getMessage());
                 }
             });
         } catch (RuntimeException e) {

@@ -145,6 +145,9 @@ final class SnapshotRunner {
                     + e.getMessage() + fix, e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            if (!running(job, submittedIn)) {
+                throw tally.failed(stopped(job));
+            }
             throw tally.failed(new PgFlashException("Snapshot of " + job.table().name() + " was interrupted", e));
         } catch (RuntimeException e) {
             throw tally.failed(e);
@@ -321,8 +324,18 @@ final class SnapshotRunner {
 
     private void requireRunning(Job job, long submittedIn) {
         if (!running(job, submittedIn)) {
-            throw new PgFlashException("Snapshot of " + job.table().name() + " ended: the subscription or the client"
-                    + " stopped");
+            throw stopped(job);
+        }
+    }
+
+    private static Stopped stopped(Job job) {
+        return new Stopped("Snapshot of " + job.table().name() + " ended: the subscription or the client stopped");
+    }
+
+    /** A snapshot ended because its subscription or the client stopped: a shutdown, not a failure to report. */
+    static final class Stopped extends PgFlashException {
+        Stopped(String message) {
+            super(message);
         }
     }
 

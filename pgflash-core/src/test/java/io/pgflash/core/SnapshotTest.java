@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import ch.qos.logback.classic.Level;
+import ch.qos.logback.classic.Logger;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.read.ListAppender;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.trigger.NotifyDriver;
@@ -11,9 +15,11 @@ import io.pgflash.test.TcpProxy;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
+import org.slf4j.LoggerFactory;
 
 /** Snapshots beyond the contract suite: odd keys, policies they refuse, a lost watermark, a failure's notice. */
 class SnapshotTest extends FlashTestBase {
@@ -191,6 +197,53 @@ class SnapshotTest extends FlashTestBase {
         await().until(() -> listener.notices.size() == 2);
         assertThat(listener.notices.get(1)).startsWith("FAILED");
         assertThat(flash.snapshot(subscription).get(1, TimeUnit.MINUTES)).isEqualTo(3000);
+    }
+
+    /** A client stopped during a snapshot it took by itself says so as information: a shutdown is no error. */
+    @Test
+    void aSnapshotEndedByAStopIsLoggedAsInformation() throws Exception {
+        db.execute("DROP TABLE IF EXISTS halted", "CREATE TABLE halted (id int PRIMARY KEY)",
+                "INSERT INTO halted SELECT g FROM generate_series(1, 3000) g");
+        ListAppender<ILoggingEvent> logs = new ListAppender<>();
+        Logger logger = (Logger) LoggerFactory.getLogger(PgFlash.class);
+        logs.start();
+        logger.addAppender(logs);
+        try {
+            PgFlash flash = client(2);
+            CountDownLatch release = new CountDownLatch(1);
+            Notices listener = new Notices() {
+                @Override
+                public void onChange(ChangeEvent event) {
+                    super.onChange(event);
+                    try {
+                        release.await(); // the snapshot is under way when the client stops
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+            flash.subscribe(SubscriptionSpec.table("halted").snapshot(SnapshotMode.INITIAL).build(), listener);
+            flash.start();
+            await().until(() -> listener.reads() == 1);
+
+            Thread stopping = new Thread(flash::stop);
+            stopping.start();
+            // it waits for the listener once it has told the snapshot to end
+            await().until(() -> stopping.getState() == Thread.State.TIMED_WAITING
+                    || stopping.getState() == Thread.State.WAITING);
+            release.countDown();
+            stopping.join(TimeUnit.MINUTES.toMillis(1));
+
+            await().until(() -> logs.list.stream().anyMatch(log -> log.getFormattedMessage()
+                    .contains("did not complete")));
+            assertThat(logs.list).filteredOn(log -> log.getFormattedMessage().contains("did not complete"))
+                    .singleElement().satisfies(log -> {
+                        assertThat(log.getLevel()).isEqualTo(Level.INFO);
+                        assertThat(log.getFormattedMessage()).contains("the subscription or the client stopped");
+                    });
+        } finally {
+            logger.detachAppender(logs);
+        }
     }
 
     /** The watermarks' connection opens with the first chunk: a table without rows is read on one connection. */
