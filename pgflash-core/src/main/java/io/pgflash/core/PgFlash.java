@@ -201,7 +201,7 @@ public final class PgFlash implements AutoCloseable {
             snapshot(active.subscription, byMode).whenComplete((rows, error) -> {
                 Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
                         : error;
-                if (cause instanceof SnapshotRunner.Stopped) {
+                if (cause instanceof SnapshotRunner.SnapshotStoppedException) {
                     // an application shutting down during a snapshot is not an error to alert on
                     log.info("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
                             active.subscription.id(), cause.getMessage());

@@ -328,13 +328,14 @@ final class SnapshotRunner {
         }
     }
 
-    private static Stopped stopped(Job job) {
-        return new Stopped("Snapshot of " + job.table().name() + " ended: the subscription or the client stopped");
+    private static SnapshotStoppedException stopped(Job job) {
+        return new SnapshotStoppedException("Snapshot of " + job.table().name() + " ended: the subscription or the"
+                + " client stopped");
     }
 
     /** A snapshot ended because its subscription or the client stopped: a shutdown, not a failure to report. */
-    static final class Stopped extends PgFlashException {
-        Stopped(String message) {
+    static final class SnapshotStoppedException extends PgFlashException {
+        SnapshotStoppedException(String message) {
             super(message);
         }
     }

@@ -26,7 +26,8 @@ class TroubleshootingReferenceTest {
 
     private static final Path ROOT = Documentation.projectRoot();
     private static final Pattern THROWN = Pattern.compile("new (PgFlashException|WalPreconditionException"
-            + "|SlotTakenException|OldRowsUnavailableException|InvalidListenerException|KafkaPublishException)\\(");
+            + "|SlotTakenException|OldRowsUnavailableException|InvalidListenerException|KafkaPublishException"
+            + "|SnapshotStoppedException)\\(");
     /** A filter's syntax error, which {@code Condition.invalid} prefixes with the filter. */
     private static final Pattern INVALID_FILTER = Pattern.compile("invalid\\(filter,");
     private static final Pattern QUOTED = Pattern.compile("^> `(.+)`$", Pattern.MULTILINE);
