@@ -23,7 +23,6 @@ import java.util.Objects;
 import java.util.Queue;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -199,15 +198,14 @@ public final class PgFlash implements AutoCloseable {
     private void snapshotLogged(Active active, boolean byMode) {
         try {
             snapshot(active.subscription, byMode).whenComplete((rows, error) -> {
-                Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause()
-                        : error;
-                if (cause instanceof SnapshotRunner.SnapshotStoppedException) {
+                // the runner completes its future with what the snapshot threw, unwrapped
+                if (error instanceof SnapshotRunner.SnapshotStoppedException) {
                     // an application shutting down during a snapshot is not an error to alert on
                     log.info("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
-                            active.subscription.id(), cause.getMessage());
-                } else if (cause != null) {
+                            active.subscription.id(), error.getMessage());
+                } else if (error != null) {
                     log.error("Snapshot of {} for subscription {} did not complete: {}", active.table.name(),
-                            active.subscription.id(), cause.getMessage());
+                            active.subscription.id(), error.getMessage());
                 }
             });
         } catch (RuntimeException e) {
