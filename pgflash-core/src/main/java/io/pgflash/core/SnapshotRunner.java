@@ -1,18 +1,14 @@
 package io.pgflash.core;
 
-import io.pgflash.core.catalog.Column;
 import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.driver.ChangeDriver;
 import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.GroupRole;
-import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.driver.SnapshotCheckpoints.Checkpoint;
 import io.pgflash.core.internal.dispatch.Dispatcher;
 import io.pgflash.core.internal.dispatch.SnapshotWindow;
 import io.pgflash.core.internal.value.CopyTextRow;
 import java.sql.Connection;
-import java.sql.PreparedStatement;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.ArrayDeque;
@@ -22,7 +18,6 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
@@ -31,11 +26,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.stream.Collectors;
-import org.jspecify.annotations.Nullable;
 import org.postgresql.PGConnection;
 import org.postgresql.copy.CopyOut;
-import org.postgresql.core.Utils;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,7 +127,7 @@ final class SnapshotRunner {
 
     /** Reads the job's table, publishing its progress; what it throws names the table and the fix where one is known. */
     private long read(Job job, long submittedIn) {
-        Tally tally = new Tally(job);
+        SnapshotTally tally = new SnapshotTally(job, progress, observer);
         try {
             return read(job, submittedIn, tally);
         } catch (SQLException e) {
@@ -167,7 +159,7 @@ final class SnapshotRunner {
         }
     }
 
-    private long read(Job job, long submittedIn, Tally tally) throws SQLException, InterruptedException {
+    private long read(Job job, long submittedIn, SnapshotTally tally) throws SQLException, InterruptedException {
         TableName table = job.table().name();
         awaitReading(job, submittedIn);
         try (Connection connection = connections.open()) {
@@ -202,7 +194,7 @@ final class SnapshotRunner {
                 tally.failed(e); // shown ended before the notice, which waits for the listener's turn
                 // in order after the rows it delivered, so a listener that was building a copy knows it is not whole
                 dispatcher.snapshotNotice(job.route(), new SnapshotNotice(table, SnapshotNotice.Phase.FAILED,
-                        tally.delivered, Instant.now()));
+                        tally.rowsDelivered(), Instant.now()));
                 throw e;
             }
         }
@@ -220,19 +212,20 @@ final class SnapshotRunner {
         return driver.groupRole().map(role -> role == GroupRole.ACTIVE).orElse(true);
     }
 
-    private long readChunks(Connection connection, Job job, long submittedIn, Tally tally, Checkpoint start,
+    private long readChunks(Connection connection, Job job, long submittedIn, SnapshotTally tally, Checkpoint start,
             ChunkCheckpoints checkpoints) throws SQLException, InterruptedException {
         TableName table = job.table().name();
         long delivered = start.rows();
         Deque<Chunk> inFlight = new ArrayDeque<>();
-        ChunkMarker marker = new ChunkMarker(job.table());
+        ChunkMarker marker = new ChunkMarker(connections, driver, job.table());
         try {
-            requireUniqueKey(connection, job);
-            ChunkQuery query = ChunkQuery.of(job.table(), job.keyColumns(), keyTypes(connection, job));
-            tally.started(estimatedRows(connection, job));
+            SnapshotTable snapshotTable = new SnapshotTable(connection, job.table(), job.keyColumns());
+            snapshotTable.requireUniqueKey();
+            ChunkQuery query = ChunkQuery.of(job.table(), job.keyColumns(), snapshotTable.keyTypes());
+            tally.started(snapshotTable.estimatedRows());
             // rows past the last key now are written after the snapshot began: they come as changes, and a chunk
             // that chased them would never end
-            List<String> endKey = lastKey(connection, job);
+            List<String> endKey = snapshotTable.lastKey();
             List<String> after = start.lastKey();
             boolean allRead = endKey == null;
             int tries = 1;
@@ -347,201 +340,11 @@ final class SnapshotRunner {
     }
 
     /**
-     * Each key column's type as declared, with its length ({@code character(3)}, not {@code character}): what a
-     * chunk's bounds are cast to.
-     */
-    private static List<String> keyTypes(Connection connection, Job job) throws SQLException {
-        List<String> types = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement("SELECT pg_catalog.format_type(atttypid,"
-                + " atttypmod) FROM pg_catalog.pg_attribute WHERE attrelid = ? AND attname = ? AND NOT attisdropped")) {
-            for (String column : job.keyColumns()) {
-                statement.setLong(1, job.table().oid());
-                statement.setString(2, column);
-                try (ResultSet rs = statement.executeQuery()) {
-                    if (!rs.next()) {
-                        throw new PgFlashException("Snapshot of " + job.table().name() + ": key column " + column
-                                + " is gone; subscribe again to the table as it is now");
-                    }
-                    types.add(rs.getString(1));
-                }
-            }
-        }
-        connection.commit();
-        return types;
-    }
-
-    /**
-     * Chunks follow the key, so it must name one row each: some unique index (the primary key's, or another without a
-     * predicate or expressions) covers only key columns. Fails naming the fix otherwise.
-     */
-    private static void requireUniqueKey(Connection connection, Job job) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("""
-                SELECT EXISTS (SELECT FROM pg_catalog.pg_index i WHERE i.indrelid = ? AND i.indisunique
-                    AND i.indpred IS NULL AND i.indexprs IS NULL
-                    AND (SELECT pg_catalog.bool_and(a.attname = ANY (?)) FROM pg_catalog.pg_attribute a
-                         WHERE a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey)))""")) {
-            statement.setLong(1, job.table().oid());
-            statement.setArray(2, connection.createArrayOf("text", job.keyColumns().toArray()));
-            try (ResultSet rs = statement.executeQuery()) {
-                rs.next();
-                boolean unique = rs.getBoolean(1);
-                connection.commit();
-                if (!unique) {
-                    String columns = job.keyColumns().stream().map(TableName::quote).collect(Collectors.joining(", "));
-                    throw new PgFlashException("Snapshot of " + job.table().name() + ": its key (" + columns + ") has"
-                            + " no unique index, and a snapshot reads in key order, so it needs each key to name one"
-                            + " row: CREATE UNIQUE INDEX ON " + job.table().name().quoted() + " (" + columns + ")");
-                }
-                List<String> nullable = nullableKeyColumns(connection, job);
-                if (!nullable.isEmpty()) {
-                    throw new PgFlashException("Snapshot of " + job.table().name() + ": its key column(s) " + nullable
-                            + " may be NULL, and a row whose key is NULL cannot be read in key order: ALTER TABLE "
-                            + job.table().name().quoted() + " ALTER COLUMN " + TableName.quote(nullable.get(0))
-                            + " SET NOT NULL, or use another key");
-                }
-            }
-        }
-    }
-
-    private static List<String> nullableKeyColumns(Connection connection, Job job) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT attname FROM pg_catalog.pg_attribute"
-                + " WHERE attrelid = ? AND attname = ANY (?) AND NOT attnotnull ORDER BY attnum")) {
-            statement.setLong(1, job.table().oid());
-            statement.setArray(2, connection.createArrayOf("text", job.keyColumns().toArray()));
-            List<String> nullable = new ArrayList<>();
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    nullable.add(rs.getString(1));
-                }
-            }
-            connection.commit();
-            return nullable;
-        }
-    }
-
-    /**
-     * The server's estimate of the table's rows, or -1 when it has none: the planner's (set by VACUUM and ANALYZE), or
-     * for a table neither has seen yet, the statistics collector's count of live rows.
-     */
-    private static long estimatedRows(Connection connection, Job job) throws SQLException {
-        try (PreparedStatement statement = connection.prepareStatement("SELECT coalesce(CASE WHEN c.reltuples >= 0"
-                + " THEN c.reltuples::bigint ELSE s.n_live_tup END, -1) FROM pg_catalog.pg_class c"
-                + " LEFT JOIN pg_catalog.pg_stat_all_tables s ON s.relid = c.oid WHERE c.oid = ?")) {
-            statement.setLong(1, job.table().oid());
-            try (ResultSet rs = statement.executeQuery()) {
-                long estimate = rs.next() ? rs.getLong(1) : -1;
-                connection.commit();
-                return estimate < 0 ? -1 : estimate;
-            }
-        }
-    }
-
-    /**
-     * One snapshot's counts, published as {@link SnapshotProgress} to {@link #progress()} and the observer, and
-     * logged: at the start, every tenth of the estimate (or ten seconds), and at the end.
-     */
-    private final class Tally {
-        private static final long LOG_INTERVAL_NANOS = TimeUnit.SECONDS.toNanos(10);
-        private final Job job;
-        private final Instant startedAt = Instant.now();
-        private long estimated = -1;
-        private long read;
-        private long delivered;
-        private int loggedPercent;
-        private long loggedAt = System.nanoTime();
-
-        Tally(Job job) {
-            this.job = job;
-        }
-
-        /** Counts the rows an interrupted snapshot's listener handled before (none when it begins now). */
-        void resumedAt(long rows) {
-            read = rows;
-            delivered = rows;
-            publish(null, null);
-        }
-
-        void started(long estimatedRows) {
-            estimated = estimatedRows;
-            log.info("Snapshot of {} for subscription {} {} ({})", job.table().name(), job.route().id(),
-                    read == 0 ? "started" : "resumed after " + read + " rows",
-                    estimated < 0 ? "no estimate of its rows" : "about " + estimated + " rows");
-            publish(null, null);
-        }
-
-        void read(int rows) {
-            read += rows;
-            SnapshotProgress now = publish(null, null);
-            int percent = now.percent();
-            boolean tenthMore = percent >= 0 && percent / 10 > loggedPercent / 10;
-            if (tenthMore || System.nanoTime() - loggedAt > LOG_INTERVAL_NANOS) {
-                log.info("Snapshot of {} for subscription {}: {}{} rows read", job.table().name(), job.route().id(),
-                        percent < 0 ? "" : percent + "%, ", read);
-                loggedPercent = Math.max(percent, 0);
-                loggedAt = System.nanoTime();
-            }
-        }
-
-        void delivered(int rows) {
-            delivered += rows;
-            publish(null, null);
-        }
-
-        void completed() {
-            publish(Instant.now(), null);
-            log.info("Snapshot of {} for subscription {} completed: {} rows read, {} delivered in {} ms",
-                    job.table().name(), job.route().id(), read, delivered,
-                    java.time.Duration.between(startedAt, Instant.now()).toMillis());
-        }
-
-        <E extends Exception> E failed(E error) {
-            publish(Instant.now(), String.valueOf(error.getMessage()));
-            return error;
-        }
-
-        private SnapshotProgress publish(Instant endedAt, String failure) {
-            SnapshotProgress now = new SnapshotProgress(job.route().id(), job.table().name(), read, delivered,
-                    estimated, startedAt, endedAt, failure);
-            progress.put(job.route().id(), now);
-            try {
-                observer.snapshotProgress(now);
-            } catch (RuntimeException e) {
-                log.warn("Observer failed on snapshot progress: {}", e.toString());
-            }
-            return now;
-        }
-    }
-
-    /**
      * One chunk read: the keys after {@code after} up to {@code lastKey}, {@code rows} rows of {@code bytes} of text,
      * marked in the stream once {@code marked} completes.
      */
     private record Chunk(SnapshotWindow window, List<String> after, int rows, List<String> lastKey, long bytes,
             CompletableFuture<Void> marked) {
-    }
-
-    /** The texts of the table's greatest key now, or null when it is empty. */
-    private static List<String> lastKey(Connection connection, Job job) throws SQLException {
-        String keyTexts = job.keyColumns().stream().map(column -> "t." + TableName.quote(column)
-                + "::pg_catalog.text").collect(Collectors.joining(", "));
-        String descending = job.keyColumns().stream().map(column -> "t." + TableName.quote(column) + " DESC")
-                .collect(Collectors.joining(", "));
-        try (PreparedStatement statement = connection.prepareStatement("SELECT " + keyTexts + " FROM "
-                + job.table().name().quoted() + " t ORDER BY " + descending + " LIMIT 1");
-                ResultSet rs = statement.executeQuery()) {
-            List<String> last = null;
-            if (rs.next()) {
-                last = new ArrayList<>();
-                for (int i = 1; i <= job.keyColumns().size(); i++) {
-                    last.add(rs.getString(i));
-                }
-            }
-            connection.commit();
-            return last;
-        } catch (SQLException e) {
-            connection.rollback();
-            throw e;
-        }
     }
 
     /**
@@ -579,131 +382,6 @@ final class SnapshotRunner {
             if (!connection.isClosed()) { // a broken connection's failure is the one to report
                 connection.setAutoCommit(false);
             }
-        }
-    }
-
-    /**
-     * Decodes chunks and writes their watermarks, one after another in the order read, on a thread and a connection of
-     * its own: the snapshot's connection reads the next chunk meanwhile (read then decoded on one thread, a chunk
-     * kept both the server and the client waiting on each other).
-     */
-    private final class ChunkMarker {
-        private final TableMetadata table;
-        private final ExecutorService thread = Executors.newSingleThreadExecutor(task -> {
-            Thread marker = new Thread(task, "pgflash-snapshot-marker");
-            marker.setDaemon(true);
-            return marker;
-        });
-        /** Opened by the marker's thread for the first chunk: a table without rows is read on one connection. */
-        private volatile @Nullable Connection connection;
-
-        ChunkMarker(TableMetadata table) {
-            this.table = table;
-        }
-
-        /** Decodes the chunk's rows, attaches them to its window, then writes its watermark. */
-        CompletableFuture<Void> mark(SnapshotWindow window, List<byte[]> texts) {
-            return CompletableFuture.runAsync(() -> {
-                if (window.closed().isDone()) {
-                    return; // given up: the snapshot ends
-                }
-                List<Row> rows = new ArrayList<>(texts.size());
-                for (byte[] row : texts) {
-                    rows.add(RowDecoder.decode(table, CopyTextRow.split(row, table.columns().size()), true));
-                }
-                window.attach(rows);
-                try {
-                    driver.emitWatermark(connection(), window.token());
-                } catch (SQLException e) {
-                    throw new CompletionException(e);
-                }
-            }, thread);
-        }
-
-        private Connection connection() throws SQLException {
-            Connection open = connection;
-            if (open == null) {
-                open = connections.open();
-                try {
-                    open.setAutoCommit(true);
-                } catch (SQLException e) {
-                    open.close();
-                    throw e;
-                }
-                connection = open;
-                if (thread.isShutdown()) { // closed while it connected: close() may not have seen it
-                    open.close();
-                    throw new SQLException("Snapshot of " + table.name() + " ended while its marker connected");
-                }
-            }
-            return open;
-        }
-
-        /** Ends the thread, then the connection; chunks not marked yet are not. */
-        void close() {
-            thread.shutdownNow();
-            try {
-                if (!thread.awaitTermination(10, TimeUnit.SECONDS)) {
-                    log.warn("Snapshot of {}: its marker did not end in 10 s", table.name());
-                }
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            Connection open = connection;
-            if (open == null) {
-                return;
-            }
-            try {
-                open.close();
-            } catch (SQLException e) {
-                log.debug("Snapshot of {}: closing the marker's connection failed: {}", table.name(), e.toString());
-            }
-        }
-    }
-
-    /**
-     * A snapshot's chunk query: every column (as the table is described), in key order, from the start or after a key,
-     * up to a key, a number of rows or all. A row's key texts, the next chunk's start, are its key columns' texts: the
-     * output function's, which the key type's input function reads back as the same value.
-     */
-    private record ChunkQuery(String select, String key, List<String> keyTypes, String order, int[] keyPositions) {
-
-        static ChunkQuery of(TableMetadata table, List<String> keyColumns, List<String> keyTypes) {
-            List<String> names = table.columns().stream().map(Column::name).toList();
-            String columns = names.stream().map(name -> "t." + TableName.quote(name)).collect(Collectors.joining(", "));
-            String key = keyColumns.stream().map(column -> "t." + TableName.quote(column))
-                    .collect(Collectors.joining(", "));
-            int[] keyPositions = keyColumns.stream().mapToInt(names::indexOf).toArray(); // key columns are columns
-            return new ChunkQuery("SELECT " + columns + " FROM " + table.name().quoted() + " t", "(" + key + ")",
-                    keyTypes, key, keyPositions);
-        }
-
-        /** The key texts of a row's texts. */
-        List<String> keyOf(List<String> texts) {
-            List<String> key = new ArrayList<>(keyPositions.length);
-            for (int position : keyPositions) {
-                key.add(texts.get(position));
-            }
-            return key;
-        }
-
-        /**
-         * The {@code COPY} of the rows after {@code after} (null: from the start) up to {@code upTo}, at most
-         * {@code limit} of them (0: all). Bounds are literals: a {@code COPY} takes no parameters.
-         */
-        String sql(@Nullable List<String> after, List<String> upTo, int limit) throws SQLException {
-            return "COPY (" + select + " WHERE " + (after == null ? "" : key + " > " + bound(after) + " AND ") + key
-                    + " <= " + bound(upTo) + " ORDER BY " + order + (limit > 0 ? " LIMIT " + limit : "")
-                    + ") TO STDOUT";
-        }
-
-        private String bound(List<String> texts) throws SQLException {
-            StringBuilder bound = new StringBuilder("(");
-            for (int i = 0; i < texts.size(); i++) {
-                bound.append(i == 0 ? "" : ", ").append("E'");
-                Utils.escapeLiteral(bound, texts.get(i), false).append("'::").append(keyTypes.get(i));
-            }
-            return bound.append(')').toString();
         }
     }
 
