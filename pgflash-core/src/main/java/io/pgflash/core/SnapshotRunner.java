@@ -163,6 +163,7 @@ final class SnapshotRunner {
         TableName table = job.table().name();
         awaitReading(job, submittedIn);
         try (Connection connection = connections.open()) {
+            ConnectionFactory.pinValueOutput(connection); // the chunks' texts as the decoder reads them
             connection.setAutoCommit(false);
             connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             ChunkCheckpoints checkpoints = checkpoints(job);

@@ -6,6 +6,7 @@ import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.sql.SQLFeatureNotSupportedException;
+import java.sql.Statement;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
 import java.util.Objects;
@@ -28,6 +29,20 @@ public interface ConnectionFactory {
     default Connection openReplication() throws SQLException {
         throw new SQLFeatureNotSupportedException("This connection factory cannot open replication connections;"
                 + " configure pgflash with a JDBC URL, user and password");
+    }
+
+    /**
+     * Sets on an open session the value output settings of {@link #openReplication()}, for a session that reads rows
+     * as text for the decoder (a snapshot's chunks): a database or role default such as {@code IntervalStyle
+     * sql_standard} would otherwise change the values read.
+     */
+    static void pinValueOutput(Connection connection) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.execute("SELECT pg_catalog.set_config('datestyle', 'ISO, MDY', false),"
+                    + " pg_catalog.set_config('intervalstyle', 'postgres', false),"
+                    + " pg_catalog.set_config('bytea_output', 'hex', false),"
+                    + " pg_catalog.set_config('extra_float_digits', '1', false)");
+        }
     }
 
     /** Connections from a JDBC URL with user and password (either may be null to use the URL's). */

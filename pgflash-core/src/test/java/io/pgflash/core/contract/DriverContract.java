@@ -317,21 +317,33 @@ public abstract class DriverContract extends FlashTestBase {
         assertThat(row).containsEntry("nothing", null);
     }
 
+    /**
+     * Whatever output settings the database gives new sessions: the snapshot reads the rows' texts in the settings the
+     * decoder reads, as the changes were.
+     */
     @Test
     void aSnapshotReadsEachRowAsTheChangeThatWroteItCarriedIt() throws Exception {
         db.execute("DROP TABLE IF EXISTS typed", "CREATE TABLE typed (id int PRIMARY KEY, big bigint, amount numeric,"
-                + " ratio double precision, flag boolean, at timestamptz, local timestamp, day date, doc jsonb,"
-                + " tags text[], counts int[], data bytea, uid uuid, note text)");
+                + " ratio double precision, flag boolean, at timestamptz, local timestamp, day date, span interval,"
+                + " doc jsonb, tags text[], counts int[], data bytea, uid uuid, note text)");
         Recorder recorder = new Recorder();
         PgFlash flash = started(SubscriptionSpec.table("typed").build(), recorder);
         db.execute("INSERT INTO typed VALUES (1, 9000000000, 12.50, 0.1, true, '2026-01-02 03:04:05.123456+02',"
-                        + " '2026-01-02 03:04:05', '2026-01-02', '{\"a\": [1, \"x\"]}', '{x,\"y z\",NULL}',"
-                        + " '{1,2}', '\\x00ff', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',"
+                        + " '2026-01-02 03:04:05', '2026-01-02', '1 year 2 mons 3 days 04:05:06.7',"
+                        + " '{\"a\": [1, \"x\"]}', '{x,\"y z\",NULL}', '{1,2}', '\\x00ff',"
+                        + " 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11',"
                         + " E'tab\\there, line\\nbreak, back\\\\slash, \"quoted\", ''single'', é ✓')",
                 "INSERT INTO typed (id) VALUES (2)");
         List<ChangeEvent> inserts = recorder.awaitEvents(2);
 
-        flash.snapshot(flash.subscriptions().get(0)).get(1, java.util.concurrent.TimeUnit.MINUTES);
+        String defaults = "ALTER DATABASE " + db.name() + " SET ";
+        db.execute(defaults + "intervalstyle = 'sql_standard'", defaults + "bytea_output = 'escape'",
+                defaults + "datestyle = 'SQL, DMY'");
+        try {
+            flash.snapshot(flash.subscriptions().get(0)).get(1, java.util.concurrent.TimeUnit.MINUTES);
+        } finally {
+            db.execute("ALTER DATABASE " + db.name() + " RESET ALL");
+        }
 
         List<ChangeEvent> reads = recorder.awaitEvents(4).subList(2, 4);
         assertThat(reads).extracting(ChangeEvent::operation).containsOnly(Operation.READ);
