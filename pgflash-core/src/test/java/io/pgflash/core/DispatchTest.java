@@ -194,6 +194,21 @@ class DispatchTest extends FlashTestBase {
                 .isEqualTo(expected.get(filter).size() + (filter.equals("tag=neq.a") ? 1 : 0)));
     }
 
+    /** numeric NaN arrives as a Double; ordering filters still compare it as PostgreSQL does (above every number). */
+    @Test
+    void orderingFiltersPlaceNumericNaNAndInfinitiesAsPostgresDoes() {
+        db.execute("DROP TABLE IF EXISTS measures", "CREATE TABLE measures (id int PRIMARY KEY, n numeric)");
+        Recorder atLeast = new Recorder();
+        Recorder below = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("measures").filter("n=gte.100").build(), atLeast);
+        flash.subscribe(SubscriptionSpec.table("measures").filter("n=lt.100").build(), below);
+
+        db.execute("INSERT INTO measures VALUES (1, 'NaN'), (2, 'Infinity'), (3, '-Infinity'), (4, 150), (5, 50)");
+
+        assertThat(atLeast.awaitEvents(3)).extracting(event -> event.key().get("id")).containsExactly(1, 2, 4);
+        assertThat(below.awaitEvents(2)).extracting(event -> event.key().get("id")).containsExactly(3, 5);
+    }
+
     @Test
     void manySubscriptionsWatchingOneValueEachGetItsRowsAndCancelAlone() {
         List<Recorder> watchers = new java.util.ArrayList<>();

@@ -127,6 +127,32 @@ public abstract class DriverContract extends FlashTestBase {
         assertThat(inserts.awaitEvents(2)).extracting(event -> event.newRow().get("id")).containsExactly(1, 2);
     }
 
+    /**
+     * A filter's value takes its column's type when it subscribes; a migration that retypes the column meanwhile
+     * (int to bigint) must not make it stop matching: values compare by value, as in SQL.
+     */
+    @Test
+    void filtersOnAColumnRetypedWhileStreamingGoOnMatchingByValue() {
+        db.execute("DROP TABLE IF EXISTS scores", "CREATE TABLE scores (id int PRIMARY KEY, n int)");
+        Recorder equal = new Recorder();
+        Recorder among = new Recorder();
+        Recorder atLeast = new Recorder();
+        started(Map.of(SubscriptionSpec.table("scores").filter("n=eq.20").build(), equal,
+                SubscriptionSpec.table("scores").filter("n=in.(20,30)").build(), among,
+                SubscriptionSpec.table("scores").filter("n=gte.10").build(), atLeast));
+        db.execute("INSERT INTO scores VALUES (1, 20)");
+        equal.awaitSingle();
+
+        db.execute("ALTER TABLE scores ALTER COLUMN n TYPE bigint", "INSERT INTO scores VALUES (2, 20)",
+                "UPDATE scores SET n = 5 WHERE id = 1");
+
+        for (Recorder recorder : List.of(equal, among, atLeast)) {
+            assertThat(recorder.awaitEvents(3)).extracting(ChangeEvent::operation, event -> event.key().get("id"))
+                    .containsExactly(tuple(Operation.INSERT, 1), tuple(Operation.INSERT, 2),
+                            tuple(Operation.DELETE, 1));
+        }
+    }
+
     @Test
     void anUpdateMovingARowFromOneSubscribersFilterToAnothersIsADeleteForOneAndAnInsertForTheOther() {
         db.execute("ALTER TABLE posts ADD COLUMN author_id int");

@@ -98,14 +98,19 @@ final class CompiledCondition {
     }
 
     private static boolean same(Object actual, Object expected) {
-        if (actual instanceof BigDecimal a && expected instanceof BigDecimal e) {
-            return a.compareTo(e) == 0; // 1.0 = 1.00 as in SQL
+        if (actual instanceof Number a && expected instanceof Number e) {
+            // by value, whatever the Java types: 1.0 = 1.00, and a column retyped since the filter compiled
+            return a.getClass() == e.getClass() && !(a instanceof BigDecimal) ? a.equals(e) : Numbers.compare(a, e) == 0;
         }
         return Objects.deepEquals(actual, expected);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static int compare(Object actual, Object expected) {
+        if (actual instanceof Number a && expected instanceof Number e && (a.getClass() != e.getClass()
+                || a instanceof BigDecimal)) {
+            return Numbers.compare(a, e); // numeric NaN arrives as a Double; a retyped column as another type
+        }
         return ((Comparable) actual).compareTo(expected);
     }
 

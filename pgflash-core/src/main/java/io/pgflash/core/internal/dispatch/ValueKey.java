@@ -1,11 +1,10 @@
 package io.pgflash.core.internal.dispatch;
 
-import java.math.BigDecimal;
 import java.nio.ByteBuffer;
 
 /**
- * A row value as a hash key that is equal exactly when a filter's {@code eq} finds the values the same: numerics
- * by value (1.0 = 1.00, as in SQL), {@code bytea} by content. Values whose equality a hash cannot follow (arrays
+ * A row value as a hash key that is equal exactly when a filter's {@code eq} finds the values the same: numbers
+ * by value whatever their Java type (1.0 = 1.00 = 1, as in SQL; see {@link Numbers}), {@code bytea} by content. Values whose equality a hash cannot follow (arrays
  * other than {@code bytea}) have no key.
  */
 final class ValueKey {
@@ -17,8 +16,8 @@ final class ValueKey {
     }
 
     static Object of(Object value) {
-        if (value instanceof BigDecimal decimal) {
-            return decimal.signum() == 0 ? BigDecimal.ZERO : decimal.stripTrailingZeros();
+        if (value instanceof Number number) {
+            return Numbers.canonical(number);
         }
         if (value instanceof byte[] bytes) {
             return ByteBuffer.wrap(bytes);
