@@ -233,9 +233,43 @@ final class WalSetup {
             }
             return;
         }
+        if (include) {
+            requireReplicaIdentity(connection, table);
+        }
+        // ONLY: an inheritance child is a table of its own, which another subscription may publish (a partitioned
+        // table's partitions are published with it all the same)
         try (Statement statement = connection.createStatement()) {
             statement.execute("ALTER PUBLICATION " + TableName.quote(publication) + (include ? " ADD" : " DROP")
-                    + " TABLE " + table.name().quoted());
+                    + " TABLE ONLY " + table.name().quoted());
+        }
+    }
+
+    /**
+     * Refuses to publish a table (or a partition of it) without a replica identity: PostgreSQL would then refuse every
+     * UPDATE and DELETE on it, from every writer. Read now, after FULL was set if pgflash sets it.
+     */
+    private void requireReplicaIdentity(Connection connection, TableMetadata table) throws SQLException {
+        try (PreparedStatement statement = connection.prepareStatement(
+                "SELECT format('%I.%I', n.nspname, c.relname), c.relreplident FROM pg_class c"
+                        + " JOIN pg_namespace n ON n.oid = c.relnamespace"
+                        + " WHERE (c.oid = ? OR c.oid IN (SELECT relid FROM pg_partition_tree(?::oid::regclass)"
+                        + " WHERE isleaf)) AND c.relkind <> 'p' AND (c.relreplident = 'n' OR (c.relreplident = 'd'"
+                        + " AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))"
+                        + " LIMIT 1")) {
+            statement.setLong(1, table.oid());
+            statement.setLong(2, table.oid());
+            try (ResultSet rs = statement.executeQuery()) {
+                if (rs.next()) {
+                    String lacking = rs.getString(1);
+                    throw new WalPreconditionException("Table " + lacking + " has no replica identity ("
+                            + ("n".equals(rs.getString(2)) ? "REPLICA IDENTITY NOTHING" : "no primary key")
+                            + "), and once it is in publication " + publication + " PostgreSQL refuses every UPDATE"
+                            + " and DELETE on it, from every writer: give it a primary key, or have its owner run"
+                            + " ALTER TABLE " + lacking + " REPLICA IDENTITY FULL (or USING INDEX on a unique index),"
+                            + " or let pgflash set FULL (WalDriver.Builder.replicaIdentityFull(true); in Spring"
+                            + " pgflash.wal.replica-identity-full=true)");
+                }
+            }
         }
     }
 

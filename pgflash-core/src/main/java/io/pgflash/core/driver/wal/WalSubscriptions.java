@@ -1,5 +1,6 @@
 package io.pgflash.core.driver.wal;
 
+import io.pgflash.core.Operation;
 import io.pgflash.core.PgFlashException;
 import io.pgflash.core.SubscriptionSpec;
 import io.pgflash.core.catalog.Column;
@@ -30,7 +31,12 @@ final class WalSubscriptions {
                         + " deliver it: use the columns it is computed from, or the trigger driver");
             }
         }
-        List<String> oldRowUses = spec.oldRowUses();
+        List<String> oldRowUses = new ArrayList<>(spec.oldRowUses());
+        boolean changes = spec.operations().contains(Operation.UPDATE) || spec.operations().contains(Operation.DELETE);
+        if (!spec.key().isEmpty() && !spec.key().equals(table.primaryKey()) && changes) {
+            // the old row holds only the replica identity's columns: a DELETE would come without its key
+            oldRowUses.add("a key other than the primary key");
+        }
         if (!oldRowUses.isEmpty() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
             // without FULL, an UPDATE's old row is missing and a DELETE's holds only the key: a filter could not tell
             // rows entering or leaving it, nor partial fields which columns changed

@@ -97,7 +97,8 @@ class WalDriverTest extends FlashTestBase {
                 SubscriptionSpec.table("posts").operations(Operation.INSERT).filter("title=eq.open").build(),
                 SubscriptionSpec.table("posts").operations(Operation.UPDATE).columns("title").build(),
                 SubscriptionSpec.table("posts").splitKeyChanges(true).build(),
-                SubscriptionSpec.table("posts").operations(Operation.DELETE).oldRows(true).build())) {
+                SubscriptionSpec.table("posts").operations(Operation.DELETE).oldRows(true).build(),
+                SubscriptionSpec.table("posts").key("title").build())) {
             assertThatThrownBy(() -> flash.subscribe(needsOldRows, new Recorder())).as(needsOldRows.toString())
                     .isInstanceOf(OldRowsUnavailableException.class)
                     .hasMessageContaining("\"public\".\"posts\" has REPLICA IDENTITY DEFAULT")
@@ -110,6 +111,8 @@ class WalDriverTest extends FlashTestBase {
         flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).oldRows(true).build(),
                 new Recorder());
         flash.subscribe(SubscriptionSpec.table("posts").build(), new Recorder());
+        flash.subscribe(SubscriptionSpec.table("posts").operations(Operation.INSERT).key("title").build(),
+                new Recorder());
         db.execute("ALTER TABLE posts REPLICA IDENTITY FULL");
         flash.subscribe(SubscriptionSpec.table("posts").filter("title=eq.open").build(), new Recorder());
     }
@@ -155,6 +158,35 @@ class WalDriverTest extends FlashTestBase {
         List<ChangeEvent> events = recorder.awaitEvents(2);
         assertThat(events).extracting(ChangeEvent::operation).containsExactly(Operation.INSERT, Operation.DELETE);
         assertThat(events.get(1).key().get("id")).isEqualTo(1);
+    }
+
+    /**
+     * In a publication, a table without a replica identity refuses every UPDATE and DELETE: subscribing to one is
+     * refused naming the fixes, and leaves the writers as they were; an inheritance child is not published with its
+     * parent.
+     */
+    @Test
+    void aTableWithoutAReplicaIdentityIsNotPublishedWhereItWouldRefuseWritersUpdates() {
+        db.execute("DROP TABLE IF EXISTS logs, parents CASCADE", "CREATE TABLE logs (a int, b text)",
+                "INSERT INTO logs VALUES (1, 'x')", "CREATE TABLE parents (id int PRIMARY KEY, v text)",
+                "CREATE TABLE children (extra int) INHERITS (parents)", "INSERT INTO children VALUES (1, 'x', 1)");
+        PgFlash flash = startFlash(walDriver().build());
+
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("logs").key("a")
+                .operations(Operation.INSERT).build(), new Recorder())).isInstanceOf(PgFlashException.class)
+                .hasMessageContaining("Table public.logs has no replica identity (no primary key)")
+                .hasMessageContaining("ALTER TABLE public.logs REPLICA IDENTITY FULL")
+                .hasMessageContaining("replicaIdentityFull(true)");
+        db.execute("UPDATE logs SET b = 'y'", "DELETE FROM logs");
+
+        flash.subscribe(SubscriptionSpec.table("parents").build(), new Recorder());
+        db.execute("UPDATE parents SET v = 'y'", "DELETE FROM parents");
+
+        PgFlash full = startFlash(walDriver().replicaIdentityFull(true).build());
+        Recorder recorder = new Recorder();
+        full.subscribe(SubscriptionSpec.table("logs").key("a").operations(Operation.INSERT).build(), recorder);
+        db.execute("INSERT INTO logs VALUES (2, 'x')", "UPDATE logs SET b = 'y'");
+        assertThat(recorder.awaitSingle().key().get("a")).isEqualTo(2);
     }
 
     @Test
