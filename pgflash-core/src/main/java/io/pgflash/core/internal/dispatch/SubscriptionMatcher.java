@@ -148,7 +148,10 @@ public final class SubscriptionMatcher {
         Row newRow = change.newRow();
         Row oldRow = change.oldRow();
         boolean matchesNow = matches(newRow);
-        boolean matchedBefore = oldRow == null || !hasAll(oldRow) ? matchesNow : matches(oldRow);
+        // An old row the WAL did not carry (its REPLICA IDENTITY changed since subscribing, or a partition made since
+        // has none) is taken to have matched: a row leaving the filter then arrives as a DELETE of its key, better
+        // told than lost, as a DELETE whose old row holds only the key does.
+        boolean matchedBefore = oldRow == null || !hasAll(oldRow) || matches(oldRow);
         if (matchesNow && matchedBefore) {
             if (spec.splitKeyChanges() && oldRow != null && keyChanged(oldRow, newRow)) {
                 List<ChangeEvent> split = new ArrayList<>(deliver(change, Operation.DELETE, null, oldRow));
@@ -178,6 +181,10 @@ public final class SubscriptionMatcher {
         return false;
     }
 
+    private boolean hasKey(@Nullable Row row) {
+        return row != null && keyColumns.stream().allMatch(row::contains);
+    }
+
     /** Whether the old row carries every filtered column (WAL drivers may only send the key). */
     private boolean hasAll(Row row) {
         return conditions.stream().allMatch(c -> row.contains(c.column()));
@@ -196,7 +203,7 @@ public final class SubscriptionMatcher {
         if (operation != Operation.READ && !operations.contains(operation)) {
             return List.of();
         }
-        Row keyRow = (operation == Operation.DELETE ? oldRow : newRow).only(keyColumns);
+        Row keyRow = (operation == Operation.DELETE && hasKey(oldRow) ? oldRow : newRow).only(keyColumns);
         if (projection != null) {
             newRow = newRow == null ? null : newRow.only(projection);
             oldRow = oldRow == null ? null : oldRow.only(projection);

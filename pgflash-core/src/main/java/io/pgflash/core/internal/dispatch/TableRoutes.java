@@ -124,7 +124,7 @@ final class TableRoutes {
     /**
      * The routes that may see {@code change}: those without an index entry, and those whose looked-up value one of
      * its rows holds (before or after an UPDATE, for enter and leave). A row that does not carry the column (an old
-     * row of only the key) or a TRUNCATE cannot be looked up: every route of that column is a candidate. The sets
+     * row of only the key, or none) or a TRUNCATE cannot be looked up: every route of that column is a candidate. The sets
      * found are merged only when there are several (the common case, one set, is returned as it is).
      */
     Collection<Dispatcher.Route> candidates(ChangeEvent change) {
@@ -142,7 +142,7 @@ final class TableRoutes {
                 continue; // its last route just left
             }
             if (change.sourceOperation() == Operation.TRUNCATE || lacks(change.newRow(), column)
-                    || lacks(change.oldRow(), column)) {
+                    || lacks(change.oldRow(), column) || oldValueUnknown(change)) {
                 byValue.values().forEach(routes -> addOnce(sets, routes));
                 continue;
             }
@@ -155,6 +155,11 @@ final class TableRoutes {
         Set<Dispatcher.Route> found = Collections.newSetFromMap(new IdentityHashMap<>());
         sets.forEach(found::addAll);
         return found;
+    }
+
+    /** An UPDATE without its old row (the WAL without REPLICA IDENTITY FULL): the row may have left any value's routes. */
+    private static boolean oldValueUnknown(ChangeEvent change) {
+        return change.oldRow() == null && change.sourceOperation() == Operation.UPDATE;
     }
 
     private static boolean lacks(Row row, String column) {

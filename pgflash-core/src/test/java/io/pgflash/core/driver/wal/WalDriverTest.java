@@ -2,6 +2,7 @@ package io.pgflash.core.driver.wal;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.tuple;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -187,6 +188,23 @@ class WalDriverTest extends FlashTestBase {
         full.subscribe(SubscriptionSpec.table("logs").key("a").operations(Operation.INSERT).build(), recorder);
         db.execute("INSERT INTO logs VALUES (2, 'x')", "UPDATE logs SET b = 'y'");
         assertThat(recorder.awaitSingle().key().get("a")).isEqualTo(2);
+    }
+
+    @Test
+    void anUpdateWhoseOldRowTheWalLacksLeavesAFilterAsADeleteOfItsKey() {
+        PgFlash flash = startFlash(walDriver().build());
+        Recorder recorder = new Recorder();
+        db.execute("ALTER TABLE posts REPLICA IDENTITY FULL");
+        flash.subscribe(SubscriptionSpec.table("posts").filter("title=eq.open").build(), recorder);
+        db.execute("ALTER TABLE posts REPLICA IDENTITY DEFAULT"); // as a partition made after subscribing has it
+
+        db.execute("INSERT INTO posts VALUES (1, 'open', 0)", "UPDATE posts SET title = 'closed' WHERE id = 1");
+
+        // the UPDATE carries no old row: whether the row matched before is unknown, and a copy must not keep it
+        List<ChangeEvent> events = recorder.awaitEvents(2);
+        assertThat(events).extracting(ChangeEvent::operation, ChangeEvent::sourceOperation).containsExactly(
+                tuple(Operation.INSERT, Operation.INSERT), tuple(Operation.DELETE, Operation.UPDATE));
+        assertThat(events.get(1).key().get("id")).isEqualTo(1);
     }
 
     @Test
