@@ -13,6 +13,7 @@ import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.EventSink;
 import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.trigger.NotifyDriver;
+import io.pgflash.core.internal.Durations;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Duration;
@@ -510,7 +511,7 @@ public final class PgFlash implements AutoCloseable {
 
         /** How long {@link #close()} waits for listeners to handle what was read (default 30 s). */
         public Builder shutdownTimeout(Duration timeout) {
-            this.shutdownTimeout = timeout;
+            this.shutdownTimeout = Durations.atLeast(timeout, Duration.ZERO, "shutdown timeout");
             return this;
         }
 

@@ -192,6 +192,10 @@ public class PgChangeListenerAnnotationBeanPostProcessor
         String recovererName = resolve(annotation.recoverer());
         ErrorPolicy policy = ErrorPolicy.retry(attempts, backOff);
         if (!recovererName.isEmpty()) {
+            if (!beanFactory.containsBean(recovererName)) {
+                throw new InvalidListenerException(where + ": its recoverer bean '" + recovererName + "' does not exist;"
+                        + " name a bean that implements Recoverer");
+            }
             policy = policy.thenRecover(beanFactory.getBean(recovererName, Recoverer.class));
         } else if (defaults.recoverer() != null) {
             policy = policy.thenRecover(defaults.recoverer());

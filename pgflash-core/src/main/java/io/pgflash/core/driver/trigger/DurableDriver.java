@@ -16,6 +16,7 @@ import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.ReaderRuntime;
 import io.pgflash.core.driver.SnapshotCheckpoints;
+import io.pgflash.core.internal.Durations;
 import java.nio.charset.StandardCharsets;
 import java.sql.Connection;
 import java.sql.SQLException;
@@ -106,11 +107,7 @@ public final class DurableDriver implements ChangeDriver {
     }
 
     private static Duration atLeast(Duration value, Duration least, String setting) {
-        if (value == null || value.compareTo(least) < 0) {
-            throw new IllegalArgumentException("pgflash durable " + setting + " is " + value + "; set it to " + least
-                    + " or more");
-        }
-        return value;
+        return Durations.atLeast(value, least, "durable " + setting);
     }
 
     private static int bytes(String name) {

@@ -17,6 +17,7 @@ import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.NotifyQueue;
 import io.pgflash.core.driver.ReaderRuntime;
 import io.pgflash.core.driver.ReadingSession;
+import io.pgflash.core.internal.Durations;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
@@ -421,7 +422,8 @@ public final class NotifyDriver implements ChangeDriver {
 
         /** After this long without notifications the connection is checked (default 5 s). */
         public Builder connectionCheckInterval(Duration interval) {
-            this.connectionCheckInterval = interval;
+            this.connectionCheckInterval = Durations.atLeast(interval, Duration.ofMillis(1),
+                    "notify connection check interval");
             return this;
         }
 

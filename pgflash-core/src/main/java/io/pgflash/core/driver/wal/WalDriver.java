@@ -14,6 +14,7 @@ import io.pgflash.core.driver.GroupRole;
 import io.pgflash.core.driver.Measurement;
 import io.pgflash.core.driver.ReaderRuntime;
 import io.pgflash.core.driver.SnapshotCheckpoints;
+import io.pgflash.core.internal.Durations;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
@@ -350,13 +351,13 @@ public final class WalDriver implements ChangeDriver {
 
         /** How often the confirmed position is reported to the server (default 1 s). */
         public Builder statusInterval(Duration interval) {
-            this.statusInterval = interval;
+            this.statusInterval = Durations.atLeast(interval, Duration.ofMillis(1), "WAL status interval");
             return this;
         }
 
         /** How often a heartbeat message moves an idle slot (default 10 s; zero turns heartbeats off). */
         public Builder heartbeatInterval(Duration interval) {
-            this.heartbeatInterval = interval;
+            this.heartbeatInterval = Durations.atLeast(interval, Duration.ZERO, "WAL heartbeat interval");
             return this;
         }
 
@@ -365,7 +366,8 @@ public final class WalDriver implements ChangeDriver {
          * connection is noticed once the server's wal_sender_timeout (default 60 s) has ended its side.
          */
         public Builder connectionCheckInterval(Duration interval) {
-            this.connectionCheckInterval = interval;
+            this.connectionCheckInterval = Durations.atLeast(interval, Duration.ofMillis(1),
+                    "WAL connection check interval");
             return this;
         }
 

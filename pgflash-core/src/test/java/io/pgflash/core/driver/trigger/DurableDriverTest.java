@@ -23,6 +23,7 @@ import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.DriverContext;
 import io.pgflash.core.driver.DriverState;
 import io.pgflash.core.driver.EventSink;
+import io.pgflash.core.driver.wal.WalDriver;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.sql.Connection;
@@ -682,6 +683,14 @@ class DurableDriverTest extends FlashTestBase {
                 .hasMessageContaining("poll interval is PT0S");
         assertThatThrownBy(() -> DurableDriver.builder().groupExpiry(Duration.ofMillis(500)).build())
                 .hasMessageContaining("group expiry is PT0.5S").hasMessageContaining("PT1S or more");
+        assertThatThrownBy(() -> WalDriver.builder().statusInterval(Duration.ZERO))
+                .hasMessageContaining("WAL status interval is PT0S").hasMessageContaining("PT0.001S or more");
+        assertThatThrownBy(() -> WalDriver.builder().heartbeatInterval(Duration.ofSeconds(-1)))
+                .hasMessageContaining("WAL heartbeat interval is PT-1S").hasMessageContaining("PT0S or more");
+        assertThatThrownBy(() -> NotifyDriver.builder().connectionCheckInterval(Duration.ZERO))
+                .hasMessageContaining("notify connection check interval is PT0S");
+        assertThatThrownBy(() -> PgFlash.builder().shutdownTimeout(Duration.ofSeconds(-5)))
+                .hasMessageContaining("shutdown timeout is PT-5S").hasMessageContaining("PT0S or more");
         assertThatThrownBy(() -> DurableDriver.builder().group(" ").build())
                 .hasMessageContaining("group name is empty");
         assertThatThrownBy(() -> DurableDriver.builder().schema("a$pgflash$b").build())

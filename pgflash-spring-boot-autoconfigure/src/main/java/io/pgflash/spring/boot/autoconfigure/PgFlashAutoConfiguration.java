@@ -199,6 +199,12 @@ public final class PgFlashAutoConfiguration {
 
     static ErrorPolicy errorPolicy(PgFlashProperties properties) {
         PgFlashProperties.Error error = properties.getError();
+        if (error.getBackOffInitial().compareTo(error.getBackOffMax()) > 0) {
+            // not an IllegalArgumentException, which would be reported as the fault of the first listener built
+            throw new IllegalStateException("pgflash.error.back-off-initial (" + error.getBackOffInitial()
+                    + ") is longer than pgflash.error.back-off-max (" + error.getBackOffMax() + "); make the first"
+                    + " back-off at most the longest");
+        }
         return ErrorPolicy.retry(error.getMaxAttempts(),
                 new BackOff(error.getBackOffInitial(), error.getBackOffMultiplier(), error.getBackOffMax()));
     }

@@ -105,6 +105,9 @@ public class PgFlashProperties {
     }
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
+        if (shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("the shutdown timeout must be 0s or more, e.g. 30s");
+        }
         this.shutdownTimeout = shutdownTimeout;
     }
 
@@ -263,6 +266,9 @@ public class PgFlashProperties {
         }
 
         public void setConnectionCheckInterval(Duration connectionCheckInterval) {
+            if (connectionCheckInterval.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("the connection check interval must be at least 1ms, e.g. 10s");
+            }
             this.connectionCheckInterval = connectionCheckInterval;
         }
     }
@@ -332,6 +338,9 @@ public class PgFlashProperties {
         }
 
         public void setHeartbeatInterval(Duration heartbeatInterval) {
+            if (heartbeatInterval.isNegative()) {
+                throw new IllegalArgumentException("the heartbeat interval must be 0s (off) or more, e.g. 10s");
+            }
             this.heartbeatInterval = heartbeatInterval;
         }
 
@@ -340,6 +349,9 @@ public class PgFlashProperties {
         }
 
         public void setStatusInterval(Duration statusInterval) {
+            if (statusInterval.compareTo(Duration.ofMillis(1)) < 0) {
+                throw new IllegalArgumentException("the status interval must be at least 1ms, e.g. 1s");
+            }
             this.statusInterval = statusInterval;
         }
 
@@ -476,6 +488,9 @@ public class PgFlashProperties {
         }
 
         public void setMaxAttempts(int maxAttempts) {
+            if (maxAttempts < 1) {
+                throw new IllegalArgumentException("max-attempts must be at least 1 (1: no retry), e.g. 3");
+            }
             this.maxAttempts = maxAttempts;
         }
 
@@ -484,6 +499,9 @@ public class PgFlashProperties {
         }
 
         public void setBackOffInitial(Duration backOffInitial) {
+            if (backOffInitial.isNegative()) {
+                throw new IllegalArgumentException("the first back-off must be 0s or more, e.g. 100ms");
+            }
             this.backOffInitial = backOffInitial;
         }
 
@@ -492,6 +510,9 @@ public class PgFlashProperties {
         }
 
         public void setBackOffMultiplier(double backOffMultiplier) {
+            if (!(backOffMultiplier >= 1)) {
+                throw new IllegalArgumentException("the back-off multiplier must be at least 1, e.g. 2");
+            }
             this.backOffMultiplier = backOffMultiplier;
         }
 
@@ -500,6 +521,9 @@ public class PgFlashProperties {
         }
 
         public void setBackOffMax(Duration backOffMax) {
+            if (backOffMax.isNegative()) {
+                throw new IllegalArgumentException("the longest back-off must be 0s or more, e.g. 2s");
+            }
             this.backOffMax = backOffMax;
         }
     }

@@ -9,6 +9,7 @@ import io.pgflash.spring.annotation.PgChangeListener;
 import io.pgflash.test.TestDatabase;
 import io.pgflash.test.TestPostgres;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -133,6 +134,33 @@ class FailureAnalysisTest {
                 assertThat(analysis(context).getDescription()).contains("pgflash.trigger.schema", "bad$name", "'$'"));
     }
 
+    /** Each bad value is named as a setting, never blamed on the first listener that reads it. */
+    @Test
+    void durationsAndErrorSettingsOutOfRangeEndInAnAnalysisNamingTheSetting() {
+        Map<String, String> refused = Map.of("pgflash.shutdown-timeout=-5s", "0s or more",
+                "pgflash.trigger.connection-check-interval=0s", "at least 1ms",
+                "pgflash.wal.heartbeat-interval=-1s", "0s (off) or more",
+                "pgflash.wal.status-interval=0s", "at least 1ms",
+                "pgflash.error.max-attempts=0", "at least 1",
+                "pgflash.error.back-off-initial=-1s", "0s or more",
+                "pgflash.error.back-off-multiplier=0.5", "at least 1");
+        refused.forEach((setting, why) -> withDatabase(db.jdbcUrl(), db.user()).withPropertyValues(setting)
+                .withUserConfiguration(TitleChanges.class).run(context -> assertThat(analysis(context)
+                        .getDescription()).as(setting).contains(setting.substring(0, setting.indexOf('=')), why)
+                        .doesNotContain("@PgChangeListener")));
+        withDatabase(db.jdbcUrl(), db.user()).withPropertyValues("pgflash.error.back-off-initial=5s")
+                .withUserConfiguration(TitleChanges.class).run(context -> assertThat(context).getFailure()
+                        .hasStackTraceContaining("pgflash.error.back-off-initial (PT5S) is longer than"
+                                + " pgflash.error.back-off-max (PT2S)"));
+    }
+
+    @Test
+    void aRecovererBeanThatDoesNotExistIsBlamedOnItsListenerByName() {
+        withDatabase(db.jdbcUrl(), db.user()).withUserConfiguration(MissingRecoverer.class).run(context -> assertThat(
+                analysis(context).getDescription()).contains("MissingRecoverer.onPost",
+                        "recoverer bean 'noSuchRecoverer' does not exist"));
+    }
+
     @Test
     void aNotifyQueueThresholdOutsideZeroToOneIsRefused() {
         withDatabase(db.jdbcUrl(), db.user()).withPropertyValues("pgflash.health.notify-queue-usage-threshold=2")
@@ -150,6 +178,19 @@ class FailureAnalysisTest {
                 .filter(Objects::nonNull).findFirst().orElse(null);
         assertThat(analysis).as("failure analysis of " + failure).isNotNull();
         return analysis;
+    }
+
+    @Configuration(proxyBeanMethods = false)
+    static class MissingRecoverer {
+
+        @Bean
+        MissingRecoverer missingRecovererListener() {
+            return this;
+        }
+
+        @PgChangeListener(value = "posts", recoverer = "noSuchRecoverer")
+        void onPost(Post post) {
+        }
     }
 
     @Configuration(proxyBeanMethods = false)
