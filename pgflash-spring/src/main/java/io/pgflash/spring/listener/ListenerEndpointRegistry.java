@@ -65,7 +65,10 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         return started && running.containsKey(id);
     }
 
-    /** Subscribes one listener (no-op if it runs). */
+    /**
+     * Subscribes one listener (no-op if it runs): it gets the changes from now on, as a new subscription does (and its
+     * snapshot, if its mode takes one at start).
+     */
     public synchronized void start(String id) {
         ListenerEndpoint endpoint = endpoint(id);
         if (!running.containsKey(id)) {
@@ -73,7 +76,10 @@ public class ListenerEndpointRegistry implements SmartLifecycle {
         }
     }
 
-    /** Cancels one listener; the event in hand finishes. */
+    /**
+     * Cancels one listener; the event in hand finishes. This is not a pause: the group's stream goes on for the other
+     * listeners, so the changes committed while it is stopped never reach it.
+     */
     public synchronized void stop(String id) {
         endpoint(id);
         Subscription subscription = running.remove(id);
