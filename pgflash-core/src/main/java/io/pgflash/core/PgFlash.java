@@ -152,7 +152,8 @@ public final class PgFlash implements AutoCloseable {
         SubscriptionSpec spec = subscription.spec();
         SubscriptionSpec.requireSnapshotFits(spec.table(), spec.resumable(), spec.overflow(), spec.concurrency());
         String signature = active.table.oid() + " " + active.matcher.keyColumns() + " " + spec.conditions();
-        return snapshots.submit(new SnapshotRunner.Job(active.route, active.table, active.matcher.keyColumns(),
+        TableMetadata table = driver.sendsGeneratedColumns() ? active.table : active.table.withoutGeneratedColumns();
+        return snapshots.submit(new SnapshotRunner.Job(active.route, table, active.matcher.keyColumns(),
                 subscription::isActive, signature, spec.snapshot(), byMode));
     }
 

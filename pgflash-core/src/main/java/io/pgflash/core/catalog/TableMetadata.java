@@ -25,4 +25,13 @@ public record TableMetadata(long oid, TableName name, List<Column> columns, List
     public List<String> columnNames() {
         return columns.stream().map(Column::name).toList();
     }
+
+    /** This table as a driver that does not send generated columns describes its rows. */
+    public TableMetadata withoutGeneratedColumns() {
+        if (columns.stream().noneMatch(Column::generated)) {
+            return this;
+        }
+        return new TableMetadata(oid, name, columns.stream().filter(column -> !column.generated()).toList(),
+                primaryKey, replicaIdentity);
+    }
 }

@@ -106,6 +106,14 @@ public interface ChangeDriver {
     }
 
     /**
+     * Whether the rows of its changes carry generated columns (logical replication does not send them): a snapshot
+     * reads what the changes carry, so its rows have the same columns. The default: they do.
+     */
+    default boolean sendsGeneratedColumns() {
+        return true;
+    }
+
+    /**
      * What this instance holds in its consumer group (reads, stands by, or cannot tell now), apart from its
      * connection's state; empty for a driver without consumer groups, where every instance reads.
      */

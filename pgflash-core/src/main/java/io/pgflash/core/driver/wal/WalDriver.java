@@ -158,6 +158,11 @@ public final class WalDriver implements ChangeDriver {
     }
 
     @Override
+    public boolean sendsGeneratedColumns() {
+        return false; // pgoutput leaves them out
+    }
+
+    @Override
     public void validate(SubscriptionSpec spec, TableMetadata table) {
         WalSubscriptions.check(spec, table, replicaIdentityFull);
     }
