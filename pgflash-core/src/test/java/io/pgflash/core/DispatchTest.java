@@ -1,6 +1,7 @@
 package io.pgflash.core;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -207,6 +208,30 @@ class DispatchTest extends FlashTestBase {
 
         assertThat(atLeast.awaitEvents(3)).extracting(event -> event.key().get("id")).containsExactly(1, 2, 4);
         assertThat(below.awaitEvents(2)).extracting(event -> event.key().get("id")).containsExactly(3, 5);
+    }
+
+    /** Times as Java and JSON print them, and the booleans PostgreSQL reads, are filter values too. */
+    @Test
+    void filterValuesMayBeWrittenAsIsoTimesAndPostgresBooleans() {
+        db.execute("DROP TABLE IF EXISTS stamps", "CREATE TABLE stamps (id int PRIMARY KEY, flag boolean,"
+                + " at timestamptz, local timestamp)");
+        Recorder flagged = new Recorder();
+        Recorder recent = new Recorder();
+        Recorder early = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("stamps").filter("flag=eq.yes").build(), flagged);
+        flash.subscribe(SubscriptionSpec.table("stamps").filter("at=gte.2026-01-01T00:00:00Z").build(), recent);
+        flash.subscribe(SubscriptionSpec.table("stamps").filter("local=lt.2026-01-01T00:00:00").build(), early);
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("stamps").filter("at=gte.2026-01-01")
+                .build(), new Recorder())).isInstanceOf(PgFlashException.class)
+                .hasMessageContaining("at=gte.2026-01-01").hasMessageContaining("with its offset");
+
+        db.execute("INSERT INTO stamps VALUES (1, true, '2025-12-31 23:00:00+00', '2025-06-01 00:00:00'),"
+                + " (2, false, '2026-01-01 00:59:00+01', '2026-06-01 00:00:00'),"
+                + " (3, true, '2026-01-01 00:30:00+00', '2026-06-01 00:00:00')");
+
+        assertThat(flagged.awaitEvents(2)).extracting(event -> event.key().get("id")).containsExactly(1, 3);
+        assertThat(recent.awaitEvents(1)).extracting(event -> event.key().get("id")).containsExactly(3);
+        assertThat(early.awaitEvents(1)).extracting(event -> event.key().get("id")).containsExactly(1);
     }
 
     @Test

@@ -10,6 +10,7 @@ import io.pgflash.core.catalog.PgType;
 import io.pgflash.core.internal.value.TypeOids;
 import io.pgflash.core.internal.value.ValueDecoder;
 import java.math.BigDecimal;
+import java.time.DateTimeException;
 import java.util.List;
 import java.util.Objects;
 import java.util.Set;
@@ -51,10 +52,16 @@ final class CompiledCondition {
         if (!(value instanceof String) && !(value instanceof Number)) {
             return value;
         }
+        String text = value.toString();
         try {
-            return ValueDecoder.decode(column.type(), value.toString());
-        } catch (IllegalArgumentException e) {
-            throw new PgFlashException("Filter '" + condition + "' on " + table.name() + ": " + e.getMessage(), e);
+            return ValueDecoder.decode(column.type(), text);
+        } catch (IllegalArgumentException | DateTimeException e) {
+            Object lenient = FilterValues.lenient(column.type(), text);
+            if (lenient != null) {
+                return lenient;
+            }
+            throw new PgFlashException("Filter '" + condition + "' on " + table.name() + ": " + e.getMessage()
+                    + FilterValues.example(column.type()), e);
         }
     }
 
