@@ -69,15 +69,17 @@ final class SnapshotTable {
                 if (!unique) {
                     String columns = keyColumns.stream().map(TableName::quote).collect(Collectors.joining(", "));
                     throw new PgFlashException("Snapshot of " + table.name() + ": its key (" + columns + ") has"
-                            + " no unique index, and a snapshot reads in key order, so it needs each key to name one"
-                            + " row: CREATE UNIQUE INDEX ON " + table.name().quoted() + " (" + columns + ")");
+                            + " no unique index (on those columns only, without a WHERE or expressions), and a"
+                            + " snapshot reads in key order, so it needs each key to name one row: CREATE UNIQUE INDEX"
+                            + " ON " + table.name().quoted() + " (" + columns + ")");
                 }
                 List<String> nullable = nullableKeyColumns();
                 if (!nullable.isEmpty()) {
+                    String setNotNull = nullable.stream().map(column -> "ALTER COLUMN " + TableName.quote(column)
+                            + " SET NOT NULL").collect(Collectors.joining(", "));
                     throw new PgFlashException("Snapshot of " + table.name() + ": its key column(s) " + nullable
                             + " may be NULL, and a row whose key is NULL cannot be read in key order: ALTER TABLE "
-                            + table.name().quoted() + " ALTER COLUMN " + TableName.quote(nullable.get(0))
-                            + " SET NOT NULL, or use another key");
+                            + table.name().quoted() + " " + setNotNull + ", or use another key");
                 }
             }
         }

@@ -166,7 +166,8 @@ class SubscriptionFeaturesTest extends FlashTestBase {
 
         db.execute("DELETE FROM events_log WHERE body = 'two'", "CREATE UNIQUE INDEX ON events_log (code)");
         assertThatThrownBy(() -> flash.snapshot(byCode).get(1, TimeUnit.MINUTES)).hasCauseInstanceOf(
-                PgFlashException.class).hasMessageContaining("its key column(s) [code] may be NULL");
+                PgFlashException.class).hasMessageContaining("its key column(s) [code] may be NULL")
+                .hasMessageContaining("ALTER TABLE \"public\".\"events_log\" ALTER COLUMN \"code\" SET NOT NULL");
 
         db.execute("ALTER TABLE events_log ALTER COLUMN code SET NOT NULL");
         Recorder recorder = new Recorder();
