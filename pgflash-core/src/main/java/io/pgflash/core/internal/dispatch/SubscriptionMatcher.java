@@ -72,7 +72,8 @@ public final class SubscriptionMatcher {
         List<String> key = spec.key().isEmpty() ? table.primaryKey() : spec.key();
         if (key.isEmpty()) {
             throw new PgFlashException("Table " + table.name() + " has no primary key; give the subscription a key:"
-                    + " key(\"column\", ...) naming columns that identify a row");
+                    + " key(\"column\", ...) naming columns that identify a row (in Spring"
+                    + " @PgChangeListener(key = \"column\"))");
         }
         for (String column : key) {
             requireColumn(table, column, "Key column");
