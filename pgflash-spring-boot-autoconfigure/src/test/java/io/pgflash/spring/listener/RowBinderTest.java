@@ -110,6 +110,23 @@ class RowBinderTest {
                 .isInstanceOf(RowBindingException.class).hasMessageContaining("'tags' (int[], from column 'tags')");
     }
 
+    record Timer(int id, java.time.Duration span) {
+    }
+
+    @Test
+    void anIntervalOfDaysAndTimeBindsToADurationAndOneOfMonthsIsRefused() throws Exception {
+        Map<String, Object> values = new LinkedHashMap<>();
+        values.put("id", 1);
+        values.put("span", new org.postgresql.util.PGInterval("1 day 02:03:04.5"));
+        assertThat(binder.bind(new Row(values, Set.of()), Timer.class).span())
+                .isEqualTo(java.time.Duration.parse("PT26H3M4.5S"));
+
+        values.put("span", new org.postgresql.util.PGInterval("1 mon"));
+        assertThatThrownBy(() -> binder.bind(new Row(values, Set.of()), Timer.class))
+                .isInstanceOf(RowBindingException.class).hasMessageContaining("'span' (Duration, from column 'span')")
+                .hasMessageContaining("bind it to PGInterval");
+    }
+
     @Test
     void bindsARecordConvertingValues() {
         assertThat(binder.bind(row(), Article.class))

@@ -9,11 +9,13 @@ import java.lang.reflect.Constructor;
 import java.lang.reflect.Field;
 import java.lang.reflect.Modifier;
 import java.lang.reflect.RecordComponent;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
+import org.postgresql.util.PGInterval;
 import org.springframework.beans.BeanUtils;
 import org.springframework.beans.BeanWrapper;
 import org.springframework.beans.PropertyAccessorFactory;
@@ -173,10 +175,24 @@ final class RowBinder {
 
         Object convert(Object value, ConversionService conversionService) {
             try {
+                if (value instanceof PGInterval interval && type == Duration.class) {
+                    return duration(interval); // Spring has no converter for pgjdbc's type
+                }
                 return conversionService.convert(value, TypeDescriptor.forObject(value), target);
             } catch (RuntimeException e) {
                 throw notConverted(e);
             }
+        }
+
+        /** An interval of days and time as a {@code Duration}, a day as 24 hours; months and years have no fixed length. */
+        private static Duration duration(PGInterval interval) {
+            if (interval.getYears() != 0 || interval.getMonths() != 0) {
+                throw new IllegalArgumentException("the interval " + interval.getValue() + " has months or years,"
+                        + " which have no fixed length; bind it to PGInterval");
+            }
+            return Duration.ofDays(interval.getDays()).plusHours(interval.getHours())
+                    .plusMinutes(interval.getMinutes()).plusSeconds(interval.getWholeSeconds())
+                    .plusNanos(interval.getMicroSeconds() * 1000L);
         }
 
         /** The conversion's failure, naming the property and its column, which Spring's message does not. */
