@@ -209,8 +209,10 @@ public final class MethodChangeListener implements ChangeListener, BatchChangeLi
         snapshots.accept(notice);
     }
 
+    /** The method, and the listener's id where it has another (as health and metrics show it). */
     @Override
     public String toString() {
-        return describe(method);
+        String method = describe(this.method);
+        return listenerId.equals(method) ? method : method + " (listener '" + listenerId + "')";
     }
 }
