@@ -44,6 +44,13 @@ public final class Catalog {
             WHERE i.indrelid = ? AND i.indisprimary
             ORDER BY array_position(i.indkey::int2[], a.attnum)""";
 
+    /** The columns of the index a table's REPLICA IDENTITY USING INDEX names (none if it was dropped). */
+    private static final String IDENTITY_INDEX = """
+            SELECT a.attname
+            FROM pg_index i JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = ANY (i.indkey::int2[])
+            WHERE i.indrelid = ? AND i.indisreplident
+            ORDER BY array_position(i.indkey::int2[], a.attnum)""";
+
     private static final String TYPE = """
             SELECT t.typtype, t.typbasetype, t.typelem, t.typcategory, t.typdelim, format_type(t.oid, NULL)
             FROM pg_type t WHERE t.oid = ?""";
@@ -103,7 +110,21 @@ public final class Catalog {
                 }
             }
         }
-        return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity);
+        List<String> identity = replicaIdentity == 'i' ? identityIndexColumns(connection, oid) : null;
+        return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity, identity);
+    }
+
+    private static List<String> identityIndexColumns(Connection connection, long oid) throws SQLException {
+        List<String> columns = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(IDENTITY_INDEX)) {
+            statement.setLong(1, oid);
+            try (ResultSet rs = statement.executeQuery()) {
+                while (rs.next()) {
+                    columns.add(rs.getString(1));
+                }
+            }
+        }
+        return columns;
     }
 
     /**

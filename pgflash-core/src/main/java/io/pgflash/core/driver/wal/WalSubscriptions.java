@@ -32,10 +32,11 @@ final class WalSubscriptions {
             }
         }
         List<String> oldRowUses = new ArrayList<>(spec.oldRowUses());
-        boolean changes = spec.operations().contains(Operation.UPDATE) || spec.operations().contains(Operation.DELETE);
-        if (!spec.key().isEmpty() && !spec.key().equals(table.primaryKey()) && changes) {
-            // the old row holds only the replica identity's columns: a DELETE would come without its key
-            oldRowUses.add("a key other than the primary key");
+        List<String> key = spec.key().isEmpty() ? table.primaryKey() : spec.key();
+        if (spec.operations().contains(Operation.DELETE) && !table.replicaIdentityColumns().containsAll(key)) {
+            // a DELETE's old row holds only the replica identity's columns: without them it would come keyless
+            oldRowUses.add("a key (" + String.join(", ", key) + ") that its replica identity's old rows do not"
+                    + " carry");
         }
         if (!oldRowUses.isEmpty() && table.replicaIdentity() != 'f' && !replicaIdentityFull) {
             // without FULL, an UPDATE's old row is missing and a DELETE's holds only the key: a filter could not tell

@@ -204,7 +204,9 @@ public final class SubscriptionMatcher {
         if (operation != Operation.READ && !operations.contains(operation)) {
             return List.of();
         }
-        Row keyRow = (operation == Operation.DELETE && hasKey(oldRow) ? oldRow : newRow).only(keyColumns);
+        // a DELETE's key is its old row's; one made of an UPDATE whose old row lacks it (a leave) takes the new row's
+        Row keyRow = (operation == Operation.DELETE && (newRow == null || hasKey(oldRow)) ? oldRow : newRow)
+                .only(keyColumns);
         if (projection != null) {
             newRow = newRow == null ? null : newRow.only(projection);
             oldRow = oldRow == null ? null : oldRow.only(projection);

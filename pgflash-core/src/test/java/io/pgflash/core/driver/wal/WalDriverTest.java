@@ -190,6 +190,34 @@ class WalDriverTest extends FlashTestBase {
         assertThat(recorder.awaitSingle().key().get("a")).isEqualTo(2);
     }
 
+    /**
+     * Without FULL a DELETE's old row has only the replica identity's columns: a subscription keyed by others is
+     * refused, one keyed by them gets its keys, and a DELETE that comes without the key (the identity changed while
+     * it ran) still comes.
+     */
+    @Test
+    void aTableWhoseReplicaIdentityIsAnIndexGivesDeletesTheKeyThatIndexCarries() {
+        db.execute("DROP TABLE IF EXISTS coded", "CREATE TABLE coded (id int PRIMARY KEY, code text NOT NULL)",
+                "CREATE UNIQUE INDEX coded_code ON coded (code)",
+                "ALTER TABLE coded REPLICA IDENTITY USING INDEX coded_code");
+        PgFlash flash = startFlash(walDriver().build());
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("coded").build(), new Recorder()))
+                .isInstanceOf(OldRowsUnavailableException.class).hasMessageContaining("a key (id)");
+        Recorder byCode = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("coded").key("code").build(), byCode);
+        db.execute("ALTER TABLE coded REPLICA IDENTITY FULL");
+        Recorder byId = new Recorder();
+        flash.subscribe(SubscriptionSpec.table("coded").build(), byId);
+        db.execute("ALTER TABLE coded REPLICA IDENTITY USING INDEX coded_code"); // taken away while it runs
+
+        db.execute("INSERT INTO coded VALUES (1, 'a')", "DELETE FROM coded WHERE id = 1");
+
+        assertThat(byCode.awaitEvents(2).get(1).key().get("code")).isEqualTo("a");
+        ChangeEvent delete = byId.awaitEvents(2).get(1);
+        assertThat(delete.operation()).isEqualTo(Operation.DELETE);
+        assertThat(delete.oldRow().get("code")).isEqualTo("a");
+    }
+
     @Test
     void anUpdateWhoseOldRowTheWalLacksLeavesAFilterAsADeleteOfItsKey() {
         PgFlash flash = startFlash(walDriver().build());
