@@ -9,7 +9,6 @@ import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.catalog.PgType;
 import io.pgflash.core.internal.value.TypeOids;
 import io.pgflash.core.internal.value.ValueDecoder;
-import java.math.BigDecimal;
 import java.time.DateTimeException;
 import java.util.List;
 import java.util.Objects;
@@ -107,15 +106,14 @@ final class CompiledCondition {
     private static boolean same(Object actual, Object expected) {
         if (actual instanceof Number a && expected instanceof Number e) {
             // by value, whatever the Java types: 1.0 = 1.00, and a column retyped since the filter compiled
-            return a.getClass() == e.getClass() && !(a instanceof BigDecimal) ? a.equals(e) : Numbers.compare(a, e) == 0;
+            return Numbers.compare(a, e) == 0;
         }
         return Objects.deepEquals(actual, expected);
     }
 
     @SuppressWarnings({"unchecked", "rawtypes"})
     private static int compare(Object actual, Object expected) {
-        if (actual instanceof Number a && expected instanceof Number e && (a.getClass() != e.getClass()
-                || a instanceof BigDecimal)) {
+        if (actual instanceof Number a && expected instanceof Number e) {
             return Numbers.compare(a, e); // numeric NaN arrives as a Double; a retyped column as another type
         }
         return ((Comparable) actual).compareTo(expected);

@@ -3,9 +3,10 @@ package io.pgflash.core.internal.dispatch;
 import java.nio.ByteBuffer;
 
 /**
- * A row value as a hash key that is equal exactly when a filter's {@code eq} finds the values the same: numbers
- * by value whatever their Java type (1.0 = 1.00 = 1, as in SQL; see {@link Numbers}), {@code bytea} by content. Values whose equality a hash cannot follow (arrays
- * other than {@code bytea}) have no key.
+ * A row value as a hash key, equal whenever a filter's {@code eq} finds two values the same: numbers by value whatever
+ * their Java type (1.0 = 1.00 = 1, as in SQL; two numbers may also share a key when they differ, and the filter tests
+ * them again, see {@link Numbers}), {@code bytea} by content. Values whose equality a hash cannot follow (arrays other
+ * than {@code bytea}) have no key.
  */
 final class ValueKey {
 
@@ -17,7 +18,7 @@ final class ValueKey {
 
     static Object of(Object value) {
         if (value instanceof Number number) {
-            return Numbers.canonical(number);
+            return Numbers.key(number);
         }
         if (value instanceof byte[] bytes) {
             return ByteBuffer.wrap(bytes);
