@@ -253,16 +253,18 @@ final class WalSetup {
                 "SELECT format('%I.%I', n.nspname, c.relname), c.relreplident FROM pg_class c"
                         + " JOIN pg_namespace n ON n.oid = c.relnamespace"
                         + " WHERE (c.oid = ? OR c.oid IN (SELECT relid FROM pg_partition_tree(?::oid::regclass)"
-                        + " WHERE isleaf)) AND c.relkind <> 'p' AND (c.relreplident = 'n' OR (c.relreplident = 'd'"
-                        + " AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary)))"
-                        + " LIMIT 1")) {
+                        + " WHERE isleaf)) AND c.relkind = 'r' AND (c.relreplident = 'n' OR (c.relreplident = 'd'"
+                        + " AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))"
+                        // USING INDEX whose index was dropped since: PostgreSQL then finds no identity either
+                        + " OR (c.relreplident = 'i' AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid"
+                        + " AND i.indisreplident))) LIMIT 1")) {
             statement.setLong(1, table.oid());
             statement.setLong(2, table.oid());
             try (ResultSet rs = statement.executeQuery()) {
                 if (rs.next()) {
                     String lacking = rs.getString(1);
                     throw new WalPreconditionException("Table " + lacking + " has no replica identity ("
-                            + ("n".equals(rs.getString(2)) ? "REPLICA IDENTITY NOTHING" : "no primary key")
+                            + identityLack(rs.getString(2))
                             + "), and once it is in publication " + publication + " PostgreSQL refuses every UPDATE"
                             + " and DELETE on it, from every writer: give it a primary key, or have its owner run"
                             + " ALTER TABLE " + lacking + " REPLICA IDENTITY FULL (or USING INDEX on a unique index),"
@@ -322,6 +324,14 @@ final class WalSetup {
             }
         }
         log.info("Set REPLICA IDENTITY FULL on {} as configured", tables);
+    }
+
+    private static String identityLack(String identity) {
+        return switch (identity) {
+            case "n" -> "REPLICA IDENTITY NOTHING";
+            case "i" -> "the index of its REPLICA IDENTITY USING INDEX was dropped";
+            default -> "no primary key";
+        };
     }
 
     SlotStatus status(Connection connection) throws SQLException {

@@ -179,6 +179,12 @@ class WalDriverTest extends FlashTestBase {
                 .hasMessageContaining("ALTER TABLE public.logs REPLICA IDENTITY FULL")
                 .hasMessageContaining("replicaIdentityFull(true)");
         db.execute("UPDATE logs SET b = 'y'", "DELETE FROM logs");
+        db.execute("DROP TABLE IF EXISTS ri", "CREATE TABLE ri (id int PRIMARY KEY, code text NOT NULL)",
+                "CREATE UNIQUE INDEX ri_code ON ri (code)", "ALTER TABLE ri REPLICA IDENTITY USING INDEX ri_code",
+                "DROP INDEX ri_code");
+        assertThatThrownBy(() -> flash.subscribe(SubscriptionSpec.table("ri").operations(Operation.INSERT).build(),
+                new Recorder())).hasMessageContaining("REPLICA IDENTITY USING INDEX was dropped");
+        db.execute("UPDATE ri SET code = 'y'");
 
         flash.subscribe(SubscriptionSpec.table("parents").build(), new Recorder());
         db.execute("UPDATE parents SET v = 'y'", "DELETE FROM parents");
