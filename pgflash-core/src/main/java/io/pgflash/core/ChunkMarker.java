@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ChunkMarker {
 
-    private static final Logger log = LoggerFactory.getLogger(ChunkMarker.class);
+    /** Its log lines keep the runner's category, which users may have configured. */
+    private static final Logger log = LoggerFactory.getLogger(SnapshotRunner.class);
     private final ConnectionFactory connections;
     private final ChangeDriver driver;
     private final TableMetadata table;

@@ -163,12 +163,12 @@ final class SnapshotRunner {
         TableName table = job.table().name();
         awaitReading(job, submittedIn);
         try (Connection connection = connections.open()) {
-            ConnectionFactory.pinValueOutput(connection); // the chunks' texts as the decoder reads them
-            connection.setAutoCommit(false);
-            connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
             ChunkCheckpoints checkpoints = checkpoints(job);
             Checkpoint start;
             try {
+                ConnectionFactory.pinValueOutput(connection); // the chunks' texts as the decoder reads them
+                connection.setAutoCommit(false);
+                connection.setTransactionIsolation(Connection.TRANSACTION_READ_COMMITTED);
                 start = checkpoints.start(connection);
             } catch (SQLException | RuntimeException e) {
                 tally.failed(e); // a listener waiting for the snapshot learns it will not come

@@ -34,7 +34,8 @@ public interface ConnectionFactory {
     /**
      * Sets on an open session the value output settings of {@link #openReplication()}, for a session that reads rows
      * as text for the decoder (a snapshot's chunks): a database or role default such as {@code IntervalStyle
-     * sql_standard} would otherwise change the values read.
+     * sql_standard} would otherwise change the values read. The settings stay with the session: {@link #open()}
+     * gives new connections, never pooled ones.
      */
     static void pinValueOutput(Connection connection) throws SQLException {
         try (Statement statement = connection.createStatement()) {

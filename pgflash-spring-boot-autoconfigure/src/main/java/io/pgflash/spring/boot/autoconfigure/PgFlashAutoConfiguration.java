@@ -168,10 +168,8 @@ public final class PgFlashAutoConfiguration {
             @Nullable Recoverer recoverer, @Nullable BackOff backOff) {
         ErrorPolicy policy = bean;
         if (policy == null) {
-            policy = errorPolicy(properties);
-            if (backOff != null) {
-                policy = ErrorPolicy.retry(policy.maxAttempts(), backOff);
-            }
+            policy = backOff != null ? ErrorPolicy.retry(properties.getError().getMaxAttempts(), backOff)
+                    : errorPolicy(properties);
         }
         return recoverer != null && policy.recoverer() == null ? policy.thenRecover(recoverer) : policy;
     }

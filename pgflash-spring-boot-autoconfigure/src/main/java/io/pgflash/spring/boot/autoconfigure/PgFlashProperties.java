@@ -105,7 +105,7 @@ public class PgFlashProperties {
     }
 
     public void setShutdownTimeout(Duration shutdownTimeout) {
-        if (shutdownTimeout.isNegative()) {
+        if (shutdownTimeout == null || shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("the shutdown timeout must be 0s or more, e.g. 30s");
         }
         this.shutdownTimeout = shutdownTimeout;
@@ -266,7 +266,7 @@ public class PgFlashProperties {
         }
 
         public void setConnectionCheckInterval(Duration connectionCheckInterval) {
-            if (connectionCheckInterval.compareTo(Duration.ofMillis(1)) < 0) {
+            if (connectionCheckInterval == null || connectionCheckInterval.compareTo(Duration.ofMillis(1)) < 0) {
                 throw new IllegalArgumentException("the connection check interval must be at least 1ms, e.g. 10s");
             }
             this.connectionCheckInterval = connectionCheckInterval;
@@ -338,7 +338,7 @@ public class PgFlashProperties {
         }
 
         public void setHeartbeatInterval(Duration heartbeatInterval) {
-            if (heartbeatInterval.isNegative()) {
+            if (heartbeatInterval == null || heartbeatInterval.isNegative()) {
                 throw new IllegalArgumentException("the heartbeat interval must be 0s (off) or more, e.g. 10s");
             }
             this.heartbeatInterval = heartbeatInterval;
@@ -349,7 +349,7 @@ public class PgFlashProperties {
         }
 
         public void setStatusInterval(Duration statusInterval) {
-            if (statusInterval.compareTo(Duration.ofMillis(1)) < 0) {
+            if (statusInterval == null || statusInterval.compareTo(Duration.ofMillis(1)) < 0) {
                 throw new IllegalArgumentException("the status interval must be at least 1ms, e.g. 1s");
             }
             this.statusInterval = statusInterval;
@@ -499,7 +499,7 @@ public class PgFlashProperties {
         }
 
         public void setBackOffInitial(Duration backOffInitial) {
-            if (backOffInitial.isNegative()) {
+            if (backOffInitial == null || backOffInitial.isNegative()) {
                 throw new IllegalArgumentException("the first back-off must be 0s or more, e.g. 100ms");
             }
             this.backOffInitial = backOffInitial;
@@ -521,7 +521,7 @@ public class PgFlashProperties {
         }
 
         public void setBackOffMax(Duration backOffMax) {
-            if (backOffMax.isNegative()) {
+            if (backOffMax == null || backOffMax.isNegative()) {
                 throw new IllegalArgumentException("the longest back-off must be 0s or more, e.g. 2s");
             }
             this.backOffMax = backOffMax;

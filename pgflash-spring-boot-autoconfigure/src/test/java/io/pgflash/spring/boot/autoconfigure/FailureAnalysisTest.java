@@ -152,6 +152,11 @@ class FailureAnalysisTest {
                 .withUserConfiguration(TitleChanges.class).run(context -> assertThat(context).getFailure()
                         .hasStackTraceContaining("pgflash.error.back-off-initial (PT5S) is longer than"
                                 + " pgflash.error.back-off-max (PT2S)"));
+        // a BackOff bean replaces the back-off settings, so theirs are not held against it
+        withDatabase(db.jdbcUrl(), db.user()).withPropertyValues("pgflash.error.back-off-initial=5s")
+                .withBean(io.pgflash.core.BackOff.class, () -> io.pgflash.core.BackOff.fixed(
+                        java.time.Duration.ofMillis(10)))
+                .withUserConfiguration(TitleChanges.class).run(context -> assertThat(context).hasNotFailed());
     }
 
     @Test
