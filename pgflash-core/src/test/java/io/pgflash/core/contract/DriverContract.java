@@ -153,6 +153,24 @@ public abstract class DriverContract extends FlashTestBase {
         }
     }
 
+    /** A table renamed while subscribed (a migration) goes on arriving, under the name it was subscribed by. */
+    @Test
+    void aTableRenamedWhileStreamingGoesOnArrivingUnderItsSubscribedName() {
+        Recorder recorder = new Recorder();
+        started(SubscriptionSpec.table("posts").build(), recorder);
+        db.execute("INSERT INTO posts VALUES (1, 'before')");
+        recorder.awaitSingle();
+        try {
+            db.execute("ALTER TABLE posts RENAME TO articles", "INSERT INTO articles VALUES (2, 'after')");
+
+            ChangeEvent after = recorder.awaitEvents(2).get(1);
+            assertThat(after.table().name()).isEqualTo("posts");
+            assertThat(after.newRow().get("title")).isEqualTo("after");
+        } finally {
+            db.execute("DROP TABLE IF EXISTS articles");
+        }
+    }
+
     @Test
     void anUpdateMovingARowFromOneSubscribersFilterToAnothersIsADeleteForOneAndAnInsertForTheOther() {
         db.execute("ALTER TABLE posts ADD COLUMN author_id int");

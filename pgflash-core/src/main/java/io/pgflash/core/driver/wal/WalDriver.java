@@ -102,7 +102,7 @@ public final class WalDriver implements ChangeDriver {
     @Override
     public synchronized void start(DriverContext driverContext) {
         this.context = driverContext;
-        WalEvents events = new WalEvents(driverContext.catalog(), driverContext.connections());
+        WalEvents events = new WalEvents(driverContext.catalog(), driverContext.connections(), wanted);
         leadership = new GroupLeadership(driverContext.connections(), "wal:" + setup.slot());
         session = null;
         createdPublication = false;

@@ -12,6 +12,7 @@ import io.pgflash.core.driver.ConnectionFactory;
 import io.pgflash.core.driver.RowDecoder;
 import io.pgflash.core.internal.value.ColumnList;
 import io.pgflash.core.catalog.PgType;
+import io.pgflash.core.catalog.TableMetadata;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Delete;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Insert;
 import io.pgflash.core.internal.pgoutput.PgOutputMessage.Relation;
@@ -47,14 +48,21 @@ final class WalEvents {
     }
 
     private final TypeSource types;
+    /** The tables subscribed to, by oid: a renamed one's changes keep the name it was subscribed by. */
+    private final Map<Long, TableMetadata> subscribed;
     private final Map<Integer, RelationInfo> relations = new HashMap<>();
 
     WalEvents(TypeSource types) {
+        this(types, Map.of());
+    }
+
+    WalEvents(TypeSource types, Map<Long, TableMetadata> subscribed) {
         this.types = types;
+        this.subscribed = subscribed;
     }
 
     /** Types from the catalog's cache, or read from the database the first time a type is seen. */
-    WalEvents(Catalog catalog, ConnectionFactory connections) {
+    WalEvents(Catalog catalog, ConnectionFactory connections, Map<Long, TableMetadata> subscribed) {
         this(oid -> {
             PgType cached = catalog.cachedType(oid);
             if (cached != null) {
@@ -63,7 +71,7 @@ final class WalEvents {
             try (Connection connection = connections.open()) {
                 return catalog.type(connection, oid);
             }
-        });
+        }, subscribed);
     }
 
     static Instant time(long micros) {
@@ -93,7 +101,10 @@ final class WalEvents {
                 key.add(column.name());
             }
         }
-        return new RelationInfo(TableName.of(relation.schema(), relation.name()), columns, key);
+        // a table renamed while subscribed goes on under its subscribed name, as the trigger driver's does
+        TableMetadata known = subscribed.get(Integer.toUnsignedLong(relation.relid()));
+        TableName name = known != null ? known.name() : TableName.of(relation.schema(), relation.name());
+        return new RelationInfo(name, columns, key);
     }
 
     /** The events of one change message, numbered from {@code index} within a transaction committed at {@code commitLsn}. */
