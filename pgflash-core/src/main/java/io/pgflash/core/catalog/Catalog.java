@@ -101,22 +101,15 @@ public final class Catalog {
                 }
             }
         }
-        List<String> primaryKey = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(PRIMARY_KEY)) {
-            statement.setLong(1, oid);
-            try (ResultSet rs = statement.executeQuery()) {
-                while (rs.next()) {
-                    primaryKey.add(rs.getString(1));
-                }
-            }
-        }
-        List<String> identity = replicaIdentity == 'i' ? identityIndexColumns(connection, oid) : null;
+        List<String> primaryKey = columnNames(connection, PRIMARY_KEY, oid);
+        List<String> identity = replicaIdentity == 'i' ? columnNames(connection, IDENTITY_INDEX, oid) : null;
         return new TableMetadata(oid, name, columns, primaryKey, replicaIdentity, identity);
     }
 
-    private static List<String> identityIndexColumns(Connection connection, long oid) throws SQLException {
+    /** The column names a query of the table's oid lists. */
+    private static List<String> columnNames(Connection connection, String query, long oid) throws SQLException {
         List<String> columns = new ArrayList<>();
-        try (PreparedStatement statement = connection.prepareStatement(IDENTITY_INDEX)) {
+        try (PreparedStatement statement = connection.prepareStatement(query)) {
             statement.setLong(1, oid);
             try (ResultSet rs = statement.executeQuery()) {
                 while (rs.next()) {
