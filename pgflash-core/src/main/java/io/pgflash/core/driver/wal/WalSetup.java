@@ -22,6 +22,10 @@ import org.slf4j.LoggerFactory;
  */
 final class WalSetup {
 
+    /** A table's {@code pg_class} row {@code c}, and its partitions' (parameters: the table's oid, twice). */
+    private static final String TABLE_AND_PARTITIONS = "(c.oid = ? OR c.oid IN (SELECT relid FROM"
+            + " pg_partition_tree(?::oid::regclass)))";
+
     private static final Logger log = LoggerFactory.getLogger(WalSetup.class);
     static final String MANAGED_COMMENT = "managed by pgflash";
 
@@ -252,8 +256,8 @@ final class WalSetup {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT format('%I.%I', n.nspname, c.relname), c.relreplident FROM pg_class c"
                         + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE (c.oid = ? OR c.oid IN (SELECT relid FROM pg_partition_tree(?::oid::regclass)"
-                        + " WHERE isleaf)) AND c.relkind = 'r' AND (c.relreplident = 'n' OR (c.relreplident = 'd'"
+                        + " WHERE " + TABLE_AND_PARTITIONS + " AND c.relkind = 'r' AND (c.relreplident = 'n'"
+                        + " OR (c.relreplident = 'd'"
                         + " AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid AND i.indisprimary))"
                         // USING INDEX whose index was dropped since: PostgreSQL then finds no identity either
                         + " OR (c.relreplident = 'i' AND NOT EXISTS (SELECT FROM pg_index i WHERE i.indrelid = c.oid"
@@ -308,8 +312,8 @@ final class WalSetup {
         try (PreparedStatement statement = connection.prepareStatement(
                 "SELECT format('%I.%I', n.nspname, c.relname) FROM pg_class c"
                         + " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                        + " WHERE (c.oid = ? OR c.oid IN (SELECT relid FROM pg_partition_tree(?::oid::regclass)))"
-                        + " AND c.relreplident <> 'f' AND c.relkind IN ('r', 'p')")) {
+                        + " WHERE " + TABLE_AND_PARTITIONS + " AND c.relreplident <> 'f'"
+                        + " AND c.relkind IN ('r', 'p')")) {
             statement.setLong(1, table.oid());
             statement.setLong(2, table.oid());
             try (ResultSet rs = statement.executeQuery()) {
